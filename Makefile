@@ -1,0 +1,41 @@
+# Two entry points do all the set-up from a fresh clone:
+#   make demo   -> .venv with the package, then the end-to-end demo (OUT=folder, default demo-out/)
+#   make test   -> .venv with dev deps, npm peers (snarkjs, circom2, circomlibjs) in .npm-peers/, full test suite
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+NPM_PEERS := .npm-peers
+OUT ?= demo-out
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+$(NPM_PEERS)/.installed:
+	mkdir -p $(NPM_PEERS)
+	npm install --prefix $(NPM_PEERS) --no-audit --no-fund --loglevel=error \
+		snarkjs@0.7.6 circom2@0.2.23 circomlibjs@0.1.7 circomlib@2.0.5
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/zkmargin demo $(OUT)
+
+test: $(VENV)/.installed-dev $(NPM_PEERS)/.installed
+	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check algebra circuits prover verifier engine
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) $(NPM_PEERS) $(OUT)

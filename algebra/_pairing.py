@@ -1,0 +1,67 @@
+"""Pairings on BN254 through py-ecc's optimized_bn128 (reference speed).
+
+`pairing_check` multiplies Miller loops and applies one final exponentiation, so a
+Groth16 check costs four Miller loops and one exponentiation rather than four pairings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from py_ecc.optimized_bn128 import optimized_curve as _oc
+from py_ecc.optimized_bn128 import optimized_pairing as _op
+from py_ecc.fields import optimized_bn128_FQ as _FQ
+from py_ecc.fields import optimized_bn128_FQ2 as _FQ2
+from py_ecc.fields import optimized_bn128_FQ12 as _FQ12
+
+from ._curve import G1, G2, G1Point, G2Point
+
+
+def g1_to_pyecc(p: G1Point) -> Any:
+    """Our affine G1 point as py-ecc's projective (FQ, FQ, FQ)."""
+    if G1.is_infinity(p):
+        return _oc.Z1
+    return (_FQ(p[0]), _FQ(p[1]), _FQ.one())
+
+
+def g2_to_pyecc(p: G2Point) -> Any:
+    """Our affine G2 point as py-ecc's projective (FQ2, FQ2, FQ2)."""
+    if G2.is_infinity(p):
+        return _oc.Z2
+    return (_FQ2(list(p[0])), _FQ2(list(p[1])), _FQ2.one())
+
+
+def g1_from_pyecc(p: Any) -> G1Point:
+    if _oc.is_inf(p):
+        return G1.infinity
+    x, y = _oc.normalize(p)
+    return (int(x), int(y))
+
+
+def g2_from_pyecc(p: Any) -> G2Point:
+    if _oc.is_inf(p):
+        return G2.infinity
+    x, y = _oc.normalize(p)
+    return ((int(x.coeffs[0]), int(x.coeffs[1])), (int(y.coeffs[0]), int(y.coeffs[1])))
+
+
+def _miller(p: G1Point, q: G2Point) -> Any:
+    return _op.miller_loop(_oc.twist(g2_to_pyecc(q)), _op.cast_point_to_fq12(g1_to_pyecc(p)), final_exponentiate=False)
+
+
+def pairing(p: G1Point, q: G2Point) -> Any:
+    """e(p, q) in Fq12 (py-ecc's FQ12); infinity in either argument gives 1."""
+    if G1.is_infinity(p) or G2.is_infinity(q):
+        return _FQ12.one()
+    return _op.final_exponentiate(_miller(p, q))
+
+
+def pairing_check(pairs: Sequence[tuple[G1Point, G2Point]]) -> bool:
+    """True iff prod_i e(p_i, q_i) == 1. Points must already be validated."""
+    f = _FQ12.one()
+    for p, q in pairs:
+        if G1.is_infinity(p) or G2.is_infinity(q):
+            continue
+        f = f * _miller(p, q)
+    return bool(_op.final_exponentiate(f) == _FQ12.one())
