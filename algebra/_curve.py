@@ -96,9 +96,7 @@ class Curve(Generic[F]):
     Affine points are tuples (x, y); `infinity` is (zero, zero).
     """
 
-    def __init__(
-        self, name: str, ops: _FieldOps[F], b: F, generator: tuple[F, F], cofactor_is_one: bool
-    ) -> None:
+    def __init__(self, name: str, ops: _FieldOps[F], b: F, generator: tuple[F, F], cofactor_is_one: bool) -> None:
         self.name = name
         self.ops = ops
         self.b = b
@@ -144,7 +142,9 @@ class Curve(Generic[F]):
         if not self.is_on_curve(p):
             raise PointNotOnCurveError(f"{what}: ({p[0]}, {p[1]}) is not on {self.name}")
         if not self.in_subgroup(p):
-            raise PointNotInSubgroupError(f"{what}: point is on the curve but not in the order-r subgroup of {self.name}")
+            raise PointNotInSubgroupError(
+                f"{what}: point is on the curve but not in the order-r subgroup of {self.name}"
+            )
         return p
 
     # ---- affine API ------------------------------------------------------------

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from py_ecc.optimized_bn128 import optimized_curve as _oc
-from py_ecc.optimized_bn128 import optimized_pairing as _op
 from py_ecc.fields import optimized_bn128_FQ as _FQ
 from py_ecc.fields import optimized_bn128_FQ2 as _FQ2
 from py_ecc.fields import optimized_bn128_FQ12 as _FQ12
+from py_ecc.optimized_bn128 import optimized_curve as _oc
+from py_ecc.optimized_bn128 import optimized_pairing as _op
 
 from ._curve import G1, G2, G1Point, G2Point
 

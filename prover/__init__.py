@@ -7,7 +7,19 @@ from ._qap import h_scalars, matrix_times_witness
 from ._setup import INSECURE_NOTICE, InsecureSetupWarning, constraint_matrices, dev_setup, domain_size_for
 
 __all__ = [
-    "ProverError", "SetupError", "WitnessError", "MatrixEntry", "ProvingKey",
-    "RawProof", "check_witness", "prove_raw", "h_scalars", "matrix_times_witness",
-    "INSECURE_NOTICE", "InsecureSetupWarning", "constraint_matrices", "dev_setup", "domain_size_for",
+    "ProverError",
+    "SetupError",
+    "WitnessError",
+    "MatrixEntry",
+    "ProvingKey",
+    "RawProof",
+    "check_witness",
+    "prove_raw",
+    "h_scalars",
+    "matrix_times_witness",
+    "INSECURE_NOTICE",
+    "InsecureSetupWarning",
+    "constraint_matrices",
+    "dev_setup",
+    "domain_size_for",
 ]

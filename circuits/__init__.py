@@ -1,0 +1,57 @@
+"""Circuits: an R1CS builder in the gnark style, gadgets, and the Poseidon hash.
+
+A circuit is a `Circuit` subclass declaring `Public()` and `Secret()` inputs and
+implementing `define(api)`; `compile_circuit` turns it into a `CompiledCircuit` whose
+`solve` computes and checks a witness, naming the first unsatisfied constraint.
+"""
+
+from ._builder import API, Circuit, CompiledCircuit, InputSpec, Public, Secret, Witness, compile_circuit
+from ._errors import (
+    AssignmentError,
+    CircuitDefinitionError,
+    CircuitError,
+    HintError,
+    UnsatisfiedConstraintError,
+)
+from ._gadgets_bits import MAX_BITS, from_bits, range_check, to_bits
+from ._gadgets_compare import assert_greater_or_equal, greater_or_equal, is_equal, is_zero, less_than, select
+from ._gadgets_merkle import assert_merkle_path, merkle_root, merkle_root_native
+from ._gadgets_poseidon import poseidon_hash
+from ._lc import LinearCombination, Variable
+from ._poseidon_native import poseidon
+from ._r1cs import Constraint, ConstraintSystem
+
+__all__ = [
+    "API",
+    "Circuit",
+    "CompiledCircuit",
+    "InputSpec",
+    "Public",
+    "Secret",
+    "Witness",
+    "compile_circuit",
+    "AssignmentError",
+    "CircuitDefinitionError",
+    "CircuitError",
+    "HintError",
+    "UnsatisfiedConstraintError",
+    "MAX_BITS",
+    "from_bits",
+    "range_check",
+    "to_bits",
+    "assert_greater_or_equal",
+    "greater_or_equal",
+    "is_equal",
+    "is_zero",
+    "less_than",
+    "select",
+    "assert_merkle_path",
+    "merkle_root",
+    "merkle_root_native",
+    "poseidon_hash",
+    "LinearCombination",
+    "Variable",
+    "poseidon",
+    "Constraint",
+    "ConstraintSystem",
+]

@@ -1,0 +1,49 @@
+"""Poseidon in the circuit, with circomlib's parameters (the twin of `_poseidon_native`).
+
+Per round: add the round constants (free), S-box x^5 (three constraints: x^2, x^4, x^5)
+on every element in full rounds and on state[0] in partial rounds, then the MDS matrix
+(free: a linear combination). t inputs + 1 wide, 8 full rounds, circomlib's partial
+round counts; 3 * (8 t + R_P) - 3 constraints (round 0's capacity S-box acts on a
+constant and folds away), e.g. 240 for two inputs, as circomlib.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ._builder import API, Value
+from ._errors import CircuitDefinitionError
+from ._lc import LinearCombination, as_lc
+from ._poseidon_constants import poseidon_params
+from ._poseidon_native import MAX_INPUTS, MIN_INPUTS
+
+
+def _sbox(api: API, x: LinearCombination, name: str) -> LinearCombination:
+    x2 = api.mul(x, x, name=f"{name}/x^2")
+    x4 = api.mul(x2, x2, name=f"{name}/x^4")
+    return api.mul(x4, x, name=f"{name}/x^5")
+
+
+def poseidon_hash(api: API, inputs: Sequence[Value], name: str = "poseidon") -> LinearCombination:
+    """The circomlib Poseidon hash of 1 to 16 values, constrained; returns the digest."""
+    if not MIN_INPUTS <= len(inputs) <= MAX_INPUTS:
+        raise CircuitDefinitionError(
+            f"{name}: got {len(inputs)} inputs, Poseidon supports {MIN_INPUTS} to {MAX_INPUTS}"
+        )
+    t = len(inputs) + 1
+    params = poseidon_params(t)
+    half = params.full_rounds // 2
+    n_rounds = params.full_rounds + params.partial_rounds
+    consts = params.round_constants
+    state = [LinearCombination(), *(as_lc(v) for v in inputs)]
+    with api.scope(name):
+        for r in range(n_rounds):
+            state = [s + consts[r * t + i] for i, s in enumerate(state)]
+            if r < half or r >= half + params.partial_rounds:
+                state = [_sbox(api, s, f"round{r}/sbox{i}") for i, s in enumerate(state)]
+            else:
+                state[0] = _sbox(api, state[0], f"round{r}/sbox0")
+            if r == n_rounds - 1:
+                return api.sum([s * m for s, m in zip(state, params.mds[0])])
+            state = [api.sum([s * m for s, m in zip(state, row)]) for row in params.mds]
+    raise AssertionError("unreachable: Poseidon has at least one round")

@@ -1,0 +1,341 @@
+"""Every gadget, both outcomes: honest witnesses satisfy, wrong claims and forged
+witnesses do not."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from algebra import R
+from circuits import (
+    API,
+    Circuit,
+    CircuitDefinitionError,
+    Public,
+    Secret,
+    UnsatisfiedConstraintError,
+    assert_greater_or_equal,
+    assert_merkle_path,
+    compile_circuit,
+    greater_or_equal,
+    is_equal,
+    is_zero,
+    less_than,
+    merkle_root_native,
+    poseidon,
+    poseidon_hash,
+    range_check,
+    select,
+    to_bits,
+)
+
+fr = st.integers(min_value=0, max_value=R - 1)
+
+
+# ---- bits ----------------------------------------------------------------------
+
+
+class Bits(Circuit):
+    x = Secret()
+    bits = Public(8)
+
+    def define(self, api: API) -> None:
+        for i, b in enumerate(to_bits(api, self.x, 8, name="x")):
+            api.assert_equal(b, self.bits[i], name=f"bit{i}")
+
+
+@given(st.integers(min_value=0, max_value=255))
+def test_to_bits_gives_little_endian_bits(x):
+    cc = compile_circuit(Bits())
+    bits = [(x >> i) & 1 for i in range(8)]
+    assert cc.solve({"x": x, "bits": bits}).public_signals == bits
+    wrong = list(bits)
+    wrong[3] ^= 1
+    with pytest.raises(UnsatisfiedConstraintError, match="bit3"):
+        cc.solve({"x": x, "bits": wrong})
+
+
+class Range(Circuit):
+    x = Secret()
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def define(self, api: API) -> None:
+        range_check(api, self.x, self.n, name="x_range")
+
+
+@pytest.mark.parametrize("n", [1, 8, 64, 253])
+def test_range_check_boundaries(n):
+    cc = compile_circuit(Range(n))
+    assert cc.cs.n_constraints == n + 1
+    cc.solve({"x": 0})
+    cc.solve({"x": (1 << n) - 1})
+    with pytest.raises(UnsatisfiedConstraintError, match="x_range/recompose"):
+        cc.solve({"x": 1 << n})
+    with pytest.raises(UnsatisfiedConstraintError, match="x_range/recompose"):
+        cc.solve({"x": R - 1})  # "-1" must not pass as a small number
+
+
+def test_range_check_rejects_forged_non_boolean_bits():
+    cc = compile_circuit(Range(4))
+    w = cc.solve({"x": 3}).values
+    bit_wires = [i for i, name in enumerate(cc.cs.wire_names) if name.startswith("x_range/bits")]
+    # x = 20 is out of range; forge bits (0, 0, 5, 0): 5 * 4 = 20 recomposes but bit2 = 5
+    w[1] = 20
+    for wire, v in zip(bit_wires, [0, 0, 5, 0]):
+        w[wire] = v
+    with pytest.raises(UnsatisfiedConstraintError, match="x_range/bit2"):
+        cc.cs.check(w)
+
+
+@pytest.mark.parametrize("n", [0, 254, -1])
+def test_bit_width_limits(n):
+    with pytest.raises(CircuitDefinitionError, match="bit width"):
+        compile_circuit(Range(n))
+
+
+# ---- is_zero / is_equal -----------------------------------------------------------
+
+
+class IsZero(Circuit):
+    x = Secret()
+    out = Public()
+
+    def define(self, api: API) -> None:
+        api.assert_equal(is_zero(api, self.x), self.out, name="claim")
+
+
+@settings(max_examples=50)
+@given(st.one_of(st.just(0), fr))
+def test_is_zero_both_outcomes(x):
+    cc = compile_circuit(IsZero())
+    truth = int(x == 0)
+    cc.solve({"x": x, "out": truth})
+    with pytest.raises(UnsatisfiedConstraintError):
+        cc.solve({"x": x, "out": 1 - truth})
+
+
+@pytest.mark.parametrize("x", [0, 1, 12345, R - 1])
+def test_is_zero_cannot_be_forged_with_any_inverse(x):
+    cc = compile_circuit(IsZero())
+    w = cc.solve({"x": x, "out": int(x == 0)}).values
+    inv_wire = cc.cs.wire_names.index("is_zero/inv")
+    prod_wire = cc.cs.wire_names.index("is_zero/x*inv")
+    for inv in [0, 1, pow(x, -1, R) if x else 7]:
+        forged = list(w)
+        forged[1] = 1 - int(x == 0)  # the wrong claim (wire 1: the public `out`)
+        forged[inv_wire] = inv
+        forged[prod_wire] = x * inv % R
+        assert not cc.cs.is_satisfied(forged)
+
+
+class IsEqual(Circuit):
+    a = Secret()
+    b = Secret()
+    out = Public()
+
+    def define(self, api: API) -> None:
+        api.assert_equal(is_equal(api, self.a, self.b), self.out)
+
+
+@given(fr, fr)
+def test_is_equal_both_outcomes(a, b):
+    cc = compile_circuit(IsEqual())
+    cc.solve({"a": a, "b": a, "out": 1})
+    cc.solve({"a": a, "b": b, "out": int(a == b)})
+    with pytest.raises(UnsatisfiedConstraintError):
+        cc.solve({"a": a, "b": b, "out": int(a != b)})
+
+
+# ---- comparisons ---------------------------------------------------------------------
+
+N = 16
+bounded = st.integers(min_value=0, max_value=(1 << N) - 1)
+
+
+class Compare(Circuit):
+    a = Secret()
+    b = Secret()
+    lt = Public()
+    ge = Public()
+
+    def define(self, api: API) -> None:
+        api.assert_equal(less_than(api, self.a, self.b, N), self.lt, name="lt")
+        api.assert_equal(greater_or_equal(api, self.a, self.b, N), self.ge, name="ge")
+
+
+@settings(max_examples=60)
+@given(bounded, bounded)
+def test_comparisons_both_outcomes(a, b):
+    cc = compile_circuit(Compare())
+    cc.solve({"a": a, "b": b, "lt": int(a < b), "ge": int(a >= b)})
+    with pytest.raises(UnsatisfiedConstraintError, match="lt"):
+        cc.solve({"a": a, "b": b, "lt": int(a >= b), "ge": int(a >= b)})
+    with pytest.raises(UnsatisfiedConstraintError, match="ge"):
+        cc.solve({"a": a, "b": b, "lt": int(a < b), "ge": int(a < b)})
+
+
+def test_comparison_edges():
+    cc = compile_circuit(Compare())
+    top = (1 << N) - 1
+    for a, b in [(0, 0), (0, top), (top, 0), (top, top), (5, 6), (6, 5)]:
+        cc.solve({"a": a, "b": b, "lt": int(a < b), "ge": int(a >= b)})
+
+
+class AssertGe(Circuit):
+    a = Secret()
+    b = Public()
+
+    def define(self, api: API) -> None:
+        range_check(api, self.a, N, name="a_range")
+        assert_greater_or_equal(api, self.a, self.b, N, name="a>=b")
+
+
+@given(bounded, bounded)
+def test_assert_greater_or_equal_both_outcomes(a, b):
+    cc = compile_circuit(AssertGe())
+    if a >= b:
+        cc.solve({"a": a, "b": b})
+    else:
+        with pytest.raises(UnsatisfiedConstraintError, match="a>=b/recompose"):
+            cc.solve({"a": a, "b": b})
+
+
+# ---- select ----------------------------------------------------------------------------
+
+
+class Select(Circuit):
+    c = Secret()
+    a = Secret()
+    b = Secret()
+    out = Public()
+
+    def define(self, api: API) -> None:
+        api.assert_equal(select(api, self.c, self.a, self.b), self.out, name="claim")
+
+
+@given(st.integers(0, 1), fr, fr)
+def test_select_both_outcomes(c, a, b):
+    cc = compile_circuit(Select())
+    chosen = a if c else b
+    cc.solve({"c": c, "a": a, "b": b, "out": chosen})
+    with pytest.raises(UnsatisfiedConstraintError):
+        cc.solve({"c": c, "a": a, "b": b, "out": (chosen + 1) % R})
+
+
+def test_select_rejects_non_boolean_condition():
+    cc = compile_circuit(Select())
+    # c = 2 would give out = b + 2(a - b): blocked by the boolean check on c
+    with pytest.raises(UnsatisfiedConstraintError, match="select/cond"):
+        cc.solve({"c": 2, "a": 10, "b": 3, "out": 3 + 2 * 7})
+
+
+def test_select_skips_check_for_known_booleans():
+    class Known(Circuit):
+        x = Secret()
+        a = Secret()
+        b = Secret()
+
+        def define(self, api: API) -> None:
+            select(api, is_zero(api, self.x), self.a, self.b)
+
+    names = [k.name for k in compile_circuit(Known()).cs.constraints]
+    assert "select/cond" not in names
+    assert len(names) == 3
+
+
+# ---- Poseidon --------------------------------------------------------------------------
+
+
+class Hash(Circuit):
+    digest = Public()
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        type(self).inputs = Secret(n)  # shape depends on the instance
+
+    def define(self, api: API) -> None:
+        api.assert_equal(poseidon_hash(api, self.inputs), self.digest, name="digest")
+
+
+@pytest.mark.parametrize("arity", range(1, 17))
+def test_poseidon_gadget_equals_native(arity):
+    rng = random.Random(arity)
+    cc = compile_circuit(Hash(arity))
+    t = arity + 1
+    partial = [56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68][t - 2]
+    # 3 per S-box, less round 0's capacity S-box (a constant, folded), plus the digest check
+    assert cc.cs.n_constraints == 3 * (8 * t + partial) - 3 + 1
+    for _ in range(2):
+        inputs = [rng.randrange(R) for _ in range(arity)]
+        digest = poseidon(inputs)
+        cc.solve({"inputs": inputs, "digest": digest})
+        with pytest.raises(UnsatisfiedConstraintError, match="digest"):
+            cc.solve({"inputs": inputs, "digest": (digest + 1) % R})
+
+
+def test_poseidon_gadget_arity_limits():
+    with pytest.raises(CircuitDefinitionError):
+        compile_circuit(Hash(17))
+
+
+# ---- Merkle ----------------------------------------------------------------------------
+
+DEPTH = 4
+
+
+class Membership(Circuit):
+    root = Public()
+    leaf = Secret()
+    siblings = Secret(DEPTH)
+    index_bits = Secret(DEPTH)
+
+    def define(self, api: API) -> None:
+        assert_merkle_path(api, self.leaf, self.root, self.siblings, self.index_bits)
+
+
+def _tree(leaves):
+    levels = [leaves]
+    while len(levels[-1]) > 1:
+        prev = levels[-1]
+        levels.append([poseidon([prev[i], prev[i + 1]]) for i in range(0, len(prev), 2)])
+    return levels
+
+
+def _path(levels, index):
+    siblings, bits = [], []
+    for level in levels[:-1]:
+        siblings.append(level[index ^ 1])
+        bits.append(index & 1)
+        index >>= 1
+    return siblings, bits
+
+
+@pytest.mark.parametrize("index", [0, 5, 15])
+def test_merkle_path_both_outcomes(index):
+    rng = random.Random(index)
+    leaves = [rng.randrange(R) for _ in range(1 << DEPTH)]
+    levels = _tree(leaves)
+    root = levels[-1][0]
+    siblings, bits = _path(levels, index)
+    assert merkle_root_native(leaves[index], siblings, bits) == root
+    cc = compile_circuit(Membership())
+    cc.solve({"root": root, "leaf": leaves[index], "siblings": siblings, "index_bits": bits})
+    with pytest.raises(UnsatisfiedConstraintError, match="merkle/root"):
+        cc.solve({"root": root, "leaf": (leaves[index] + 1) % R, "siblings": siblings, "index_bits": bits})
+    with pytest.raises(UnsatisfiedConstraintError, match="merkle/root"):
+        flipped = [1 - bits[0], *bits[1:]]
+        cc.solve({"root": root, "leaf": leaves[index], "siblings": siblings, "index_bits": flipped})
+    with pytest.raises(UnsatisfiedConstraintError, match="index_bit"):
+        cc.solve({"root": root, "leaf": leaves[index], "siblings": siblings, "index_bits": [2, *bits[1:]]})
+
+
+def test_merkle_native_validates():
+    with pytest.raises(ValueError):
+        merkle_root_native(1, [2, 3], [0])
+    with pytest.raises(ValueError):
+        merkle_root_native(1, [2], [2])
