@@ -1,0 +1,34 @@
+"""Groth16 verifier over BN254, compatible with snarkjs.
+
+Models of snarkjs's JSON files (verification_key.json, proof.json, public.json) that
+validate every point when parsed and write the files back byte for byte, and `verify`,
+the Groth16 pairing check. Malformed input raises a named VerificationInputError; a
+well-formed proof that does not verify makes `verify` return False.
+
+This package imports only algebra, so a ledger node can audit proofs with it alone.
+"""
+
+from ._errors import (
+    MalformedProofError,
+    MalformedPublicSignalsError,
+    MalformedVerifyingKeyError,
+    VerificationInputError,
+)
+from ._gt import Fq12, fq12_to_snarkjs, snarkjs_pairing
+from ._models import Proof, PublicSignals, VerifyingKey
+from ._verify import public_input_term, verify
+
+__all__ = [
+    "MalformedProofError",
+    "MalformedPublicSignalsError",
+    "MalformedVerifyingKeyError",
+    "VerificationInputError",
+    "Fq12",
+    "fq12_to_snarkjs",
+    "snarkjs_pairing",
+    "Proof",
+    "PublicSignals",
+    "VerifyingKey",
+    "public_input_term",
+    "verify",
+]
