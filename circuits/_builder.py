@@ -45,6 +45,19 @@ class _Input:
             raise CircuitDefinitionError(f"an input array needs a positive length, got {n!r}")
         self.n = n
         self.doc = doc
+        self._name = "input"
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, obj: object, objtype: type | None = None) -> Any:
+        # A non-data descriptor: while `define` runs, compile_circuit binds the wire(s)
+        # in the instance's __dict__, which takes precedence over this method.
+        if obj is None:
+            return self
+        raise CircuitDefinitionError(
+            f"input {self._name!r} is a declaration; its wires exist only inside define(api) during compile_circuit"
+        )
 
 
 class Public(_Input):
@@ -352,14 +365,12 @@ def compile_circuit(circuit: Circuit) -> CompiledCircuit:
             bound[name] = [LinearCombination.wire(w) for w in ws]
     # Inputs keep declaration order in `inputs`; wires put public ones first.
     specs.sort(key=lambda s: [n for n, _ in decls].index(s.name))
+    state = vars(circuit)
     for name, value in bound.items():
-        setattr(circuit, name, value)
+        state[name] = value
     try:
         circuit.define(api)
     finally:
         for name in bound:
-            try:
-                delattr(circuit, name)
-            except AttributeError:
-                pass
+            state.pop(name, None)
     return CompiledCircuit(type(circuit).__name__, cs, specs, api._steps)

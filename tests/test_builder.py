@@ -207,6 +207,8 @@ def test_compile_leaves_instance_clean_and_is_repeatable():
     b = compile_circuit(c)
     assert [k.name for k in a.cs.constraints] == [k.name for k in b.cs.constraints]
     assert isinstance(Cube.x, Secret)
+    with pytest.raises(CircuitDefinitionError, match="only inside define"):
+        _ = c.x
 
 
 def test_bad_array_declaration():
