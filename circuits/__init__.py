@@ -18,6 +18,7 @@ from ._gadgets_compare import assert_greater_or_equal, greater_or_equal, is_equa
 from ._gadgets_merkle import assert_merkle_path, merkle_root, merkle_root_native
 from ._gadgets_poseidon import poseidon_hash
 from ._lc import LinearCombination, Variable
+from ._opening import CommitmentOpening
 from ._poseidon_native import poseidon
 from ._r1cs import Constraint, ConstraintSystem
 
@@ -52,6 +53,7 @@ __all__ = [
     "LinearCombination",
     "Variable",
     "poseidon",
+    "CommitmentOpening",
     "Constraint",
     "ConstraintSystem",
 ]

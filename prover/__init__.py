@@ -2,7 +2,7 @@
 
 from ._errors import ProverError, SetupError, WitnessError
 from ._keys import MatrixEntry, ProvingKey
-from ._prove import RawProof, check_witness, prove_raw
+from ._prove import RawProof, check_witness, prove, prove_raw, verifying_key
 from ._qap import h_scalars, matrix_times_witness
 from ._setup import INSECURE_NOTICE, InsecureSetupWarning, constraint_matrices, dev_setup, domain_size_for
 
@@ -14,7 +14,9 @@ __all__ = [
     "ProvingKey",
     "RawProof",
     "check_witness",
+    "prove",
     "prove_raw",
+    "verifying_key",
     "h_scalars",
     "matrix_times_witness",
     "INSECURE_NOTICE",

@@ -14,10 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from algebra import G1, G2, G1Point, G2Point, R
+from verifier import Proof, PublicSignals, VerifyingKey
 
 from ._errors import WitnessError
 from ._keys import ProvingKey
 from ._qap import h_scalars
+from ._setup import INSECURE_NOTICE
 
 
 @dataclass(frozen=True)
@@ -76,3 +78,23 @@ def prove_raw(
     c = G1.msm(list(pk.c_points) + list(pk.h_points), list(private) + h)
     c = G1.add(c, G1.msm([a, b1, pk.delta1], [s, r, -r * s % R]))
     return RawProof(a, b2, c, tuple(witness[1 : pk.n_public + 1]))
+
+
+def prove(
+    pk: ProvingKey,
+    witness: Sequence[int],
+    *,
+    randbelow: Callable[[int], int] = secrets.randbelow,
+    on_stage: Callable[[str], None] | None = None,
+) -> tuple[Proof, PublicSignals]:
+    """A Groth16 proof and its public signals as the snarkjs-compatible models."""
+    raw = prove_raw(pk, witness, randbelow=randbelow, on_stage=on_stage)
+    return Proof.from_points(raw.a, raw.b, raw.c), PublicSignals.from_values(raw.public_signals)
+
+
+def verifying_key(pk: ProvingKey) -> VerifyingKey:
+    """The verifying key matching a proving key (snarkjs's `zkey export verificationkey`).
+
+    A key from the dev setup carries the INSECURE notice into the verifying key's JSON."""
+    notice = INSECURE_NOTICE if pk.insecure else None
+    return VerifyingKey.from_points(pk.alpha1, pk.beta2, pk.gamma2, pk.delta2, pk.ic, setup_notice=notice)

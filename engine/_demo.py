@@ -1,0 +1,100 @@
+"""`zkmargin demo`: the whole path on embedded defaults, in a few seconds.
+
+Builds the commitment-opening circuit, runs the (INSECURE) dev setup, solves a witness,
+proves, verifies, and writes snarkjs's three files so that `snarkjs groth16 verify`
+can check the same proof.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from circuits import CommitmentOpening, compile_circuit, poseidon
+from prover import INSECURE_NOTICE, InsecureSetupWarning, dev_setup, prove, verifying_key
+from verifier import verify
+
+#: Embedded defaults: 5,000.000000 units of collateral (1e-6 units), claimed >= 1,000.
+DEFAULT_VALUE = 5_000_000_000
+DEFAULT_MINIMUM = 1_000_000_000
+NOTICE_FILE = "SETUP_IS_INSECURE.txt"
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    constraints: int
+    setup_seconds: float
+    prove_seconds: float
+    verify_seconds: float
+    valid: bool
+    out_dir: Path
+
+
+def run_demo(
+    out_dir: Path, *, value: int = DEFAULT_VALUE, minimum: int = DEFAULT_MINIMUM, console: Console | None = None
+) -> DemoResult:
+    """Run the demo and write verification_key.json, proof.json and public.json to out_dir."""
+    console = console or Console()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    salt = secrets.randbelow(1 << 248)
+    commitment = poseidon([value, salt])
+    stages = ["compile", "setup", "witness", "prove", "verify", "write"]
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True
+    ) as progress:
+        task = progress.add_task("compile", total=len(stages))
+
+        def step(name: str) -> None:
+            progress.update(task, description=name, advance=1)
+
+        compiled = compile_circuit(CommitmentOpening(bits=64))
+        step("setup (INSECURE dev setup)")
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InsecureSetupWarning)  # said loudly below instead
+            pk = dev_setup(compiled.cs)
+        setup_s = time.perf_counter() - t0
+        vk = verifying_key(pk)
+        step("witness")
+        witness = compiled.solve({"commitment": commitment, "minimum": minimum, "value": value, "salt": salt})
+        step("prove")
+        t0 = time.perf_counter()
+        proof, public = prove(pk, witness.values)
+        prove_s = time.perf_counter() - t0
+        step("verify")
+        t0 = time.perf_counter()
+        valid = verify(vk, public, proof)
+        verify_s = time.perf_counter() - t0
+        step("write")
+        vk.save(out_dir / "verification_key.json")  # carries the INSECURE notice
+        proof.save(out_dir / "proof.json")
+        public.save(out_dir / "public.json")
+        (out_dir / NOTICE_FILE).write_text(
+            INSECURE_NOTICE + ".\nThe keys in this folder come from zkmargin's dev setup.\n"
+        )
+        step("done")
+    return DemoResult(compiled.cs.n_constraints, setup_s, prove_s, verify_s, valid, out_dir)
+
+
+def print_summary(result: DemoResult, console: Console) -> None:
+    table = Table(title="zkmargin demo", show_header=False)
+    table.add_row("circuit", "Poseidon commitment opening, 64-bit range check")
+    table.add_row("constraints", f"{result.constraints:,}")
+    table.add_row("setup", f"{result.setup_seconds:.2f} s")
+    table.add_row("prove", f"{result.prove_seconds:.2f} s")
+    table.add_row("verify", f"{result.verify_seconds:.2f} s")
+    table.add_row("files", str(result.out_dir))
+    table.add_row("result", "[bold green]OK[/]" if result.valid else "[bold red]INVALID[/]")
+    console.print(table)
+    console.print(f"[bold yellow]WARNING:[/] {INSECURE_NOTICE}.")
+    console.print(
+        f"Check it with snarkjs: snarkjs groth16 verify {result.out_dir}/verification_key.json "
+        f"{result.out_dir}/public.json {result.out_dir}/proof.json"
+    )
