@@ -35,7 +35,9 @@ from ._field import (
     fq2_mul,
     fq2_neg,
     fq2_sqr,
+    fq2_sqrt,
     fq2_sub,
+    fq_sqrt,
     fr_root_of_unity,
     inv_mod,
 )
@@ -80,6 +82,8 @@ __all__ = [
     "fq2_mul",
     "fq2_neg",
     "fq2_sqr",
+    "fq2_sqrt",
+    "fq_sqrt",
     "fq2_sub",
     "fr_root_of_unity",
     "inv_mod",

@@ -101,3 +101,36 @@ def fq2_inv(a: Fq2) -> Fq2:
 
 def fq2_is_zero(a: Fq2) -> bool:
     return a[0] % Q == 0 and a[1] % Q == 0
+
+
+def fq_sqrt(a: int) -> int | None:
+    """A square root of a in Fq, or None if a is not a square (q = 3 mod 4)."""
+    root = pow(a, (Q + 1) // 4, Q)
+    return root if root * root % Q == a % Q else None
+
+
+def _fq2_pow(a: Fq2, e: int) -> Fq2:
+    out = FQ2_ONE
+    while e:
+        if e & 1:
+            out = fq2_mul(out, a)
+        a = fq2_sqr(a)
+        e >>= 1
+    return out
+
+
+def fq2_sqrt(a: Fq2) -> Fq2 | None:
+    """A square root of a in Fq2, or None if a is not a square.
+
+    Algorithm 9 of Adj and Rodriguez-Henriquez, "Square root computation over even
+    extension fields" (q = 3 mod 4): with a1 = a^((q-3)/4) and alpha = a1^2 a, the root
+    is u a1 a when alpha = -1, else (1 + alpha)^((q-1)/2) a1 a.
+    """
+    a1 = _fq2_pow(a, (Q - 3) // 4)
+    x0 = fq2_mul(a1, a)
+    alpha = fq2_mul(a1, x0)
+    if alpha == (Q - 1, 0):
+        x = fq2_mul((0, 1), x0)
+    else:
+        x = fq2_mul(_fq2_pow(fq2_add(FQ2_ONE, alpha), (Q - 1) // 2), x0)
+    return x if fq2_sqr(x) == (a[0] % Q, a[1] % Q) else None

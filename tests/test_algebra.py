@@ -9,6 +9,7 @@ from py_ecc.optimized_bn128 import optimized_curve as oc
 
 import algebra as A
 from algebra import G1, G2, Q, R
+from tests._points import twist_point_outside_g2
 
 fr = st.integers(min_value=0, max_value=R - 1)
 fq = st.integers(min_value=0, max_value=Q - 1)
@@ -38,6 +39,21 @@ def test_fq2_inverse(a):
 
 def test_fq2_u_squared_is_minus_one():
     assert A.fq2_mul((0, 1), (0, 1)) == (Q - 1, 0)
+
+
+@given(fq2)
+def test_fq2_sqrt_of_a_square_and_of_a_non_square(a):
+    root = A.fq2_sqrt(A.fq2_sqr(a))
+    assert root is not None and A.fq2_sqr(root) == A.fq2_sqr(a)
+    non_residue = (9, 1)  # 9 + u, the twist's non-residue: a*a*(9+u) is never a square unless 0
+    if a != (0, 0):
+        assert A.fq2_sqrt(A.fq2_mul(A.fq2_sqr(a), non_residue)) is None
+
+
+@given(fq)
+def test_fq_sqrt(a):
+    assert A.fq_sqrt(a * a % Q) in (a, (Q - a) % Q)
+    assert A.fq_sqrt((Q - 1) * a * a % Q) is None or a == 0  # -1 is not a square mod q
 
 
 def test_fq2_inverse_of_zero_raises():
@@ -176,38 +192,6 @@ def test_pairing_bilinear_and_check():
 # ---- validation ----------------------------------------------------------------
 
 
-def _fq2_pow(a, e):
-    out = A.FQ2_ONE
-    while e:
-        if e & 1:
-            out = A.fq2_mul(out, a)
-        a = A.fq2_sqr(a)
-        e >>= 1
-    return out
-
-
-def _fq2_sqrt(a):
-    """Square root in Fq2 (q = 3 mod 4), or None."""
-    a1 = _fq2_pow(a, (Q - 3) // 4)
-    alpha = A.fq2_mul(A.fq2_sqr(a1), a)
-    x0 = A.fq2_mul(a1, a)
-    if alpha == (Q - 1, 0):
-        x = A.fq2_mul((0, 1), x0)
-    else:
-        x = A.fq2_mul(_fq2_pow(A.fq2_add(A.FQ2_ONE, alpha), (Q - 1) // 2), x0)
-    return x if A.fq2_sqr(x) == a else None
-
-
-def _twist_point_outside_subgroup():
-    x = (1, 0)
-    while True:
-        rhs = A.fq2_add(A.fq2_mul(A.fq2_sqr(x), x), A.G2_B)
-        y = _fq2_sqrt(rhs)
-        if y is not None:
-            return (x, y)
-        x = (x[0] + 1, 0)
-
-
 def test_validation_errors_are_named():
     with pytest.raises(A.PointNotOnCurveError):
         G1.validate((1, 3))
@@ -215,7 +199,7 @@ def test_validation_errors_are_named():
         G1.validate((1, 2 + Q))
     with pytest.raises(A.FieldElementOutOfRangeError):
         G1.validate((1, -2))
-    p = _twist_point_outside_subgroup()
+    p = twist_point_outside_g2()
     assert G2.is_on_curve(p)
     with pytest.raises(A.PointNotInSubgroupError):
         G2.validate(p)
@@ -281,7 +265,7 @@ def test_g1_from_snarkjs_rejects_malformed(obj, error):
 
 
 def test_g2_from_snarkjs_rejects_outside_subgroup():
-    (x0, x1), (y0, y1) = _twist_point_outside_subgroup()
+    (x0, x1), (y0, y1) = twist_point_outside_g2()
     with pytest.raises(A.PointNotInSubgroupError):
         A.g2_from_snarkjs([[str(x0), str(x1)], [str(y0), str(y1)], ["1", "0"]])
 

@@ -24,7 +24,6 @@ from algebra import (
     G1,
     G1_GEN,
     G2,
-    G2_B,
     G2_GEN,
     EncodingError,
     FieldElementOutOfRangeError,
@@ -32,13 +31,11 @@ from algebra import (
     PointNotOnCurveError,
     Q,
     R,
-    fq2_add,
-    fq2_mul,
-    fq2_sqr,
     g1_to_snarkjs,
 )
 from engine.cli import app
 from tests._node import run_node
+from tests._points import twist_point_outside_g2
 from tests._snarkjs import circom2, groth16_prove, groth16_setup, snarkjs, wtns_calculate
 from verifier import (
     MalformedProofError,
@@ -344,40 +341,6 @@ _FIXTURE_VK_JSON = json.loads(FIXTURE_VK.read_text())
 _BASE_PROOF = Proof.from_points(G1_GEN, G2_GEN, G1.double(G1_GEN)).to_json_obj()
 
 
-def _fq_sqrt(a: int) -> int | None:
-    root = pow(a, (Q + 1) // 4, Q)  # q = 3 mod 4
-    return root if root * root % Q == a % Q else None
-
-
-def _fq2_sqrt(a: tuple[int, int]) -> tuple[int, int] | None:
-    """A square root in Fq2 = Fq[u]/(u^2 + 1), or None (complex method; q = 3 mod 4)."""
-    norm_root = _fq_sqrt((a[0] * a[0] + a[1] * a[1]) % Q)
-    if norm_root is None:
-        return None
-    half = pow(2, -1, Q)
-    for t in ((a[0] + norm_root) * half % Q, (a[0] - norm_root) * half % Q):
-        x0 = _fq_sqrt(t)
-        if x0:
-            candidate = (x0, a[1] * pow(2 * x0, -1, Q) % Q)
-            if fq2_sqr(candidate) == (a[0] % Q, a[1] % Q):
-                return candidate
-    return None
-
-
-def _twist_point_outside_g2(seed: int) -> tuple[tuple[int, int], tuple[int, int]]:
-    """A point on the twist y^2 = x^3 + b' that is not in the order-r subgroup."""
-    x0 = seed
-    while True:
-        x = (x0 % Q, 7)
-        y = _fq2_sqrt(fq2_add(fq2_mul(fq2_sqr(x), x), G2_B))
-        if y is not None:
-            point = (x, y)
-            assert G2.is_on_curve(point)
-            if not G2.in_subgroup(point):
-                return point
-        x0 += 1
-
-
 @_SETTINGS
 @given(ka=scalars, kb=scalars, kc=scalars)
 def test_random_valid_points_round_trip(ka: int, kb: int, kc: int) -> None:
@@ -447,7 +410,7 @@ def test_g2_point_off_curve_raises(k: int, delta: int, part: int) -> None:
 @settings(max_examples=5, deadline=None)
 @given(seed=st.integers(0, Q - 1))
 def test_g2_point_outside_subgroup_raises(seed: int) -> None:
-    (x0, x1), (y0, y1) = _twist_point_outside_g2(seed)
+    (x0, x1), (y0, y1) = twist_point_outside_g2(seed)
     bad = [[str(x0), str(x1)], [str(y0), str(y1)], ["1", "0"]]
     with pytest.raises(MalformedProofError, match=r"^pi_b: .*subgroup") as info:
         Proof.from_json({**_BASE_PROOF, "pi_b": bad})
