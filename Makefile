@@ -33,6 +33,9 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev $(NPM_PEERS)/.installed
 	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python -m pytest -q
 
+bench: $(VENV)/.installed-dev $(NPM_PEERS)/.installed
+	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python benchmarks/bench_reference.py
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check algebra circuits prover verifier engine
 	$(BIN)/mypy
