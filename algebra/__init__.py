@@ -41,6 +41,22 @@ from ._field import (
     fr_root_of_unity,
     inv_mod,
 )
+from ._lem import (
+    MONT_R_Q,
+    MONT_R_Q_INV,
+    MONT_R_R,
+    MONT_R_R_INV,
+    U64Array,
+    fq_from_lem,
+    fq_to_lem,
+    fr_to_limbs,
+    g1_from_lem,
+    g1_to_lem,
+    g2_from_lem,
+    g2_to_lem,
+    ints_to_limbs,
+    limbs_to_ints,
+)
 from ._ntt import intt, ntt
 from ._pairing import g1_from_pyecc, g1_to_pyecc, g2_from_pyecc, g2_to_pyecc, pairing, pairing_check
 
@@ -87,6 +103,20 @@ __all__ = [
     "fq2_sub",
     "fr_root_of_unity",
     "inv_mod",
+    "MONT_R_Q",
+    "MONT_R_Q_INV",
+    "MONT_R_R",
+    "MONT_R_R_INV",
+    "U64Array",
+    "fq_from_lem",
+    "fq_to_lem",
+    "fr_to_limbs",
+    "g1_from_lem",
+    "g1_to_lem",
+    "g2_from_lem",
+    "g2_to_lem",
+    "ints_to_limbs",
+    "limbs_to_ints",
     "intt",
     "ntt",
     "g1_from_pyecc",
