@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from algebra import G1Point, G2Point
+from algebra import G1Point, G2Point, U64Array
 
 #: (row, wire, coefficient in standard form): one entry of the sparse A or B matrix.
 MatrixEntry = tuple[int, int, int]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # numpy fields: compare sections explicitly
 class ProvingKey:
     """Groth16 proving key over BN254.
 
@@ -26,6 +26,8 @@ class ProvingKey:
     - alpha1, beta1, delta1 (G1) and beta2, gamma2, delta2 (G2): the setup's elements.
     - a_coeffs, b_coeffs: the A and B matrices as sparse entries, including the rows
       n_constraints + i binding public signal i (C is never stored: c_i = a_i * b_i).
+    - Point sections are numpy arrays in the LEM layout of `algebra._lem` (a .zkey's own
+      bytes), one row per point:
     - a_points[j] = u_j(tau) G1, b1_points[j] = v_j(tau) G1, b2_points[j] = v_j(tau) G2.
     - c_points: (beta u_j + alpha v_j + w_j)(tau) / delta G1 for the private wires
       j = n_public + 1 .. n_vars - 1, in that order.
@@ -46,10 +48,10 @@ class ProvingKey:
     delta2: G2Point
     a_coeffs: tuple[MatrixEntry, ...]
     b_coeffs: tuple[MatrixEntry, ...]
-    a_points: tuple[G1Point, ...]
-    b1_points: tuple[G1Point, ...]
-    b2_points: tuple[G2Point, ...]
-    c_points: tuple[G1Point, ...]
-    h_points: tuple[G1Point, ...]
+    a_points: U64Array
+    b1_points: U64Array
+    b2_points: U64Array
+    c_points: U64Array
+    h_points: U64Array
     ic: tuple[G1Point, ...]
     insecure: bool = False

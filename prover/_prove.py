@@ -13,13 +13,21 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from algebra import G1, G2, G1Point, G2Point, R
+from algebra import G1, G2, G1Point, G2Point, R, U64Array, g1_from_lem, g2_from_lem
 from verifier import Proof, PublicSignals, VerifyingKey
 
 from ._errors import WitnessError
 from ._keys import ProvingKey
 from ._qap import h_scalars
 from ._setup import INSECURE_NOTICE
+
+
+def _msm_g1(points: U64Array, scalars: Sequence[int]) -> G1Point:
+    return G1.msm(g1_from_lem(points), scalars)
+
+
+def _msm_g2(points: U64Array, scalars: Sequence[int]) -> G2Point:
+    return G2.msm(g2_from_lem(points), scalars)
 
 
 @dataclass(frozen=True)
@@ -64,18 +72,18 @@ def prove_raw(
 
     # A = alpha + sum_j w_j A_j + r delta
     stage("A in G1")
-    a = G1.add(G1.add(pk.alpha1, G1.msm(pk.a_points, witness)), G1.mul(pk.delta1, r))
+    a = G1.add(G1.add(pk.alpha1, _msm_g1(pk.a_points, witness)), G1.mul(pk.delta1, r))
 
     # B = beta + sum_j w_j B_j + s delta, in G2 for the proof and in G1 for C
     stage("B in G2")
-    b2 = G2.add(G2.add(pk.beta2, G2.msm(pk.b2_points, witness)), G2.mul(pk.delta2, s))
+    b2 = G2.add(G2.add(pk.beta2, _msm_g2(pk.b2_points, witness)), G2.mul(pk.delta2, s))
     stage("B in G1")
-    b1 = G1.add(G1.add(pk.beta1, G1.msm(pk.b1_points, witness)), G1.mul(pk.delta1, s))
+    b1 = G1.add(G1.add(pk.beta1, _msm_g1(pk.b1_points, witness)), G1.mul(pk.delta1, s))
 
     # C = sum_private w_j C_j + sum_i h_i H_i + s A + r B' - r s delta
     stage("C in G1")
     private = witness[pk.n_public + 1 :]
-    c = G1.msm(list(pk.c_points) + list(pk.h_points), list(private) + h)
+    c = G1.add(_msm_g1(pk.c_points, private), _msm_g1(pk.h_points, h))
     c = G1.add(c, G1.msm([a, b1, pk.delta1], [s, r, -r * s % R]))
     return RawProof(a, b2, c, tuple(witness[1 : pk.n_public + 1]))
 

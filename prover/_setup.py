@@ -17,7 +17,7 @@ import secrets
 import warnings
 from collections.abc import Callable, Sequence
 
-from algebra import FR_TWO_ADICITY, G1, G2, R, batch_inverse, fr_root_of_unity
+from algebra import FR_TWO_ADICITY, G1, G2, R, batch_inverse, fr_root_of_unity, g1_to_lem, g2_to_lem
 from circuits import ConstraintSystem
 
 from ._errors import SetupError
@@ -136,11 +136,11 @@ def dev_setup(
         delta2=g2s[2],
         a_coeffs=tuple(a_entries),
         b_coeffs=tuple(b_entries),
-        a_points=tuple(a_points),
-        b1_points=tuple(b1_points),
-        b2_points=tuple(b2_points),
-        c_points=tuple(c_points),
-        h_points=tuple(h_points),
+        a_points=g1_to_lem(a_points),
+        b1_points=g1_to_lem(b1_points),
+        b2_points=g2_to_lem(b2_points),
+        c_points=g1_to_lem(c_points),
+        h_points=g1_to_lem(h_points),
         ic=tuple(ic),
         insecure=True,
     )
