@@ -4,6 +4,7 @@ and the encodings used by snarkjs and Ethereum.
 This package imports nothing else of zkmargin.
 """
 
+from ._binfile import BinFile, BinFileWriter, SectionRef, limbs_below, parse_binfile, read_binfile
 from ._constants import FR_TWO_ADICITY, G1_B, G1_GEN, G2_B, G2_GEN, N8, Q, R
 from ._curve import G1, G2, Curve, G1Point, G2Point
 from ._encoding import (
@@ -19,11 +20,19 @@ from ._encoding import (
     parse_fr,
 )
 from ._errors import (
+    BadMagicError,
     EncodingError,
     FieldElementOutOfRangeError,
+    FieldMismatchError,
+    FileFormatError,
     InvalidPointError,
+    MismatchedFilesError,
+    MissingSectionError,
     PointNotInSubgroupError,
     PointNotOnCurveError,
+    SectionSizeError,
+    TruncatedFileError,
+    UnsupportedVersionError,
 )
 from ._field import (
     FQ2_ONE,
@@ -40,6 +49,25 @@ from ._field import (
     fq_sqrt,
     fr_root_of_unity,
     inv_mod,
+)
+from ._kernels import (
+    g1_batch_to_affine,
+    g1_batch_to_affine_ref,
+    g1_msm,
+    g1_msm_ref,
+    g1_scale,
+    g1_scale_ref,
+    g1_sparse_combination,
+    g1_sparse_combination_ref,
+    g2_batch_to_affine,
+    g2_batch_to_affine_ref,
+    g2_msm,
+    g2_msm_ref,
+    g2_scale,
+    g2_scale_ref,
+    g2_sparse_combination,
+    g2_sparse_combination_ref,
+    msm_window_bits,
 )
 from ._lem import (
     MONT_R_Q,
@@ -61,6 +89,12 @@ from ._ntt import intt, ntt
 from ._pairing import g1_from_pyecc, g1_to_pyecc, g2_from_pyecc, g2_to_pyecc, pairing, pairing_check
 
 __all__ = [
+    "BinFile",
+    "BinFileWriter",
+    "SectionRef",
+    "limbs_below",
+    "parse_binfile",
+    "read_binfile",
     "FR_TWO_ADICITY",
     "G1_B",
     "G1_GEN",
@@ -89,6 +123,14 @@ __all__ = [
     "InvalidPointError",
     "PointNotInSubgroupError",
     "PointNotOnCurveError",
+    "FileFormatError",
+    "TruncatedFileError",
+    "BadMagicError",
+    "UnsupportedVersionError",
+    "MissingSectionError",
+    "SectionSizeError",
+    "FieldMismatchError",
+    "MismatchedFilesError",
     "FQ2_ONE",
     "FQ2_ZERO",
     "Fq2",
@@ -125,4 +167,21 @@ __all__ = [
     "g2_to_pyecc",
     "pairing",
     "pairing_check",
+    "g1_batch_to_affine",
+    "g1_batch_to_affine_ref",
+    "g1_msm",
+    "g1_msm_ref",
+    "g1_scale",
+    "g1_scale_ref",
+    "g1_sparse_combination",
+    "g1_sparse_combination_ref",
+    "g2_batch_to_affine",
+    "g2_batch_to_affine_ref",
+    "g2_msm",
+    "g2_msm_ref",
+    "g2_scale",
+    "g2_scale_ref",
+    "g2_sparse_combination",
+    "g2_sparse_combination_ref",
+    "msm_window_bits",
 ]

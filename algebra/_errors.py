@@ -21,3 +21,38 @@ class PointNotInSubgroupError(InvalidPointError):
 
 class EncodingError(ValueError):
     """Bytes or JSON do not have the shape of the encoding they claim to be."""
+
+
+# ---- binary files (.r1cs, .wtns, .zkey, .ptau) ------------------------------------
+
+
+class FileFormatError(ValueError):
+    """A binary file does not have the layout its format prescribes."""
+
+
+class TruncatedFileError(FileFormatError):
+    """The file ends before its header, section table or a section's payload does."""
+
+
+class BadMagicError(FileFormatError):
+    """The file's 4-byte magic is not the expected one (e.g. a .ptau given as a .zkey)."""
+
+
+class UnsupportedVersionError(FileFormatError):
+    """The file's format version is newer than the reader understands."""
+
+
+class MissingSectionError(FileFormatError):
+    """A section the format requires is absent (or one expected once appears several times)."""
+
+
+class SectionSizeError(FileFormatError):
+    """A section's size disagrees with the counts in the file's header (or the table with the file)."""
+
+
+class FieldMismatchError(FileFormatError):
+    """The file is over another prime field or curve than BN254's."""
+
+
+class MismatchedFilesError(FileFormatError):
+    """Two files that belong together do not match (e.g. a witness shorter than the zkey's nVars)."""

@@ -1,0 +1,498 @@
+"""numba kernels for Fq = GF(q) and Fq2 = Fq[u]/(u^2 + 1) of BN254 in Montgomery form.
+
+An Fq element is a `UniTuple(uint64, 4)` value: the little-endian limbs of x * 2^256 mod q
+(the LEM layout of `_lem`), passed and returned by value so that inner loops never touch
+the heap. An Fq2 element is a pair of them, (c0, c1) = c0 + c1 u.
+
+numba has no 128-bit integer type, so the arithmetic is written as LLVM IR through
+`numba.extending.intrinsic` and emitted inline at every call site. `fq_mul` is CIOS
+Montgomery multiplication with the "no-carry" shortcut (the top limb of q is below 2^62,
+so the running product never needs a fifth limb), as in gnark: each 64x64 -> 128-bit
+multiply-add is zext to i128, mul, add, lshr 64, trunc, which compiles to one `mulx`
+and an `add`/`adc` pair; the final conditional subtraction is a `select`. Addition,
+subtraction and negation are i256 add/sub chains with a `select`, free of branches
+(random data would mispredict them half the time).
+
+`f_add`, `f_mul`, ... are generic: an overload picks the Fq or Fq2 version from the
+argument's type, so the curve code in `_nb_curve` is written once for G1 and G2.
+
+Private module: public, validated entry points live in `_kernels`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic as _numba_intrinsic
+from numba.extending import overload
+
+from ._constants import Q
+
+#: numba's `intrinsic`, typed loosely for mypy: an intrinsic is defined with the typing
+#: context as first parameter but called without it.
+intrinsic: Any = _numba_intrinsic
+
+
+def _drop_stale_kernel_cache() -> None:
+    """Delete numba's cached kernels of the `_nb_*` modules when any of their sources changed.
+
+    numba keys a cached function on its own file only, but kernels in `_nb_curve` and
+    `_nb_msm` inline code from `_nb_field` (and `_nb_msm` from `_nb_curve`): after an edit
+    of one file the others' caches would silently keep the old code. A digest of all
+    `_nb_*.py` sources, kept beside the cache, decides. Skipped when NUMBA_CACHE_DIR
+    moves the cache elsewhere, and on read-only installs.
+    """
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(here.glob("_nb_*.py")))).hexdigest()
+    cache = here / "__pycache__"
+    stamp = cache / "_nb_sources.sha256"
+    try:
+        if stamp.read_text() == digest:
+            return
+    except OSError:
+        pass
+    try:
+        for f in cache.glob("_nb_*.nb[ic]"):
+            f.unlink(missing_ok=True)
+        cache.mkdir(exist_ok=True)
+        stamp.write_text(digest)
+    except OSError:
+        pass
+
+
+_drop_stale_kernel_cache()
+
+_MASK64 = (1 << 64) - 1
+
+
+def _limbs(v: int) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
+    return (
+        np.uint64(v & _MASK64),
+        np.uint64((v >> 64) & _MASK64),
+        np.uint64((v >> 128) & _MASK64),
+        np.uint64((v >> 192) & _MASK64),
+    )
+
+
+ZERO64 = np.uint64(0)
+ONE64 = np.uint64(1)
+Q0, Q1, Q2, Q3 = _limbs(Q)
+#: -q^-1 mod 2^64, the Montgomery reduction constant.
+QINV = np.uint64((-pow(Q, -1, 1 << 64)) % (1 << 64))
+#: 1 in Montgomery form: 2^256 mod q.
+ONE_M0, ONE_M1, ONE_M2, ONE_M3 = _limbs((1 << 256) % Q)
+#: Exponent q - 2 for Fermat inversion.
+_QM2_0, _QM2_1, _QM2_2, _QM2_3 = _limbs(Q - 2)
+
+FQ_TYPE = types.UniTuple(types.uint64, 4)
+FQ2_TYPE = types.UniTuple(FQ_TYPE, 2)
+
+
+# ---- 128-bit intrinsics ------------------------------------------------------------
+
+_I64 = ir.IntType(64)
+_I128 = ir.IntType(128)
+
+
+@intrinsic
+def _sbb(typingctx: Any, a: Any, b: Any, borrow: Any) -> Any:
+    """(borrow_out, difference) of a - b - borrow (borrow in {0, 1})."""
+    sig = types.UniTuple(types.uint64, 2)(types.uint64, types.uint64, types.uint64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        aw, bw, cw = (builder.zext(x, _I128) for x in args)
+        s = builder.sub(builder.sub(aw, bw), cw)
+        lo = builder.trunc(s, _I64)
+        hi = builder.trunc(builder.lshr(s, ir.Constant(_I128, 127)), _I64)
+        return context.make_tuple(builder, signature.return_type, (hi, lo))
+
+    return sig, codegen
+
+
+# ---- Fq -----------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def fq_zero() -> Any:
+    return (ZERO64, ZERO64, ZERO64, ZERO64)
+
+
+@njit(cache=True, nogil=True)
+def fq_one() -> Any:
+    return (ONE_M0, ONE_M1, ONE_M2, ONE_M3)
+
+
+@njit(cache=True, nogil=True)
+def fq_is_zero(a: Any) -> bool:
+    return (a[0] | a[1] | a[2] | a[3]) == ZERO64
+
+
+@njit(cache=True, nogil=True)
+def fq_eq(a: Any, b: Any) -> bool:
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) == ZERO64
+
+
+_I256 = ir.IntType(256)
+
+
+def _join256(builder: Any, limbs: list[Any]) -> Any:
+    acc = builder.zext(limbs[3], _I256)
+    for k in (2, 1, 0):
+        acc = builder.or_(builder.shl(acc, ir.Constant(_I256, 64)), builder.zext(limbs[k], _I256))
+    return acc
+
+
+def _split256(builder: Any, w: Any) -> list[Any]:
+    return [builder.trunc(builder.lshr(w, ir.Constant(_I256, 64 * k)), _I64) for k in range(4)]
+
+
+def _fq_intrinsic(name: str, n_args: int, emit: Any, doc: str) -> Any:
+    """An Fq operation emitted inline as branch-free i256 LLVM IR (add/adc chains, cmov)."""
+
+    def typer(typingctx: Any, *args: Any) -> Any:
+        sig = FQ_TYPE(*([FQ_TYPE] * n_args))
+
+        def codegen(context: Any, builder: Any, signature: Any, llargs: Any) -> Any:
+            words = [_join256(builder, [builder.extract_value(v, k) for k in range(4)]) for v in llargs]
+            return context.make_tuple(builder, FQ_TYPE, _split256(builder, emit(builder, *words)))
+
+        return sig, codegen
+
+    fn: Any
+    if n_args == 1:
+
+        def unary(typingctx, a):
+            return typer(typingctx, a)
+
+        fn = unary
+    else:
+
+        def binary(typingctx, a, b):
+            return typer(typingctx, a, b)
+
+        fn = binary
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return intrinsic(fn)
+
+
+def _emit_add(builder: Any, a: Any, b: Any) -> Any:
+    # a + b < 2q < 2^255: no overflow of 256 bits
+    q = ir.Constant(_I256, Q)
+    s = builder.add(a, b)
+    return builder.select(builder.icmp_unsigned(">=", s, q), builder.sub(s, q), s)
+
+
+def _emit_sub(builder: Any, a: Any, b: Any) -> Any:
+    d = builder.sub(a, b)
+    return builder.select(builder.icmp_unsigned("<", a, b), builder.add(d, ir.Constant(_I256, Q)), d)
+
+
+def _emit_neg(builder: Any, a: Any) -> Any:
+    zero = ir.Constant(_I256, 0)
+    return builder.select(builder.icmp_unsigned("==", a, zero), zero, builder.sub(ir.Constant(_I256, Q), a))
+
+
+fq_add = _fq_intrinsic("fq_add", 2, _emit_add, "a + b mod q")
+fq_sub = _fq_intrinsic("fq_sub", 2, _emit_sub, "a - b mod q")
+fq_neg = _fq_intrinsic("fq_neg", 1, _emit_neg, "-a mod q (0 stays 0)")
+
+
+@njit(cache=True, nogil=True)
+def fq_dbl(a: Any) -> Any:
+    return fq_add(a, a)
+
+
+def _cios_ir(builder: Any, a: list[Any], b: list[Any]) -> list[Any]:
+    """Emit Montgomery multiplication (CIOS, no-carry variant) of 4-limb a, b as LLVM IR."""
+
+    def const64(v: int) -> Any:
+        return ir.Constant(_I64, v)
+
+    def mac(x: Any, y: Any, c: Any, d: Any) -> tuple[Any, Any]:
+        p = builder.mul(builder.zext(x, _I128), builder.zext(y, _I128))
+        p = builder.add(builder.add(p, builder.zext(c, _I128)), builder.zext(d, _I128))
+        return builder.trunc(builder.lshr(p, ir.Constant(_I128, 64)), _I64), builder.trunc(p, _I64)
+
+    q = [const64(int(v)) for v in (Q0, Q1, Q2, Q3)]
+    zero = const64(0)
+    t = [zero, zero, zero, zero]
+    for i in range(4):
+        hi_a, t[0] = mac(a[0], b[i], t[0], zero)
+        m = builder.mul(t[0], const64(int(QINV)))
+        hi_c, _ = mac(m, q[0], t[0], zero)
+        for j in range(1, 4):
+            hi_a, t[j] = mac(a[j], b[i], t[j], hi_a)
+            hi_c, t[j - 1] = mac(m, q[j], t[j], hi_c)
+        t[3] = builder.add(hi_c, hi_a)
+    # conditional subtraction of q, branch-free
+    tw = _join256(builder, t)
+    qw = ir.Constant(_I256, Q)
+    ge = builder.icmp_unsigned(">=", tw, qw)
+    rw = builder.select(ge, builder.sub(tw, qw), tw)
+    return _split256(builder, rw)
+
+
+@intrinsic
+def fq_mul(typingctx: Any, a: Any, b: Any) -> Any:
+    """Montgomery product a * b / 2^256 mod q, emitted inline at every call site."""
+    sig = FQ_TYPE(FQ_TYPE, FQ_TYPE)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        av = [builder.extract_value(args[0], k) for k in range(4)]
+        bv = [builder.extract_value(args[1], k) for k in range(4)]
+        return context.make_tuple(builder, FQ_TYPE, _cios_ir(builder, av, bv))
+
+    return sig, codegen
+
+
+@njit(cache=True, nogil=True)
+def fq_sqr(a: Any) -> Any:
+    return fq_mul(a, a)
+
+
+@njit(cache=True, nogil=True)
+def fq_inv(a: Any) -> Any:
+    """a^(q-2) (Fermat); 0 maps to 0."""
+    e = (_QM2_0, _QM2_1, _QM2_2, _QM2_3)
+    acc = fq_one()
+    for limb in range(3, -1, -1):
+        w = e[limb]
+        for bit in range(63, -1, -1):
+            acc = fq_sqr(acc)
+            if (w >> np.uint64(bit)) & ONE64:
+                acc = fq_mul(acc, a)
+    return acc
+
+
+# ---- Fq2 = Fq[u]/(u^2 + 1) -----------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def fq2_zero() -> Any:
+    return (fq_zero(), fq_zero())
+
+
+@njit(cache=True, nogil=True)
+def fq2_one() -> Any:
+    return (fq_one(), fq_zero())
+
+
+@njit(cache=True, nogil=True)
+def fq2_is_zero(a: Any) -> bool:
+    return fq_is_zero(a[0]) and fq_is_zero(a[1])
+
+
+@njit(cache=True, nogil=True)
+def fq2_eq(a: Any, b: Any) -> bool:
+    return fq_eq(a[0], b[0]) and fq_eq(a[1], b[1])
+
+
+@njit(cache=True, nogil=True)
+def fq2_add(a: Any, b: Any) -> Any:
+    return (fq_add(a[0], b[0]), fq_add(a[1], b[1]))
+
+
+@njit(cache=True, nogil=True)
+def fq2_dbl(a: Any) -> Any:
+    return (fq_add(a[0], a[0]), fq_add(a[1], a[1]))
+
+
+@njit(cache=True, nogil=True)
+def fq2_sub(a: Any, b: Any) -> Any:
+    return (fq_sub(a[0], b[0]), fq_sub(a[1], b[1]))
+
+
+@njit(cache=True, nogil=True)
+def fq2_neg(a: Any) -> Any:
+    return (fq_neg(a[0]), fq_neg(a[1]))
+
+
+@njit(cache=True, nogil=True)
+def fq2_mul(a: Any, b: Any) -> Any:
+    # Karatsuba: (a0 + a1 u)(b0 + b1 u) = a0b0 - a1b1 + ((a0 + a1)(b0 + b1) - a0b0 - a1b1) u
+    t0 = fq_mul(a[0], b[0])
+    t1 = fq_mul(a[1], b[1])
+    t2 = fq_mul(fq_add(a[0], a[1]), fq_add(b[0], b[1]))
+    return (fq_sub(t0, t1), fq_sub(fq_sub(t2, t0), t1))
+
+
+@njit(cache=True, nogil=True)
+def fq2_sqr(a: Any) -> Any:
+    # (a0 + a1 u)^2 = (a0 + a1)(a0 - a1) + 2 a0 a1 u
+    t = fq_mul(a[0], a[1])
+    return (fq_mul(fq_add(a[0], a[1]), fq_sub(a[0], a[1])), fq_add(t, t))
+
+
+@njit(cache=True, nogil=True)
+def fq2_inv(a: Any) -> Any:
+    """1/a = conj(a) / (a0^2 + a1^2); 0 maps to 0."""
+    t = fq_inv(fq_add(fq_sqr(a[0]), fq_sqr(a[1])))
+    return (fq_mul(a[0], t), fq_neg(fq_mul(a[1], t)))
+
+
+# ---- generic field operations (Fq or Fq2, chosen by argument type) -----------------
+
+
+def _is_fq(t: Any) -> bool:
+    return isinstance(t, types.UniTuple) and t.count == 4 and t.dtype == types.uint64
+
+
+def _is_fq2(t: Any) -> bool:
+    return isinstance(t, types.UniTuple) and t.count == 2 and _is_fq(t.dtype)
+
+
+def _generic(fq_impl: Any, fq2_impl: Any, nargs: int) -> Any:
+    """A function whose numba overload dispatches on its first argument's type."""
+
+    def stub(*args: Any) -> Any:  # pragma: no cover - only ever called from jitted code
+        raise NotImplementedError("generic field operations run inside numba kernels only")
+
+    if nargs == 1:
+
+        def ov1(a) -> Any:
+            if _is_fq(a):
+                return lambda a: fq_impl(a)
+            if _is_fq2(a):
+                return lambda a: fq2_impl(a)
+            return None
+
+        overload(stub, jit_options={"nogil": True})(ov1)
+    else:
+
+        def ov2(a, b) -> Any:
+            if _is_fq(a):
+                return lambda a, b: fq_impl(a, b)
+            if _is_fq2(a):
+                return lambda a, b: fq2_impl(a, b)
+            return None
+
+        overload(stub, jit_options={"nogil": True})(ov2)
+    return stub
+
+
+f_add = _generic(fq_add, fq2_add, 2)
+f_sub = _generic(fq_sub, fq2_sub, 2)
+f_mul = _generic(fq_mul, fq2_mul, 2)
+f_eq = _generic(fq_eq, fq2_eq, 2)
+f_dbl = _generic(fq_dbl, fq2_dbl, 1)
+f_neg = _generic(fq_neg, fq2_neg, 1)
+f_sqr = _generic(fq_sqr, fq2_sqr, 1)
+f_inv = _generic(fq_inv, fq2_inv, 1)
+f_is_zero = _generic(fq_is_zero, fq2_is_zero, 1)
+
+
+def f_one_like(a: Any) -> Any:  # pragma: no cover - jitted use only
+    raise NotImplementedError
+
+
+def f_zero_like(a: Any) -> Any:  # pragma: no cover - jitted use only
+    raise NotImplementedError
+
+
+@overload(f_one_like, jit_options={"nogil": True})
+def _ov_one_like(a) -> Any:
+    if _is_fq(a):
+        return lambda a: fq_one()
+    if _is_fq2(a):
+        return lambda a: fq2_one()
+    return None
+
+
+@overload(f_zero_like, jit_options={"nogil": True})
+def _ov_zero_like(a) -> Any:
+    if _is_fq(a):
+        return lambda a: fq_zero()
+    if _is_fq2(a):
+        return lambda a: fq2_zero()
+    return None
+
+
+# ---- array-level kernels (for tests and benchmarks) --------------------------------
+
+#: Operation codes of `_fq_apply` / `_fq2_apply`.
+OP_ADD, OP_SUB, OP_MUL, OP_SQR, OP_NEG, OP_INV = 0, 1, 2, 3, 4, 5
+
+
+@njit(cache=True, nogil=True)
+def _load_fq(a: Any, i: int, off: int) -> Any:
+    return (a[i, off], a[i, off + 1], a[i, off + 2], a[i, off + 3])
+
+
+@njit(cache=True, nogil=True)
+def _store_fq(out: Any, i: int, off: int, v: Any) -> None:
+    out[i, off] = v[0]
+    out[i, off + 1] = v[1]
+    out[i, off + 2] = v[2]
+    out[i, off + 3] = v[3]
+
+
+@njit(cache=True, nogil=True)
+def _fq_apply(op: int, a: Any, b: Any, out: Any) -> None:
+    """out[i] = op(a[i], b[i]) on (n, 4) Montgomery arrays (b is ignored by unary ops)."""
+    for i in range(a.shape[0]):
+        x = _load_fq(a, i, 0)
+        y = _load_fq(b, i, 0)
+        if op == OP_ADD:
+            r = fq_add(x, y)
+        elif op == OP_SUB:
+            r = fq_sub(x, y)
+        elif op == OP_MUL:
+            r = fq_mul(x, y)
+        elif op == OP_SQR:
+            r = fq_sqr(x)
+        elif op == OP_NEG:
+            r = fq_neg(x)
+        else:
+            r = fq_inv(x)
+        _store_fq(out, i, 0, r)
+
+
+@njit(cache=True, nogil=True)
+def _fq2_apply(op: int, a: Any, b: Any, out: Any) -> None:
+    """out[i] = op(a[i], b[i]) on (n, 8) arrays of Fq2 elements (c0 limbs, then c1)."""
+    for i in range(a.shape[0]):
+        x = (_load_fq(a, i, 0), _load_fq(a, i, 4))
+        y = (_load_fq(b, i, 0), _load_fq(b, i, 4))
+        if op == OP_ADD:
+            r = fq2_add(x, y)
+        elif op == OP_SUB:
+            r = fq2_sub(x, y)
+        elif op == OP_MUL:
+            r = fq2_mul(x, y)
+        elif op == OP_SQR:
+            r = fq2_sqr(x)
+        elif op == OP_NEG:
+            r = fq2_neg(x)
+        else:
+            r = fq2_inv(x)
+        _store_fq(out, i, 0, r[0])
+        _store_fq(out, i, 4, r[1])
+
+
+@njit(cache=True, nogil=True)
+def _fq_mul_chain(a: Any, b: Any, n: int, out: Any) -> None:
+    """out[0] = a[0] * b[0]^n by n dependent multiplications (benchmark of mul latency)."""
+    x = _load_fq(a, 0, 0)
+    y = _load_fq(b, 0, 0)
+    for _ in range(n):
+        x = fq_mul(x, y)
+    _store_fq(out, 0, 0, x)
+
+
+@njit(cache=True, nogil=True)
+def _fq2_mul_chain(a: Any, b: Any, n: int, out: Any) -> None:
+    x = (_load_fq(a, 0, 0), _load_fq(a, 0, 4))
+    y = (_load_fq(b, 0, 0), _load_fq(b, 0, 4))
+    for _ in range(n):
+        x = fq2_mul(x, y)
+    _store_fq(out, 0, 0, x[0])
+    _store_fq(out, 0, 4, x[1])
