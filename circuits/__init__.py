@@ -21,6 +21,8 @@ from ._lc import LinearCombination, Variable
 from ._opening import CommitmentOpening
 from ._poseidon_native import poseidon
 from ._r1cs import Constraint, ConstraintSystem
+from ._r1cs_file import R1csFile, R1csMatrix, read_r1cs, write_r1cs
+from ._wtns_file import check_witness_matches, read_wtns, read_wtns_limbs, write_wtns
 
 __all__ = [
     "API",
@@ -56,4 +58,12 @@ __all__ = [
     "CommitmentOpening",
     "Constraint",
     "ConstraintSystem",
+    "R1csFile",
+    "R1csMatrix",
+    "read_r1cs",
+    "write_r1cs",
+    "check_witness_matches",
+    "read_wtns",
+    "read_wtns_limbs",
+    "write_wtns",
 ]

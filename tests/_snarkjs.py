@@ -66,15 +66,23 @@ class CircomBuild:
     sym: Path
 
 
-def circom2(src_path: Path, out_dir: Path, include: tuple[Path, ...] = ()) -> CircomBuild:
+def circom2(src_path: Path, out_dir: Path, include: tuple[Path, ...] = (), optimize: str = "--O1") -> CircomBuild:
     """Compile a .circom file with circom2 (circom 2 in WebAssembly) into out_dir.
 
-    The peers' node_modules is always on the include path, so
-    `include "circomlib/circuits/poseidon.circom";` resolves.
+    `include "circomlib/circuits/poseidon.circom";` resolves: circomlib's circuits are
+    copied beside the source when it includes them.
     """
     modules = node_peers_dir(["circom2"])
     out_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [_node(), str(modules / "circom2" / "cli.js"), str(src_path), "--r1cs", "--wasm", "--sym"]
+    if "circomlib/" in src_path.read_text():
+        # circom2 runs under WASI and only sees paths below its working directory's
+        # ancestors as it spells them; an include path outside them is not found, so
+        # circomlib's circuits are copied beside the build.
+        lib = node_peers_dir(["circomlib"]) / "circomlib" / "circuits"
+        target = src_path.parent / "circomlib" / "circuits"
+        if not target.exists():
+            shutil.copytree(lib, target)
+    cmd = [_node(), str(modules / "circom2" / "cli.js"), str(src_path), "--r1cs", "--wasm", "--sym", optimize]
     cmd += ["-o", str(out_dir)]
     for path in (modules, *include):
         cmd += ["-l", str(path)]

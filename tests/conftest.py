@@ -8,13 +8,13 @@ import pytest
 
 from tests._snarkjs import make_ptau
 
-#: Power of the session's powers-of-tau: circuits of up to 2^8 = 256 constraints.
-SMALL_PTAU_POWER = 8
+#: Power of the session's powers-of-tau: circuits of up to 2^9 = 512 rows.
+SMALL_PTAU_POWER = 9
 
 
 @pytest.fixture(scope="session")
 def small_ptau(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A prepared bn128 powers-of-tau file of power 8, made by snarkjs once per session.
+    """A prepared bn128 powers-of-tau file of power 9, made by snarkjs once per session.
 
     Fails (does not skip) with an installation hint if the npm peers are missing.
     """
