@@ -13,7 +13,8 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from algebra import G1, G2, G1Point, G2Point, R, U64Array, g1_from_lem, g2_from_lem
+from algebra import G1, G2, G1Point, G2Point, R, U64Array, fr_to_limbs, g1_from_lem, g2_from_lem
+from algebra._kernels import g1_msm, g1_msm_ref, g2_msm, g2_msm_ref
 from verifier import Proof, PublicSignals, VerifyingKey
 
 from ._errors import WitnessError
@@ -22,12 +23,22 @@ from ._qap import h_scalars
 from ._setup import INSECURE_NOTICE
 
 
-def _msm_g1(points: U64Array, scalars: Sequence[int]) -> G1Point:
-    return G1.msm(g1_from_lem(points), scalars)
+@dataclass(frozen=True)
+class _Msm:
+    """The two MSMs a proof needs: numba kernels, or their Python-int reference twins."""
+
+    g1: Callable[[U64Array, U64Array], U64Array]
+    g2: Callable[[U64Array, U64Array], U64Array]
+
+    def in_g1(self, points: U64Array, scalars: Sequence[int]) -> G1Point:
+        return g1_from_lem(self.g1(points, fr_to_limbs(scalars)).reshape(1, 8))[0]
+
+    def in_g2(self, points: U64Array, scalars: Sequence[int]) -> G2Point:
+        return g2_from_lem(self.g2(points, fr_to_limbs(scalars)).reshape(1, 16))[0]
 
 
-def _msm_g2(points: U64Array, scalars: Sequence[int]) -> G2Point:
-    return G2.msm(g2_from_lem(points), scalars)
+_FAST = _Msm(g1_msm, g2_msm)
+_REFERENCE = _Msm(g1_msm_ref, g2_msm_ref)
 
 
 @dataclass(frozen=True)
@@ -57,11 +68,13 @@ def prove_raw(
     *,
     randbelow: Callable[[int], int] = secrets.randbelow,
     on_stage: Callable[[str], None] | None = None,
+    reference: bool = False,
 ) -> RawProof:
     """A Groth16 proof for `witness` under `pk`. The witness is not checked against the
     constraints here (the key has no C matrix); an unsatisfying one yields a proof that
-    does not verify."""
+    does not verify. `reference=True` runs the MSMs on the Python-int reference twins."""
     check_witness(pk, witness)
+    msm = _REFERENCE if reference else _FAST
     stage = on_stage or (lambda _s: None)
     r = randbelow(R)
     s = randbelow(R)
@@ -72,18 +85,18 @@ def prove_raw(
 
     # A = alpha + sum_j w_j A_j + r delta
     stage("A in G1")
-    a = G1.add(G1.add(pk.alpha1, _msm_g1(pk.a_points, witness)), G1.mul(pk.delta1, r))
+    a = G1.add(G1.add(pk.alpha1, msm.in_g1(pk.a_points, witness)), G1.mul(pk.delta1, r))
 
     # B = beta + sum_j w_j B_j + s delta, in G2 for the proof and in G1 for C
     stage("B in G2")
-    b2 = G2.add(G2.add(pk.beta2, _msm_g2(pk.b2_points, witness)), G2.mul(pk.delta2, s))
+    b2 = G2.add(G2.add(pk.beta2, msm.in_g2(pk.b2_points, witness)), G2.mul(pk.delta2, s))
     stage("B in G1")
-    b1 = G1.add(G1.add(pk.beta1, _msm_g1(pk.b1_points, witness)), G1.mul(pk.delta1, s))
+    b1 = G1.add(G1.add(pk.beta1, msm.in_g1(pk.b1_points, witness)), G1.mul(pk.delta1, s))
 
     # C = sum_private w_j C_j + sum_i h_i H_i + s A + r B' - r s delta
     stage("C in G1")
     private = witness[pk.n_public + 1 :]
-    c = G1.add(_msm_g1(pk.c_points, private), _msm_g1(pk.h_points, h))
+    c = G1.add(msm.in_g1(pk.c_points, private), msm.in_g1(pk.h_points, h))
     c = G1.add(c, G1.msm([a, b1, pk.delta1], [s, r, -r * s % R]))
     return RawProof(a, b2, c, tuple(witness[1 : pk.n_public + 1]))
 

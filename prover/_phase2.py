@@ -1,0 +1,170 @@
+"""Groth16 phase 2 from a prepared powers-of-tau file, as `snarkjs groth16 setup` does it.
+
+A prepared .ptau holds, for every domain size n, the Lagrange-basis points L_i(tau) G1,
+L_i(tau) G2, alpha L_i(tau) G1 and beta L_i(tau) G1. With the R1CS matrices A, B, C
+(plus the A row n_constraints + s binding public signal s), every key point is a sparse
+combination of them, with no FFT and no secret:
+
+    A_s  = sum_c A[c][s] L_c(tau) G1            B1_s = sum_c B[c][s] L_c(tau) G1
+    B2_s = sum_c B[c][s] L_c(tau) G2
+    L_s  = sum_c (A[c][s] beta L_c + B[c][s] alpha L_c + C[c][s] L_c)(tau) G1
+         -> IC_s for s <= n_public, C_s (the "L" section) for private s
+
+H_i = L'_(2i+1)(tau) G1 over the 2n domain (its odd points); delta starts at the
+generator (delta = 1), so phase-2 contributions (`_contribute`) are what make the key
+safe. The circuit hash covers the initial key as snarkjs hashes it, so `snarkjs zkey
+verify` accepts our keys and theirs interchangeably.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from algebra import G1_GEN, G2_GEN, N8, Q, R, U64Array, g1_from_lem, ints_to_limbs, limbs_to_ints
+from algebra._kernels import g1_sparse_combination, g2_sparse_combination
+from circuits import R1csFile
+
+from ._mpc_hash import cs_hash, tau_g1_rows_needed
+from ._ptau_file import (
+    PTAU_SECTION_LAGRANGE_ALPHA_TAU_G1,
+    PTAU_SECTION_LAGRANGE_BETA_TAU_G1,
+    PTAU_SECTION_LAGRANGE_TAU_G1,
+    PtauFile,
+    PtauTooSmallError,
+)
+from ._setup import domain_size_for
+from ._zkey_file import COEF_DTYPE, SNARKJS_SETUP_SECTION_ORDER, ZkeyFile, encode_mpc_params
+
+_ONE_LIMBS = np.array([[1, 0, 0, 0]], dtype=np.uint64)
+_R2 = pow(2, 512, R)
+
+
+def _csr(outputs: npt.NDArray[np.int64], points: npt.NDArray[np.int64], scalars: U64Array, n_out: int):  # type: ignore[no-untyped-def]
+    """Group (output, point, scalar) terms by output into CSR arrays."""
+    order = np.argsort(outputs, kind="stable")
+    counts = np.bincount(outputs, minlength=n_out)
+    indptr = np.zeros(n_out + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return indptr, np.ascontiguousarray(points[order], dtype=np.int64), np.ascontiguousarray(scalars[order])
+
+
+def new_zkey(r1cs: R1csFile, ptau: PtauFile, *, on_stage: Callable[[str], None] | None = None) -> ZkeyFile:
+    """The initial (delta = 1, no contribution) Groth16 key for `r1cs` from `ptau`."""
+    stage = on_stage or (lambda _s: None)
+    m, n_pub, n_vars = r1cs.n_constraints, r1cs.n_public, r1cs.n_wires
+    n = domain_size_for(m, n_pub)
+    if n > ptau.max_domain_size:
+        raise PtauTooSmallError(
+            f"circuit needs a domain of 2^{n.bit_length() - 1} rows ({m} constraints + {n_pub + 1} public rows), "
+            f"ptau {ptau.name} holds up to 2^{ptau.power}"
+        )
+    tau = ptau.lagrange_g1(PTAU_SECTION_LAGRANGE_TAU_G1, n)  # raises if the ptau is too small
+    alpha = ptau.lagrange_g1(PTAU_SECTION_LAGRANGE_ALPHA_TAU_G1, n)
+    beta = ptau.lagrange_g1(PTAU_SECTION_LAGRANGE_BETA_TAU_G1, n)
+    tau2 = ptau.lagrange_g2(n)
+    mat_a, mat_b, mat_c = r1cs.matrices
+
+    # The binding rows: A[m + s][s] = 1 for s = 0..n_public.
+    bind_s = np.arange(n_pub + 1, dtype=np.int64)
+    bind_rows = m + bind_s
+    bind_one = np.repeat(_ONE_LIMBS, n_pub + 1, axis=0)
+
+    a_rows = np.concatenate([mat_a.rows, bind_rows])
+    a_wires = np.concatenate([mat_a.wires.astype(np.int64), bind_s])
+    a_coefs = np.concatenate([mat_a.coefs, bind_one])
+    b_rows, b_wires, b_coefs = mat_b.rows, mat_b.wires.astype(np.int64), mat_b.coefs
+
+    stage("A")
+    a_points = g1_sparse_combination(tau, *_csr(a_wires, a_rows, a_coefs, n_vars))
+    stage("B1")
+    b_csr = _csr(b_wires, b_rows, b_coefs, n_vars)
+    b1_points = g1_sparse_combination(tau, *b_csr)
+    stage("B2")
+    b2_points = g2_sparse_combination(tau2, *b_csr)
+
+    stage("C")
+    # One point table [tau | alpha tau | beta tau]: A terms take beta, B terms alpha, C terms tau.
+    table = np.ascontiguousarray(np.concatenate([tau, alpha, beta]))
+    l_wires = np.concatenate([a_wires, b_wires, mat_c.wires.astype(np.int64)])
+    l_points = np.concatenate([2 * n + a_rows, n + b_rows, mat_c.rows])
+    l_coefs = np.concatenate([a_coefs, b_coefs, mat_c.coefs])
+    l_all = g1_sparse_combination(table, *_csr(l_wires, l_points, l_coefs, n_vars))
+    ic = l_all[: n_pub + 1]
+    c_points = np.ascontiguousarray(l_all[n_pub + 1 :])
+
+    stage("H")
+    h_points = np.ascontiguousarray(ptau.lagrange_g1(PTAU_SECTION_LAGRANGE_TAU_G1, 2 * n)[1::2])
+
+    stage("coefficients")
+    coeffs = _coefficient_section(mat_a, mat_b, bind_rows, bind_s)
+    zkey = ZkeyFile(
+        n8q=N8,
+        q=Q,
+        n8r=N8,
+        r=R,
+        n_vars=n_vars,
+        n_public=n_pub,
+        domain_size=n,
+        alpha1=ptau.alpha1,
+        beta1=ptau.beta1,
+        beta2=ptau.beta2,
+        gamma2=G2_GEN,
+        delta1=G1_GEN,
+        delta2=G2_GEN,
+        ic=tuple(g1_from_lem(ic)),
+        coeffs=coeffs,
+        a_points=a_points,
+        b1_points=b1_points,
+        b2_points=b2_points,
+        c_points=c_points,
+        h_points=h_points,
+        cs_hash=bytes(64),
+        contributions=(),
+        contributions_raw=encode_mpc_params(bytes(64), ()),
+        section_order=SNARKJS_SETUP_SECTION_ORDER,
+    )
+    stage("circuit hash")
+    digest = cs_hash(
+        alpha1=zkey.alpha1,
+        beta1=zkey.beta1,
+        beta2=zkey.beta2,
+        ic=ic,
+        tau_g1=ptau.tau_g1_rows(tau_g1_rows_needed(n)),
+        c=c_points,
+        a=a_points,
+        b1=b1_points,
+        b2=b2_points,
+        domain_size=n,
+    )
+    return zkey.with_mpc_params(digest, ())
+
+
+def _coefficient_section(mat_a, mat_b, bind_rows, bind_s):  # type: ignore[no-untyped-def]
+    """Section 4 in zkey_new.js's order: per constraint its A terms then its B terms,
+    then the binding rows; values stored as coef * R^2 mod r (see `_zkey_file`)."""
+    n_a, n_b, n_bind = len(mat_a), len(mat_b), len(bind_s)
+    matrix = np.concatenate([np.zeros(n_a, np.uint32), np.ones(n_b, np.uint32)])
+    rows = np.concatenate([mat_a.rows, mat_b.rows])
+    order = np.lexsort((matrix, rows))  # by row, A before B, stable within
+    coeffs = np.zeros(n_a + n_b + n_bind, dtype=COEF_DTYPE)
+    coeffs["matrix"][: n_a + n_b] = matrix[order]
+    coeffs["constraint"][: n_a + n_b] = rows[order]
+    coeffs["signal"][: n_a + n_b] = np.concatenate([mat_a.wires, mat_b.wires])[order]
+    values = _to_r2([*_limb_ints(mat_a.coefs), *_limb_ints(mat_b.coefs)])
+    coeffs["value"][: n_a + n_b] = values[order]
+    coeffs["matrix"][n_a + n_b :] = 0
+    coeffs["constraint"][n_a + n_b :] = bind_rows
+    coeffs["signal"][n_a + n_b :] = bind_s
+    coeffs["value"][n_a + n_b :] = _to_r2([1] * n_bind)
+    return coeffs
+
+
+def _limb_ints(limbs: U64Array) -> Sequence[int]:
+    return limbs_to_ints(limbs)
+
+
+def _to_r2(values: Sequence[int]) -> U64Array:
+    return ints_to_limbs([v * _R2 % R for v in values])
