@@ -3,6 +3,10 @@
 Commands mirror snarkjs where they do the same job:
 
     zkmargin groth16 verify <verification_key.json> <public.json> <proof.json>
+    zkmargin groth16 prove <circuit.zkey> <witness.wtns> <proof.json> <public.json>
+    zkmargin groth16 setup <circuit.r1cs> <pot.ptau> <circuit.zkey>
+    zkmargin zkey contribute | verify | export verificationkey ...
+    zkmargin demo [folder]
 
 Exit codes of `groth16 verify`: 0 valid ("OK"), 1 well-formed but invalid
 ("INVALID: ..."), 2 malformed or unreadable input ("ERROR: <ErrorName>: ..."; also
@@ -13,52 +17,16 @@ Verdicts go to stdout, errors to stderr.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from verifier import Proof, PublicSignals, VerificationInputError, VerifyingKey, verify
 
-EXIT_OK = 0
-EXIT_INVALID = 1
-EXIT_ERROR = 2
+from . import _cli_keys  # noqa: F401  (registers groth16 prove/setup and the zkey commands)
+from ._cli_base import EXIT_ERROR, EXIT_INVALID, EXIT_OK, _fail, _out, _say, app, groth16_app, zkey_app
 
-app = typer.Typer(
-    name="zkmargin",
-    help="Zero-knowledge private margin proofs (Groth16 over BN254, snarkjs-compatible).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,
-)
-
-groth16_app = typer.Typer(
-    help="Groth16 proofs and keys in snarkjs's formats.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-)
-app.add_typer(groth16_app, name="groth16")
-
-# More commands register on `app` (top level, e.g. `demo`) or `groth16_app` (e.g. `prove`).
-
-_out = Console(highlight=False)
-_err = Console(stderr=True, highlight=False)
-
-
-@app.callback()
-def _root() -> None:
-    """Zero-knowledge private margin proofs (Groth16 over BN254, snarkjs-compatible)."""
-
-
-def _say(console: Console, text: str, style: str) -> None:
-    # soft_wrap: a reason stays on one line however long; Text: no markup in messages.
-    console.print(Text(text, style=style), soft_wrap=True)
-
-
-def _fail(message: str) -> NoReturn:
-    _say(_err, f"ERROR: {message}", "bold red")
-    raise typer.Exit(EXIT_ERROR)
+__all__ = ["EXIT_ERROR", "EXIT_INVALID", "EXIT_OK", "app", "groth16_app", "main", "zkey_app"]
 
 
 @groth16_app.command("verify")

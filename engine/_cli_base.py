@@ -1,0 +1,99 @@
+"""Shared pieces of the `zkmargin` CLI: the apps, consoles, exit codes, error lines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from algebra import EncodingError, FileFormatError
+from circuits import CircuitError
+from prover import ProverError
+from verifier import VerificationInputError
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_ERROR = 2
+
+app = typer.Typer(
+    name="zkmargin",
+    help="Zero-knowledge private margin proofs (Groth16 over BN254, snarkjs-compatible).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+groth16_app = typer.Typer(
+    help="Groth16 proofs and keys in snarkjs's formats.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(groth16_app, name="groth16")
+
+zkey_app = typer.Typer(
+    help="Groth16 .zkey files: contributions, checks, exports (like `snarkjs zkey`).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(zkey_app, name="zkey")
+
+export_app = typer.Typer(help="Export parts of a .zkey.", no_args_is_help=True, pretty_exceptions_show_locals=False)
+zkey_app.add_typer(export_app, name="export")
+
+_out = Console(highlight=False)
+_err = Console(stderr=True, highlight=False)
+
+
+@app.callback()
+def _root() -> None:
+    """Zero-knowledge private margin proofs (Groth16 over BN254, snarkjs-compatible)."""
+
+
+def _say(console: Console, text: str, style: str) -> None:
+    # soft_wrap: a reason stays on one line however long; Text: no markup in messages.
+    console.print(Text(text, style=style), soft_wrap=True)
+
+
+def _fail(message: str) -> NoReturn:
+    _say(_err, f"ERROR: {message}", "bold red")
+    raise typer.Exit(EXIT_ERROR)
+
+
+#: Errors that mean "bad input", reported as one ERROR line with exit 2.
+INPUT_ERRORS: tuple[type[Exception], ...] = (
+    FileFormatError,
+    EncodingError,
+    VerificationInputError,
+    ProverError,
+    CircuitError,
+)
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn bad input and unreadable files into one ERROR line and exit 2."""
+    try:
+        yield
+    except INPUT_ERRORS as exc:
+        _fail(f"{type(exc).__name__}: {exc}")
+    except OSError as exc:
+        _fail(f"cannot read or write {exc.filename or 'a file'}: {exc.strerror or exc}")
+
+
+@contextmanager
+def stages(total: int) -> Iterator[Callable[[str], None]]:
+    """A rich progress bar on stderr advanced by a prover's `on_stage` callbacks."""
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(), console=_err, transient=True
+    ) as progress:
+        task = progress.add_task("starting", total=total)
+
+        def on_stage(name: str) -> None:
+            progress.update(task, description=name, advance=1)
+
+        yield on_stage
