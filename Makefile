@@ -34,7 +34,9 @@ test: $(VENV)/.installed-dev $(NPM_PEERS)/.installed
 	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-dev $(NPM_PEERS)/.installed
-	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python benchmarks/bench_reference.py
+	$(BIN)/python benchmarks/bench_kernels.py
+	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python benchmarks/bench_prove.py
+	$(BIN)/python benchmarks/bench_reference.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check algebra circuits prover verifier engine

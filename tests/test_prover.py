@@ -180,3 +180,12 @@ def test_verifying_key_carries_the_insecure_notice_through_json(opening):
     assert text.startswith('{\n "zkmargin_setup": "INSECURE')
     assert VerifyingKey.from_json(text).setup_notice == vk.setup_notice
     assert VerifyingKey.from_json(text).to_json() == text
+
+
+def test_fast_and_reference_msms_give_the_same_proof(opening):
+    cc, pk = opening
+    w = cc.solve({"commitment": poseidon([3, 4]), "bound": 1, "value": 3, "salt": 4}).values
+    fast = prove_raw(pk, w, randbelow=random.Random(7).randrange)
+    slow = prove_raw(pk, w, randbelow=random.Random(7).randrange, reference=True)
+    assert fast == slow
+    assert _verify(pk, fast)
