@@ -29,7 +29,15 @@ def test_reference_benchmark_runs_and_writes_json(tmp_path: Path) -> None:
 def test_prove_benchmark_compares_three_provers(tmp_path: Path) -> None:
     out = tmp_path / "prove.json"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_prove.py"), "--skip-chain", "--repeat", "1", "--out", str(out)],
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_prove.py"),
+            "--skip-chain",
+            "--repeat",
+            "1",
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
