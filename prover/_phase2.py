@@ -18,15 +18,17 @@ verify` accepts our keys and theirs interchangeably.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 
-from algebra import G1_GEN, G2_GEN, N8, Q, R, U64Array, g1_from_lem, ints_to_limbs, limbs_to_ints
+from algebra import G1_GEN, G2_GEN, U64Array, g1_from_lem, limbs_to_ints
 from algebra._kernels import g1_sparse_combination, g2_sparse_combination
 from circuits import R1csFile
 
+from ._keys import ProvingKey
 from ._mpc_hash import cs_hash, tau_g1_rows_needed
 from ._ptau_file import (
     PTAU_SECTION_LAGRANGE_ALPHA_TAU_G1,
@@ -36,13 +38,14 @@ from ._ptau_file import (
     PtauTooSmallError,
 )
 from ._setup import domain_size_for
-from ._zkey_file import COEF_DTYPE, SNARKJS_SETUP_SECTION_ORDER, ZkeyFile, encode_mpc_params
+from ._zkey_file import SNARKJS_SETUP_SECTION_ORDER, ZkeyFile
 
 _ONE_LIMBS = np.array([[1, 0, 0, 0]], dtype=np.uint64)
-_R2 = pow(2, 512, R)
 
 
-def _csr(outputs: npt.NDArray[np.int64], points: npt.NDArray[np.int64], scalars: U64Array, n_out: int):  # type: ignore[no-untyped-def]
+def _csr(
+    outputs: npt.NDArray[np.int64], points: npt.NDArray[np.int64], scalars: U64Array, n_out: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], U64Array]:
     """Group (output, point, scalar) terms by output into CSR arrays."""
     order = np.argsort(outputs, kind="stable")
     counts = np.bincount(outputs, minlength=n_out)
@@ -99,12 +102,7 @@ def new_zkey(r1cs: R1csFile, ptau: PtauFile, *, on_stage: Callable[[str], None] 
     h_points = np.ascontiguousarray(ptau.lagrange_g1(PTAU_SECTION_LAGRANGE_TAU_G1, 2 * n)[1::2])
 
     stage("coefficients")
-    coeffs = _coefficient_section(mat_a, mat_b, bind_rows, bind_s)
-    zkey = ZkeyFile(
-        n8q=N8,
-        q=Q,
-        n8r=N8,
-        r=R,
+    key = ProvingKey(
         n_vars=n_vars,
         n_public=n_pub,
         domain_size=n,
@@ -114,18 +112,16 @@ def new_zkey(r1cs: R1csFile, ptau: PtauFile, *, on_stage: Callable[[str], None] 
         gamma2=G2_GEN,
         delta1=G1_GEN,
         delta2=G2_GEN,
-        ic=tuple(g1_from_lem(ic)),
-        coeffs=coeffs,
+        a_coeffs=tuple(zip(a_rows.tolist(), a_wires.tolist(), limbs_to_ints(a_coefs))),
+        b_coeffs=tuple(zip(b_rows.tolist(), b_wires.tolist(), limbs_to_ints(b_coefs))),
         a_points=a_points,
         b1_points=b1_points,
         b2_points=b2_points,
         c_points=c_points,
         h_points=h_points,
-        cs_hash=bytes(64),
-        contributions=(),
-        contributions_raw=encode_mpc_params(bytes(64), ()),
-        section_order=SNARKJS_SETUP_SECTION_ORDER,
+        ic=tuple(g1_from_lem(ic)),
     )
+    zkey = dataclasses.replace(ZkeyFile.from_proving_key(key), section_order=SNARKJS_SETUP_SECTION_ORDER)
     stage("circuit hash")
     digest = cs_hash(
         alpha1=zkey.alpha1,
@@ -140,31 +136,3 @@ def new_zkey(r1cs: R1csFile, ptau: PtauFile, *, on_stage: Callable[[str], None] 
         domain_size=n,
     )
     return zkey.with_mpc_params(digest, ())
-
-
-def _coefficient_section(mat_a, mat_b, bind_rows, bind_s):  # type: ignore[no-untyped-def]
-    """Section 4 in zkey_new.js's order: per constraint its A terms then its B terms,
-    then the binding rows; values stored as coef * R^2 mod r (see `_zkey_file`)."""
-    n_a, n_b, n_bind = len(mat_a), len(mat_b), len(bind_s)
-    matrix = np.concatenate([np.zeros(n_a, np.uint32), np.ones(n_b, np.uint32)])
-    rows = np.concatenate([mat_a.rows, mat_b.rows])
-    order = np.lexsort((matrix, rows))  # by row, A before B, stable within
-    coeffs = np.zeros(n_a + n_b + n_bind, dtype=COEF_DTYPE)
-    coeffs["matrix"][: n_a + n_b] = matrix[order]
-    coeffs["constraint"][: n_a + n_b] = rows[order]
-    coeffs["signal"][: n_a + n_b] = np.concatenate([mat_a.wires, mat_b.wires])[order]
-    values = _to_r2([*_limb_ints(mat_a.coefs), *_limb_ints(mat_b.coefs)])
-    coeffs["value"][: n_a + n_b] = values[order]
-    coeffs["matrix"][n_a + n_b :] = 0
-    coeffs["constraint"][n_a + n_b :] = bind_rows
-    coeffs["signal"][n_a + n_b :] = bind_s
-    coeffs["value"][n_a + n_b :] = _to_r2([1] * n_bind)
-    return coeffs
-
-
-def _limb_ints(limbs: U64Array) -> Sequence[int]:
-    return limbs_to_ints(limbs)
-
-
-def _to_r2(values: Sequence[int]) -> U64Array:
-    return ints_to_limbs([v * _R2 % R for v in values])
