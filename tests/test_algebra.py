@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import galois
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -97,7 +98,6 @@ def test_ntt_is_evaluation_and_inverts(coeffs):
 
 
 def test_ntt_matches_galois():
-    galois = pytest.importorskip("galois")
     gf = galois.GF(R, primitive_element=5, verify=False)
     coeffs = [3, 1, 4, 1, 5, 9, 2, 6]
     poly = galois.Poly(list(reversed(coeffs)), field=gf)
