@@ -27,6 +27,8 @@ has run a kernel must not `fork` and run kernels in the child (use the "spawn" o
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numba
@@ -34,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._constants import Q, R
-from ._curve import G1, G2
+from ._curve import G1, G2, Curve
 from ._lem import (
     U64Array,
     fq_from_lem,
@@ -211,28 +213,38 @@ def g2_sparse_combination(points: U64Array, indptr: I64Array, indices: I64Array,
     return _sparse_combination(points, indptr, indices, scalars, G2_WIDTH, _G2_LIKE)
 
 
+@dataclass(frozen=True)
+class _RefGroup:
+    """What the reference twins need of a group: its Python-int arithmetic and LEM codec."""
+
+    curve: Curve[Any]
+    width: int
+    from_lem: Callable[[U64Array], list[Any]]
+    to_lem: Callable[[Sequence[Any]], U64Array]
+
+
+_G1_REF = _RefGroup(G1, G1_WIDTH, g1_from_lem, g1_to_lem)
+_G2_REF = _RefGroup(G2, G2_WIDTH, g2_from_lem, g2_to_lem)
+
+
+def _sparse_combination_ref(g: _RefGroup, points: Any, indptr: Any, indices: Any, scalars: Any) -> U64Array:
+    points = _check_points(points, g.width)
+    indptr, indices, scalars = _check_csr(indptr, indices, scalars, points.shape[0])
+    pts = g.from_lem(points)
+    ks = limbs_to_ints(scalars)
+    bounds = zip(indptr[:-1].tolist(), indptr[1:].tolist())
+    res = [g.curve.msm([pts[int(i)] for i in indices[a:b]], ks[a:b]) for a, b in bounds]
+    return g.to_lem(res).reshape(-1, g.width)
+
+
 def g1_sparse_combination_ref(points: U64Array, indptr: I64Array, indices: I64Array, scalars: U64Array) -> U64Array:
     """Reference twin of `g1_sparse_combination` (Python ints, `G1.msm` per output)."""
-    points = _check_points(points, G1_WIDTH)
-    indptr, indices, scalars = _check_csr(indptr, indices, scalars, points.shape[0])
-    pts = g1_from_lem(points)
-    ks = limbs_to_ints(scalars)
-    res = [
-        G1.msm([pts[int(i)] for i in indices[a:b]], ks[a:b]) for a, b in zip(indptr[:-1].tolist(), indptr[1:].tolist())
-    ]
-    return g1_to_lem(res).reshape(-1, G1_WIDTH)
+    return _sparse_combination_ref(_G1_REF, points, indptr, indices, scalars)
 
 
 def g2_sparse_combination_ref(points: U64Array, indptr: I64Array, indices: I64Array, scalars: U64Array) -> U64Array:
     """Reference twin of `g2_sparse_combination` (Python ints, `G2.msm` per output)."""
-    points = _check_points(points, G2_WIDTH)
-    indptr, indices, scalars = _check_csr(indptr, indices, scalars, points.shape[0])
-    pts = g2_from_lem(points)
-    ks = limbs_to_ints(scalars)
-    res = [
-        G2.msm([pts[int(i)] for i in indices[a:b]], ks[a:b]) for a, b in zip(indptr[:-1].tolist(), indptr[1:].tolist())
-    ]
-    return g2_to_lem(res).reshape(-1, G2_WIDTH)
+    return _sparse_combination_ref(_G2_REF, points, indptr, indices, scalars)
 
 
 # ---- scaling by one scalar -----------------------------------------------------------
@@ -284,18 +296,20 @@ def g2_scale(points: U64Array, k: int) -> U64Array:
     return _scale(points, k, G2_WIDTH, _G2_LIKE)
 
 
+def _scale_ref(g: _RefGroup, points: Any, k: Any) -> U64Array:
+    points = _check_points(points, g.width)
+    k = _check_scalar_int(k)
+    return g.to_lem([g.curve.mul(p, k) for p in g.from_lem(points)]).reshape(-1, g.width)
+
+
 def g1_scale_ref(points: U64Array, k: int) -> U64Array:
     """Reference twin of `g1_scale`."""
-    points = _check_points(points, G1_WIDTH)
-    k = _check_scalar_int(k)
-    return g1_to_lem([G1.mul(p, k) for p in g1_from_lem(points)]).reshape(-1, G1_WIDTH)
+    return _scale_ref(_G1_REF, points, k)
 
 
 def g2_scale_ref(points: U64Array, k: int) -> U64Array:
     """Reference twin of `g2_scale`."""
-    points = _check_points(points, G2_WIDTH)
-    k = _check_scalar_int(k)
-    return g2_to_lem([G2.mul(p, k) for p in g2_from_lem(points)]).reshape(-1, G2_WIDTH)
+    return _scale_ref(_G2_REF, points, k)
 
 
 # ---- multi-scalar multiplication ---------------------------------------------------------
@@ -397,24 +411,22 @@ def g2_msm(points: U64Array, scalars: U64Array) -> U64Array:
     return _msm(points, scalars, G2_WIDTH, _G2_LIKE)
 
 
-def _check_msm_ref(points: Any, scalars: Any, width: int) -> tuple[U64Array, U64Array]:
-    points = _check_points(points, width)
+def _msm_ref(g: _RefGroup, points: Any, scalars: Any) -> U64Array:
+    points = _check_points(points, g.width)
     scalars = _check_scalars(scalars)
     if scalars.shape[0] != points.shape[0]:
         raise ValueError(f"msm: {points.shape[0]} points but {scalars.shape[0]} scalars")
-    return points, scalars
+    return g.to_lem([g.curve.msm(g.from_lem(points), limbs_to_ints(scalars))])[0]
 
 
 def g1_msm_ref(points: U64Array, scalars: U64Array) -> U64Array:
     """Reference twin of `g1_msm` (`G1.msm`)."""
-    points, scalars = _check_msm_ref(points, scalars, G1_WIDTH)
-    return g1_to_lem([G1.msm(g1_from_lem(points), limbs_to_ints(scalars))])[0]
+    return _msm_ref(_G1_REF, points, scalars)
 
 
 def g2_msm_ref(points: U64Array, scalars: U64Array) -> U64Array:
     """Reference twin of `g2_msm` (`G2.msm`)."""
-    points, scalars = _check_msm_ref(points, scalars, G2_WIDTH)
-    return g2_to_lem([G2.msm(g2_from_lem(points), limbs_to_ints(scalars))])[0]
+    return _msm_ref(_G2_REF, points, scalars)
 
 
 # ---- Jacobian -> affine ----------------------------------------------------------------
