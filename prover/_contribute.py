@@ -14,7 +14,7 @@ from algebra import G2, R
 from algebra._kernels import g1_scale
 
 from ._mpc import MpcParams, contribution_hash, make_contribution
-from ._zkey_file import SNARKJS_SECTION_ORDER, ZkeyFile, encode_mpc_params
+from ._zkey_file import SNARKJS_SECTION_ORDER, ZkeyFile
 
 
 def contribute(
@@ -44,7 +44,6 @@ def contribute(
         c_points=c_points,
         h_points=h_points,
         contributions=contributions,
-        contributions_raw=encode_mpc_params(zkey.cs_hash, contributions),
         section_order=SNARKJS_SECTION_ORDER,  # zkey contribute rewrites sections in order
     )
     return new, contribution_hash(contribution)

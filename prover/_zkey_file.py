@@ -168,7 +168,7 @@ class ZkeyFile:
     - a_points (n_vars, 8), b1_points (n_vars, 8), b2_points (n_vars, 16),
       c_points (n_vars - n_public - 1, 8), h_points (domain_size, 8): LEM uint64 arrays,
       read-only views of the file's memory map (or of our own buffers).
-    - cs_hash, contributions: section 10 parsed; contributions_raw: its bytes as read.
+    - cs_hash, contributions: section 10 parsed (`contributions_raw` re-encodes it).
     - section_order: the order of the sections in the file, reproduced by write().
     """
 
@@ -194,8 +194,12 @@ class ZkeyFile:
     h_points: U64Array
     cs_hash: bytes
     contributions: tuple[ZkeyContribution, ...]
-    contributions_raw: bytes
     section_order: tuple[int, ...] = SNARKJS_SECTION_ORDER
+
+    @property
+    def contributions_raw(self) -> bytes:
+        """Section 10's payload for cs_hash and contributions (what write() stores)."""
+        return encode_mpc_params(self.cs_hash, self.contributions)
 
     # ---- coefficients ----------------------------------------------------------------
 
@@ -284,7 +288,6 @@ class ZkeyFile:
             h_points=_lem_rows(pk.h_points, 8),
             cs_hash=bytes(cs_hash),
             contributions=tuple(contributions),
-            contributions_raw=encode_mpc_params(cs_hash, contributions),
         )
 
     def with_mpc_params(self, cs_hash: bytes, contributions: Sequence[ZkeyContribution]) -> ZkeyFile:
@@ -293,7 +296,6 @@ class ZkeyFile:
             self,
             cs_hash=bytes(cs_hash),
             contributions=tuple(contributions),
-            contributions_raw=encode_mpc_params(cs_hash, contributions),
         )
 
     # ---- writing ---------------------------------------------------------------------
@@ -495,7 +497,6 @@ def read_zkey(path: str | os.PathLike[str]) -> ZkeyFile:
         h_points=h_points,
         cs_hash=cs_hash,
         contributions=contributions,
-        contributions_raw=mpc_raw,
         section_order=order,
     )
 

@@ -61,10 +61,10 @@ from prover import (
     write_zkey,
 )
 from prover._zkey_file import SNARKJS_SETUP_SECTION_ORDER, decode_mpc_params, encode_mpc_params
+from tests._paths import FIXTURES
 from tests._snarkjs import snarkjs
 from verifier import Proof, PublicSignals, VerifyingKey, verify
 
-FIXTURES = Path("/work/shared/fixtures")
 CHAIN_ZKEY = FIXTURES / "chain.zkey"
 POT16 = FIXTURES / "pot16.ptau"
 CHAIN_VK = FIXTURES / "verification_key.json"
@@ -171,8 +171,10 @@ def test_chain_zkey_contributions(chain_zkey: ZkeyFile) -> None:
     assert (c.type, c.name, c.num_iterations_exp, c.beacon_hash) == (0, "b", None, None)
     assert c.delta_after == z.delta1  # the last contribution's delta is the header's
     assert G1.is_on_curve(c.delta_g1_s) and G1.is_on_curve(c.delta_g1_sx) and G2.is_on_curve(c.delta_g2_spx)
-    assert encode_mpc_params(z.cs_hash, z.contributions) == z.contributions_raw
-    assert decode_mpc_params(z.contributions_raw) == (z.cs_hash, z.contributions)
+    with read_binfile(FIXTURES / "chain.zkey", "zkey", 1) as bf:
+        section_10 = bf.section_bytes(10).tobytes()  # the bytes snarkjs wrote
+    assert encode_mpc_params(z.cs_hash, z.contributions) == section_10 == z.contributions_raw
+    assert decode_mpc_params(section_10) == (z.cs_hash, z.contributions)
 
 
 def test_chain_zkey_write_is_byte_identical(chain_zkey: ZkeyFile, tmp_path: Path) -> None:
