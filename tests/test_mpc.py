@@ -65,9 +65,9 @@ from prover import (
 )
 from prover._mpc_hash import _wasm_sub_affine
 from tests._node import run_node
+from tests._paths import FIXTURES
 from tests._snarkjs import circom2
 
-FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
 CHAIN_ZKEY = FIXTURES / "chain.zkey"
 POT16 = FIXTURES / "pot16.ptau"
 

@@ -32,9 +32,9 @@ from circuits import (
     write_r1cs,
     write_wtns,
 )
+from tests._paths import FIXTURES
 from tests._snarkjs import snarkjs
 
-FIXTURES = Path("/work/shared/fixtures")
 CHAIN_R1CS = FIXTURES / "chain.r1cs"
 CHAIN_WTNS = FIXTURES / "chain.wtns"
 

@@ -16,9 +16,9 @@ import pytest
 from algebra import G1, g1_from_lem, g1_to_lem
 from circuits import CommitmentOpening, compile_circuit, poseidon, write_r1cs, write_wtns
 from prover import read_zkey
+from tests._paths import FIXTURES
 from tests._snarkjs import circom2, snarkjs, wtns_calculate
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 ZKMARGIN = Path(sys.executable).parent / "zkmargin"
 
 

@@ -35,6 +35,7 @@ from algebra import (
 )
 from engine.cli import app
 from tests._node import run_node
+from tests._paths import FIXTURES
 from tests._points import twist_point_outside_g2
 from tests._snarkjs import circom2, groth16_prove, groth16_setup, snarkjs, wtns_calculate
 from verifier import (
@@ -48,7 +49,6 @@ from verifier import (
     verify,
 )
 
-FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
 FIXTURE_VK = FIXTURES / "verification_key.json"
 
 MULTIPLIER = """\
