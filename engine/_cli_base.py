@@ -86,12 +86,16 @@ def reported_errors() -> Iterator[None]:
 
 
 @contextmanager
-def stages(total: int) -> Iterator[Callable[[str], None]]:
-    """A rich progress bar on stderr advanced by a prover's `on_stage` callbacks."""
+def stages(total: int, console: Console | None = None, first: str = "starting") -> Iterator[Callable[[str], None]]:
+    """A rich progress bar (on stderr by default) advanced by `on_stage(name)` callbacks."""
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(), console=_err, transient=True
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console or _err,
+        transient=True,
     ) as progress:
-        task = progress.add_task("starting", total=total)
+        task = progress.add_task(first, total=total)
 
         def on_stage(name: str) -> None:
             progress.update(task, description=name, advance=1)

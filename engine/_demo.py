@@ -14,17 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from circuits import CommitmentOpening, compile_circuit, poseidon
 from prover import INSECURE_NOTICE, InsecureSetupWarning, dev_setup, prove, verifying_key
 from verifier import verify
 
+from ._cli_base import stages
+
 #: Embedded defaults: 5,000.000000 units of collateral (1e-6 units), claimed >= 1,000.
 DEFAULT_VALUE = 5_000_000_000
 DEFAULT_MINIMUM = 1_000_000_000
 NOTICE_FILE = "SETUP_IS_INSECURE.txt"
+_N_STAGES = 6  # compile, setup, witness, prove, verify, write
 
 
 @dataclass(frozen=True)
@@ -45,15 +47,7 @@ def run_demo(
     out_dir.mkdir(parents=True, exist_ok=True)
     salt = secrets.randbelow(1 << 248)
     commitment = poseidon([value, salt])
-    stages = ["compile", "setup", "witness", "prove", "verify", "write"]
-    with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True
-    ) as progress:
-        task = progress.add_task("compile", total=len(stages))
-
-        def step(name: str) -> None:
-            progress.update(task, description=name, advance=1)
-
+    with stages(_N_STAGES, console, first="compile") as step:
         compiled = compile_circuit(CommitmentOpening(bits=64))
         step("setup (INSECURE dev setup)")
         t0 = time.perf_counter()
