@@ -4,6 +4,10 @@ and the encodings used by snarkjs and Ethereum.
 This package imports nothing else of zkmargin.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from ._binfile import BinFile, BinFileWriter, SectionRef, limbs_below, parse_binfile, read_binfile
 from ._constants import FR_TWO_ADICITY, G1_B, G1_GEN, G2_B, G2_GEN, N8, Q, R
 from ._curve import G1, G2, Curve, G1Point, G2Point
@@ -49,25 +53,6 @@ from ._field import (
     fq_sqrt,
     fr_root_of_unity,
     inv_mod,
-)
-from ._kernels import (
-    g1_batch_to_affine,
-    g1_batch_to_affine_ref,
-    g1_msm,
-    g1_msm_ref,
-    g1_scale,
-    g1_scale_ref,
-    g1_sparse_combination,
-    g1_sparse_combination_ref,
-    g2_batch_to_affine,
-    g2_batch_to_affine_ref,
-    g2_msm,
-    g2_msm_ref,
-    g2_scale,
-    g2_scale_ref,
-    g2_sparse_combination,
-    g2_sparse_combination_ref,
-    msm_window_bits,
 )
 from ._lem import (
     MONT_R_Q,
@@ -185,3 +170,57 @@ __all__ = [
     "g2_sparse_combination_ref",
     "msm_window_bits",
 ]
+
+
+# The numba kernels load on first use, so that importing algebra (and the verifier,
+# which needs no kernel) does not import numba.
+_KERNELS = frozenset(
+    {
+        "g1_batch_to_affine",
+        "g1_batch_to_affine_ref",
+        "g1_msm",
+        "g1_msm_ref",
+        "g1_scale",
+        "g1_scale_ref",
+        "g1_sparse_combination",
+        "g1_sparse_combination_ref",
+        "g2_batch_to_affine",
+        "g2_batch_to_affine_ref",
+        "g2_msm",
+        "g2_msm_ref",
+        "g2_scale",
+        "g2_scale_ref",
+        "g2_sparse_combination",
+        "g2_sparse_combination_ref",
+        "msm_window_bits",
+    }
+)
+
+if TYPE_CHECKING:
+    from ._kernels import (
+        g1_batch_to_affine,
+        g1_batch_to_affine_ref,
+        g1_msm,
+        g1_msm_ref,
+        g1_scale,
+        g1_scale_ref,
+        g1_sparse_combination,
+        g1_sparse_combination_ref,
+        g2_batch_to_affine,
+        g2_batch_to_affine_ref,
+        g2_msm,
+        g2_msm_ref,
+        g2_scale,
+        g2_scale_ref,
+        g2_sparse_combination,
+        g2_sparse_combination_ref,
+        msm_window_bits,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _KERNELS:
+        from . import _kernels
+
+        return getattr(_kernels, name)
+    raise AttributeError(f"module 'algebra' has no attribute {name!r}")

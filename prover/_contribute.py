@@ -10,8 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from algebra import G2, R
-from algebra._kernels import g1_scale
+from algebra import G2, R, g1_scale
 
 from ._mpc import MpcParams, contribution_hash, make_contribution
 from ._zkey_file import SNARKJS_SECTION_ORDER, ZkeyFile

@@ -24,8 +24,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from algebra import G1_GEN, G2_GEN, U64Array, g1_from_lem, limbs_to_ints
-from algebra._kernels import g1_sparse_combination, g2_sparse_combination
+from algebra import G1_GEN, G2_GEN, U64Array, g1_from_lem, g1_sparse_combination, g2_sparse_combination, limbs_to_ints
 from circuits import R1csFile
 
 from ._keys import ProvingKey

@@ -13,8 +13,21 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from algebra import G1, G2, G1Point, G2Point, R, U64Array, fr_to_limbs, g1_from_lem, g2_from_lem
-from algebra._kernels import g1_msm, g1_msm_ref, g2_msm, g2_msm_ref
+from algebra import (
+    G1,
+    G2,
+    G1Point,
+    G2Point,
+    R,
+    U64Array,
+    fr_to_limbs,
+    g1_from_lem,
+    g1_msm,
+    g1_msm_ref,
+    g2_from_lem,
+    g2_msm,
+    g2_msm_ref,
+)
 from verifier import Proof, PublicSignals, VerifyingKey
 
 from ._errors import WitnessError

@@ -15,8 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from algebra import G1_GEN, G2_GEN, U64Array, g1_from_lem, ints_to_limbs
-from algebra._kernels import g1_msm
+from algebra import G1_GEN, G2_GEN, U64Array, g1_from_lem, g1_msm, ints_to_limbs
 from circuits import R1csFile
 
 from ._mpc import MpcParams, same_ratio, verify_contributions

@@ -455,3 +455,14 @@ def test_public_signal_not_below_r_raises(values: list[int], index: int, big: in
     with pytest.raises(MalformedPublicSignalsError, match=rf"^public signal \[{index}\]: ") as info:
         PublicSignals.from_json(doc)
     assert isinstance(info.value.__cause__, FieldElementOutOfRangeError)
+
+
+def test_verifier_imports_nothing_above_it_and_no_numba() -> None:
+    """A ledger node installs a small verifier: it must not pull the prover, circuits,
+    engine, or the numba kernels in."""
+    code = (
+        "import sys, verifier; "
+        "print(sorted(m for m in ('prover', 'circuits', 'engine', 'numba') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert proc.stdout.strip() == "[]"
