@@ -25,6 +25,7 @@ from verifier import Proof, PublicSignals, VerificationInputError, VerifyingKey,
 
 from . import _cli_keys  # noqa: F401  (registers groth16 prove/setup and the zkey commands)
 from ._cli_base import EXIT_ERROR, EXIT_INVALID, EXIT_OK, _fail, _out, _say, app, groth16_app, zkey_app
+from ._demo import print_summary, run_demo
 
 __all__ = ["EXIT_ERROR", "EXIT_INVALID", "EXIT_OK", "app", "groth16_app", "main", "zkey_app"]
 
@@ -61,8 +62,6 @@ def demo(
     ),
 ) -> None:
     """Prove and verify a Poseidon commitment opening end to end (INSECURE dev setup)."""
-    from ._demo import print_summary, run_demo  # the prover is only imported when needed
-
     result = run_demo(out_dir, console=_out)
     print_summary(result, _out)
     if not result.valid:
