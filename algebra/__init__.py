@@ -169,6 +169,20 @@ __all__ = [
     "g2_sparse_combination",
     "g2_sparse_combination_ref",
     "msm_window_bits",
+    "fr_ntt",
+    "fr_ntt_ref",
+    "fr_intt",
+    "fr_intt_ref",
+    "fr_coset_ntt",
+    "fr_coset_ntt_ref",
+    "fr_coset_intt",
+    "fr_coset_intt_ref",
+    "fr_mul_sub",
+    "fr_mul_sub_ref",
+    "to_montgomery",
+    "to_montgomery_ref",
+    "from_montgomery",
+    "from_montgomery_ref",
 ]
 
 
@@ -195,8 +209,42 @@ _KERNELS = frozenset(
         "msm_window_bits",
     }
 )
+_FR_KERNELS = frozenset(
+    {
+        "fr_ntt",
+        "fr_ntt_ref",
+        "fr_intt",
+        "fr_intt_ref",
+        "fr_coset_ntt",
+        "fr_coset_ntt_ref",
+        "fr_coset_intt",
+        "fr_coset_intt_ref",
+        "fr_mul_sub",
+        "fr_mul_sub_ref",
+        "to_montgomery",
+        "to_montgomery_ref",
+        "from_montgomery",
+        "from_montgomery_ref",
+    }
+)
 
 if TYPE_CHECKING:
+    from ._fr_kernels import (
+        fr_coset_intt,
+        fr_coset_intt_ref,
+        fr_coset_ntt,
+        fr_coset_ntt_ref,
+        fr_intt,
+        fr_intt_ref,
+        fr_mul_sub,
+        fr_mul_sub_ref,
+        fr_ntt,
+        fr_ntt_ref,
+        from_montgomery,
+        from_montgomery_ref,
+        to_montgomery,
+        to_montgomery_ref,
+    )
     from ._kernels import (
         g1_batch_to_affine,
         g1_batch_to_affine_ref,
@@ -223,4 +271,8 @@ def __getattr__(name: str) -> Any:
         from . import _kernels
 
         return getattr(_kernels, name)
+    if name in _FR_KERNELS:
+        from . import _fr_kernels
+
+        return getattr(_fr_kernels, name)
     raise AttributeError(f"module 'algebra' has no attribute {name!r}")

@@ -11,6 +11,7 @@ Scalars (Fr) travel as rows of 4 uint64 limbs, little-endian, in standard form.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -37,8 +38,11 @@ def limbs_to_ints(arr: U64Array) -> list[int]:
 
 def ints_to_limbs(values: Sequence[int]) -> U64Array:
     """Python ints in [0, 2^256) -> an (n, 4) array of little-endian uint64 limbs."""
-    raw = b"".join(v.to_bytes(32, "little") for v in values)
+    raw = b"".join(map(_to_le32, values))
     return np.frombuffer(raw, dtype="<u8").reshape(len(values), 4).astype(np.uint64)
+
+
+_to_le32 = partial(int.to_bytes, length=32, byteorder="little")
 
 
 def fq_from_lem(arr: U64Array) -> list[int]:

@@ -28,11 +28,11 @@ from typing import Any
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import njit, prange, types
 from numba.extending import intrinsic as _numba_intrinsic
 from numba.extending import overload
 
-from ._constants import Q
+from ._constants import Q, R
 
 #: numba's `intrinsic`, typed loosely for mypy: an intrinsic is defined with the typing
 #: context as first parameter but called without it.
@@ -84,13 +84,15 @@ def _limbs(v: int) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
 
 ZERO64 = np.uint64(0)
 ONE64 = np.uint64(1)
-Q0, Q1, Q2, Q3 = _limbs(Q)
-#: -q^-1 mod 2^64, the Montgomery reduction constant.
-QINV = np.uint64((-pow(Q, -1, 1 << 64)) % (1 << 64))
 #: 1 in Montgomery form: 2^256 mod q.
 ONE_M0, ONE_M1, ONE_M2, ONE_M3 = _limbs((1 << 256) % Q)
 #: Exponent q - 2 for Fermat inversion.
 _QM2_0, _QM2_1, _QM2_2, _QM2_3 = _limbs(Q - 2)
+#: 1 in Montgomery form for Fr: 2^256 mod r.
+FR_ONE_M0, FR_ONE_M1, FR_ONE_M2, FR_ONE_M3 = _limbs((1 << 256) % R)
+#: 2^512 mod r and mod q: Montgomery-multiplying a standard value by it gives its Montgomery form.
+FR_R2_0, FR_R2_1, FR_R2_2, FR_R2_3 = _limbs((1 << 512) % R)
+FQ_R2_0, FQ_R2_1, FQ_R2_2, FQ_R2_3 = _limbs((1 << 512) % Q)
 
 FQ_TYPE = types.UniTuple(types.uint64, 4)
 FQ2_TYPE = types.UniTuple(FQ_TYPE, 2)
@@ -154,15 +156,19 @@ def _split256(builder: Any, w: Any) -> list[Any]:
     return [builder.trunc(builder.lshr(w, ir.Constant(_I256, 64 * k)), _I64) for k in range(4)]
 
 
-def _fq_intrinsic(name: str, n_args: int, emit: Any, doc: str) -> Any:
-    """An Fq operation emitted inline as branch-free i256 LLVM IR (add/adc chains, cmov)."""
+def _mod_intrinsic(name: str, n_args: int, emit: Any, modulus: int, doc: str) -> Any:
+    """A modular operation emitted inline as branch-free i256 LLVM IR (add/adc chains, cmov).
+
+    `emit(builder, modulus, *words)` builds the result from i256 words; the modulus is a
+    compile-time constant, so Fq and Fr get separate, fully specialised instructions.
+    """
 
     def typer(typingctx: Any, *args: Any) -> Any:
         sig = FQ_TYPE(*([FQ_TYPE] * n_args))
 
         def codegen(context: Any, builder: Any, signature: Any, llargs: Any) -> Any:
             words = [_join256(builder, [builder.extract_value(v, k) for k in range(4)]) for v in llargs]
-            return context.make_tuple(builder, FQ_TYPE, _split256(builder, emit(builder, *words)))
+            return context.make_tuple(builder, FQ_TYPE, _split256(builder, emit(builder, modulus, *words)))
 
         return sig, codegen
 
@@ -184,26 +190,26 @@ def _fq_intrinsic(name: str, n_args: int, emit: Any, doc: str) -> Any:
     return intrinsic(fn)
 
 
-def _emit_add(builder: Any, a: Any, b: Any) -> Any:
-    # a + b < 2q < 2^255: no overflow of 256 bits
-    q = ir.Constant(_I256, Q)
+def _emit_add(builder: Any, modulus: int, a: Any, b: Any) -> Any:
+    # a + b < 2m < 2^255: no overflow of 256 bits
+    m = ir.Constant(_I256, modulus)
     s = builder.add(a, b)
-    return builder.select(builder.icmp_unsigned(">=", s, q), builder.sub(s, q), s)
+    return builder.select(builder.icmp_unsigned(">=", s, m), builder.sub(s, m), s)
 
 
-def _emit_sub(builder: Any, a: Any, b: Any) -> Any:
+def _emit_sub(builder: Any, modulus: int, a: Any, b: Any) -> Any:
     d = builder.sub(a, b)
-    return builder.select(builder.icmp_unsigned("<", a, b), builder.add(d, ir.Constant(_I256, Q)), d)
+    return builder.select(builder.icmp_unsigned("<", a, b), builder.add(d, ir.Constant(_I256, modulus)), d)
 
 
-def _emit_neg(builder: Any, a: Any) -> Any:
+def _emit_neg(builder: Any, modulus: int, a: Any) -> Any:
     zero = ir.Constant(_I256, 0)
-    return builder.select(builder.icmp_unsigned("==", a, zero), zero, builder.sub(ir.Constant(_I256, Q), a))
+    return builder.select(builder.icmp_unsigned("==", a, zero), zero, builder.sub(ir.Constant(_I256, modulus), a))
 
 
-fq_add = _fq_intrinsic("fq_add", 2, _emit_add, "a + b mod q")
-fq_sub = _fq_intrinsic("fq_sub", 2, _emit_sub, "a - b mod q")
-fq_neg = _fq_intrinsic("fq_neg", 1, _emit_neg, "-a mod q (0 stays 0)")
+fq_add = _mod_intrinsic("fq_add", 2, _emit_add, Q, "a + b mod q")
+fq_sub = _mod_intrinsic("fq_sub", 2, _emit_sub, Q, "a - b mod q")
+fq_neg = _mod_intrinsic("fq_neg", 1, _emit_neg, Q, "-a mod q (0 stays 0)")
 
 
 @njit(cache=True, nogil=True)
@@ -211,8 +217,11 @@ def fq_dbl(a: Any) -> Any:
     return fq_add(a, a)
 
 
-def _cios_ir(builder: Any, a: list[Any], b: list[Any]) -> list[Any]:
-    """Emit Montgomery multiplication (CIOS, no-carry variant) of 4-limb a, b as LLVM IR."""
+def _cios_ir(builder: Any, modulus: int, a: list[Any], b: list[Any]) -> list[Any]:
+    """Emit Montgomery multiplication (CIOS, no-carry variant) of 4-limb a, b as LLVM IR.
+
+    The no-carry variant needs the modulus's top limb below 2^63 - 1: true of q and r.
+    """
 
     def const64(v: int) -> Any:
         return ir.Constant(_I64, v)
@@ -222,36 +231,43 @@ def _cios_ir(builder: Any, a: list[Any], b: list[Any]) -> list[Any]:
         p = builder.add(builder.add(p, builder.zext(c, _I128)), builder.zext(d, _I128))
         return builder.trunc(builder.lshr(p, ir.Constant(_I128, 64)), _I64), builder.trunc(p, _I64)
 
-    q = [const64(int(v)) for v in (Q0, Q1, Q2, Q3)]
+    m_limbs = [const64((modulus >> (64 * k)) & _MASK64) for k in range(4)]
+    m_inv = const64((-pow(modulus, -1, 1 << 64)) % (1 << 64))
     zero = const64(0)
     t = [zero, zero, zero, zero]
     for i in range(4):
         hi_a, t[0] = mac(a[0], b[i], t[0], zero)
-        m = builder.mul(t[0], const64(int(QINV)))
-        hi_c, _ = mac(m, q[0], t[0], zero)
+        m = builder.mul(t[0], m_inv)
+        hi_c, _ = mac(m, m_limbs[0], t[0], zero)
         for j in range(1, 4):
             hi_a, t[j] = mac(a[j], b[i], t[j], hi_a)
-            hi_c, t[j - 1] = mac(m, q[j], t[j], hi_c)
+            hi_c, t[j - 1] = mac(m, m_limbs[j], t[j], hi_c)
         t[3] = builder.add(hi_c, hi_a)
-    # conditional subtraction of q, branch-free
+    # conditional subtraction of the modulus, branch-free
     tw = _join256(builder, t)
-    qw = ir.Constant(_I256, Q)
-    ge = builder.icmp_unsigned(">=", tw, qw)
-    rw = builder.select(ge, builder.sub(tw, qw), tw)
+    mw = ir.Constant(_I256, modulus)
+    ge = builder.icmp_unsigned(">=", tw, mw)
+    rw = builder.select(ge, builder.sub(tw, mw), tw)
     return _split256(builder, rw)
 
 
-@intrinsic
-def fq_mul(typingctx: Any, a: Any, b: Any) -> Any:
-    """Montgomery product a * b / 2^256 mod q, emitted inline at every call site."""
-    sig = FQ_TYPE(FQ_TYPE, FQ_TYPE)
+def _mont_mul_intrinsic(name: str, modulus: int) -> Any:
+    def mont_mul(typingctx: Any, a: Any, b: Any) -> Any:
+        sig = FQ_TYPE(FQ_TYPE, FQ_TYPE)
 
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        av = [builder.extract_value(args[0], k) for k in range(4)]
-        bv = [builder.extract_value(args[1], k) for k in range(4)]
-        return context.make_tuple(builder, FQ_TYPE, _cios_ir(builder, av, bv))
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            av = [builder.extract_value(args[0], k) for k in range(4)]
+            bv = [builder.extract_value(args[1], k) for k in range(4)]
+            return context.make_tuple(builder, FQ_TYPE, _cios_ir(builder, modulus, av, bv))
 
-    return sig, codegen
+        return sig, codegen
+
+    mont_mul.__name__ = mont_mul.__qualname__ = name
+    mont_mul.__doc__ = "Montgomery product a * b / 2^256 mod the modulus, emitted inline at every call site."
+    return intrinsic(mont_mul)
+
+
+fq_mul = _mont_mul_intrinsic("fq_mul", Q)
 
 
 @njit(cache=True, nogil=True)
@@ -337,6 +353,50 @@ def fq2_inv(a: Any) -> Any:
     """1/a = conj(a) / (a0^2 + a1^2); 0 maps to 0."""
     t = fq_inv(fq_add(fq_sqr(a[0]), fq_sqr(a[1])))
     return (fq_mul(a[0], t), fq_neg(fq_mul(a[1], t)))
+
+
+# ---- Fr (scalars): the same instructions with r as the modulus ----------------------
+#
+# Fr elements share Fq's numba type, so there is no generic dispatch between them: the
+# NTT and the witness map call the fr_* functions by name. A Montgomery product of a
+# standard-form value and a Montgomery-form constant is the standard-form product, so
+# the NTT keeps its data in standard form (as .wtns files and MSM scalars have it) and
+# only its twiddles in Montgomery form.
+
+fr_add = _mod_intrinsic("fr_add", 2, _emit_add, R, "a + b mod r")
+fr_sub = _mod_intrinsic("fr_sub", 2, _emit_sub, R, "a - b mod r")
+fr_neg = _mod_intrinsic("fr_neg", 1, _emit_neg, R, "-a mod r (0 stays 0)")
+fr_mul = _mont_mul_intrinsic("fr_mul", R)
+
+
+@njit(cache=True, nogil=True)
+def fr_one() -> Any:
+    """1 in Montgomery form."""
+    return (FR_ONE_M0, FR_ONE_M1, FR_ONE_M2, FR_ONE_M3)
+
+
+@njit(cache=True, nogil=True)
+def fr_to_mont(a: Any) -> Any:
+    """Standard form -> Montgomery form (a * 2^256 mod r)."""
+    return fr_mul(a, (FR_R2_0, FR_R2_1, FR_R2_2, FR_R2_3))
+
+
+@njit(cache=True, nogil=True)
+def fr_from_mont(a: Any) -> Any:
+    """Montgomery form -> standard form (a / 2^256 mod r)."""
+    return fr_mul(a, (ONE64, ZERO64, ZERO64, ZERO64))
+
+
+@njit(cache=True, nogil=True)
+def fq_to_mont(a: Any) -> Any:
+    """Standard form -> Montgomery form (a * 2^256 mod q)."""
+    return fq_mul(a, (FQ_R2_0, FQ_R2_1, FQ_R2_2, FQ_R2_3))
+
+
+@njit(cache=True, nogil=True)
+def fq_from_mont(a: Any) -> Any:
+    """Montgomery form -> standard form (a / 2^256 mod q)."""
+    return fq_mul(a, (ONE64, ZERO64, ZERO64, ZERO64))
 
 
 # ---- generic field operations (Fq or Fq2, chosen by argument type) -----------------
@@ -496,3 +556,56 @@ def _fq2_mul_chain(a: Any, b: Any, n: int, out: Any) -> None:
         x = fq2_mul(x, y)
     _store_fq(out, 0, 0, x[0])
     _store_fq(out, 0, 4, x[1])
+
+
+@njit(cache=True, nogil=True)
+def _fr_apply(op: int, a: Any, b: Any, out: Any) -> None:
+    """out[i] = op(a[i], b[i]) on (n, 4) arrays of Fr in Montgomery form (OP_ADD .. OP_NEG)."""
+    for i in range(a.shape[0]):
+        x = _load_fq(a, i, 0)
+        y = _load_fq(b, i, 0)
+        if op == OP_ADD:
+            r = fr_add(x, y)
+        elif op == OP_SUB:
+            r = fr_sub(x, y)
+        elif op == OP_MUL:
+            r = fr_mul(x, y)
+        elif op == OP_SQR:
+            r = fr_mul(x, x)
+        else:
+            r = fr_neg(x)
+        _store_fq(out, i, 0, r)
+
+
+@njit(cache=True, nogil=True)
+def _fr_mul_chain(a: Any, b: Any, n: int, out: Any) -> None:
+    """out[0] = a[0] * b[0]^n by n dependent Fr multiplications (benchmark of mul latency)."""
+    x = _load_fq(a, 0, 0)
+    y = _load_fq(b, 0, 0)
+    for _ in range(n):
+        x = fr_mul(x, y)
+    _store_fq(out, 0, 0, x)
+
+
+#: Conversion codes of `mont_convert_kernel`.
+TO_MONT_R, FROM_MONT_R, TO_MONT_Q, FROM_MONT_Q = 0, 1, 2, 3
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def mont_convert_kernel(a: Any, out: Any, op: int) -> None:
+    """out = a with every 4-limb group moved into or out of Montgomery form (mod r or q).
+
+    `a` and `out` are flat views: any (n, 4k) uint64 array reshaped to (n * k, 4).
+    Inputs must already be reduced (below the modulus).
+    """
+    for i in prange(a.shape[0]):
+        x = _load_fq(a, i, 0)
+        if op == TO_MONT_R:
+            r = fr_to_mont(x)
+        elif op == FROM_MONT_R:
+            r = fr_from_mont(x)
+        elif op == TO_MONT_Q:
+            r = fq_to_mont(x)
+        else:
+            r = fq_from_mont(x)
+        _store_fq(out, i, 0, r)
