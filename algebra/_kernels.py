@@ -51,10 +51,11 @@ from ._nb_msm import (
     NAF_LEN,
     batch_to_aff_kernel,
     bucket_windows_kernel,
-    msm_finish,
+    horner_kernel,
     scale_kernel,
     signed_digits_kernel,
     sparse_combination_kernel,
+    sum_rows_kernel,
 )
 
 I64Array = npt.NDArray[np.int64]
@@ -350,8 +351,34 @@ def _bit_length_max(scalars: U64Array, idx: I64Array) -> int:
     return 0
 
 
+#: Scalars below 2^SMALL_BITS form their own Pippenger pass with fewer windows
+#: (range-check bits and small integers fill circuit witnesses).
+_SMALL_BITS = 64
+
+
+def _pippenger(
+    points: U64Array, scalars: U64Array, idx: I64Array, like: Any, window: int | None, dst: U64Array, row: int
+) -> None:
+    """dst[row] = sum over i in idx of scalars[i] * points[i] (Jacobian), by Pippenger."""
+    bits = _bit_length_max(scalars, idx)
+    c = window if window is not None else msm_window_bits(int(idx.size), bits)
+    n_windows = -(-(bits + 1) // c)
+    digits = np.empty((idx.size, n_windows), dtype=np.int32)
+    signed_digits_kernel(scalars, idx, c, n_windows, digits)
+    digits = np.ascontiguousarray(digits.T)  # one contiguous row per window
+    win_out = np.empty((n_windows, dst.shape[1]), dtype=np.uint64)
+    affine = 1 << (c - 1) >= _AFFINE_MIN_BUCKETS
+    bucket_windows_kernel(points, idx, digits, c, affine, win_out, _workers(), like)
+    horner_kernel(win_out, c, dst, row, like)
+
+
 def _msm(points: Any, scalars: Any, width: int, like: Any, window: int | None = None) -> U64Array:
-    """MSM kernel dispatch; `window` forces the Pippenger window (tests reach both bucket kinds)."""
+    """MSM kernel dispatch; `window` forces the Pippenger window (tests reach both bucket kinds).
+
+    Scalars are partitioned: 0 is skipped; 1 and r - 1 go to one signed bucket (plain
+    additions); scalars below 2^64 and full-width ones each get a Pippenger pass with
+    their own window and number of windows. Each part leaves Jacobian rows, summed last.
+    """
     points = _check_points(points, width)
     scalars = _check_scalars(scalars)
     n = points.shape[0]
@@ -364,34 +391,24 @@ def _msm(points: Any, scalars: Any, width: int, like: Any, window: int | None = 
     is_zero = hi_zero & (scalars[:, 0] == 0)
     is_one = hi_zero & (scalars[:, 0] == 1)
     is_mone = (scalars == _RM1).all(axis=1)
-    big = ~(is_zero | is_one | is_mone)
+    is_small = hi_zero & ~is_zero & ~is_one
+    is_big = ~(hi_zero | is_mone)
     jac_w = 3 * width // 2
     workers = _workers()
-    # Scalars 1 and r - 1: digit +1 or -1 in a single bucket, one row per worker's share.
-    idx_small = np.flatnonzero(is_one | is_mone).astype(np.int64)
-    extra = np.empty((0, jac_w), dtype=np.uint64)
-    if idx_small.size:
-        rows = min(workers, int(idx_small.size))
-        small_digits = np.zeros((rows, idx_small.size), dtype=np.int32)
-        signs = np.where(is_one[idx_small], 1, -1).astype(np.int32)
-        for r, part in enumerate(np.array_split(np.arange(idx_small.size), rows)):
-            small_digits[r, part] = signs[part]
-        extra = np.empty((rows, jac_w), dtype=np.uint64)
-        bucket_windows_kernel(points, idx_small, small_digits, 2, False, extra, workers, like)
-    idx_big = np.flatnonzero(big).astype(np.int64)
-    c = 1
-    win_out = np.empty((0, jac_w), dtype=np.uint64)
-    if idx_big.size:
-        bits = _bit_length_max(scalars, idx_big)
-        c = window if window is not None else msm_window_bits(int(idx_big.size), bits)
-        n_windows = -(-(bits + 1) // c)
-        digits = np.empty((idx_big.size, n_windows), dtype=np.int32)
-        signed_digits_kernel(scalars, idx_big, c, n_windows, digits)
-        digits = np.ascontiguousarray(digits.T)  # one contiguous row per window
-        win_out = np.empty((n_windows, jac_w), dtype=np.uint64)
-        affine = 1 << (c - 1) >= _AFFINE_MIN_BUCKETS
-        bucket_windows_kernel(points, idx_big, digits, c, affine, win_out, workers, like)
-    msm_finish(win_out, c, extra, out, like)
+    idx_unit = np.flatnonzero(is_one | is_mone).astype(np.int64)
+    unit_rows = min(workers, int(idx_unit.size))
+    groups = [g for g in (np.flatnonzero(is_small), np.flatnonzero(is_big)) if g.size]
+    rows = np.empty((unit_rows + len(groups), jac_w), dtype=np.uint64)
+    if unit_rows:
+        # digit +1 or -1 in a single bucket, one row per worker's share
+        unit_digits = np.zeros((unit_rows, idx_unit.size), dtype=np.int32)
+        signs = np.where(is_one[idx_unit], 1, -1).astype(np.int32)
+        for r, part in enumerate(np.array_split(np.arange(idx_unit.size), unit_rows)):
+            unit_digits[r, part] = signs[part]
+        bucket_windows_kernel(points, idx_unit, unit_digits, 2, False, rows[:unit_rows], workers, like)
+    for k, idx in enumerate(groups):
+        _pippenger(points, scalars, idx.astype(np.int64), like, window, rows, unit_rows + k)
+    sum_rows_kernel(rows, out, like)
     return out[0]
 
 

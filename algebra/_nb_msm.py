@@ -464,16 +464,24 @@ def bucket_windows_kernel(
 
 
 @njit(cache=True, nogil=True)
-def msm_finish(win_out: Any, c: int, extra: Any, out: Any, wit: Any) -> None:
-    """out[0] = sum_w 2^(cw) win_out[w] + sum of the extra rows, affine (Jacobian inputs)."""
+def horner_kernel(win_out: Any, c: int, dst: Any, row: int, wit: Any) -> None:
+    """dst[row] = sum_w 2^(cw) win_out[w] (Jacobian rows in and out)."""
     like = like_of(wit)
     acc = jac_infinity(like)
     for win in range(win_out.shape[0] - 1, -1, -1):
         for _ in range(c):
             acc = jac_double(acc)
         acc = jac_add(acc, load_jac(win_out, win, like))
-    for i in range(extra.shape[0]):
-        acc = jac_add(acc, load_jac(extra, i, like))
+    store_jac(dst, row, acc)
+
+
+@njit(cache=True, nogil=True)
+def sum_rows_kernel(rows: Any, out: Any, wit: Any) -> None:
+    """out[0] = the sum of the Jacobian rows, affine."""
+    like = like_of(wit)
+    acc = jac_infinity(like)
+    for i in range(rows.shape[0]):
+        acc = jac_add(acc, load_jac(rows, i, like))
     store_aff(out, 0, jac_to_aff(acc))
 
 

@@ -335,6 +335,41 @@ def test_msm_bucket_paths(group: Group, window: int, kind: str) -> None:
     assert np.array_equal(fast, group.msm_ref(points, scalars))
 
 
+@pytest.mark.parametrize("window", range(2, 21))
+def test_msm_every_window_size(group: Group, window: int) -> None:
+    """Every window the cost model can pick, on edge scalars, infinity and repeated points."""
+    rng = random.Random(window)
+    ks = [0, 1, R - 1, 2, R - 2, (R - 1) // 2, (R + 1) // 2, 2**64 - 1, 2**64, rng.randrange(R), rng.randrange(1000)]
+    pts = list(group.pool[: len(ks)])
+    pts[3] = group.curve.infinity
+    pts[4] = pts[5]  # the same point twice, with different scalars
+    ks.append(ks[-2])
+    pts.append(pts[-2])  # and the same point with the same scalar
+    points, scalars = group.to_lem(pts), fr_to_limbs(ks)
+    like = NC.G1_WIT if group.name == "G1" else NC.G2_WIT
+    assert np.array_equal(K._msm(points, scalars, group.width, like, window=window), group.msm_ref(points, scalars))
+
+
+@pytest.mark.parametrize("kind", ["small only", "small and full", "single small", "units only"])
+def test_msm_scalar_partition(group: Group, kind: str) -> None:
+    """Scalars below 2^64 take their own Pippenger pass; 0, 1 and r - 1 take none."""
+    rng = random.Random(len(kind))
+    n = 200
+    if kind == "small only":
+        ks = [rng.choice([0, 1, rng.randrange(2, 2**64)]) for _ in range(n)]
+    elif kind == "small and full":
+        ks = [
+            rng.choice([0, 1, R - 1, rng.randrange(2, 256), rng.randrange(2, 2**64), rng.randrange(R)])
+            for _ in range(n)
+        ]
+    elif kind == "single small":
+        ks = [0] * (n - 1) + [5]
+    else:
+        ks = [rng.choice([1, R - 1]) for _ in range(n)]
+    points, scalars = group.to_lem(group.pool[:n]), fr_to_limbs(ks)
+    assert np.array_equal(group.msm(points, scalars), group.msm_ref(points, scalars))
+
+
 @pytest.mark.parametrize("n,bits", [(1, 254), (300, 254), (1 << 12, 254), (1 << 16, 254), (1 << 20, 254), (100, 8)])
 def test_msm_window_bits_is_sane(n: int, bits: int) -> None:
     c = A.msm_window_bits(n, bits)
