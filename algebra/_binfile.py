@@ -265,8 +265,12 @@ def parse_binfile(data: npt.NDArray[np.uint8], magic: str, max_version: int, nam
     return BinFile(name, magic, version, sections, data)
 
 
-def read_binfile(path: str | os.PathLike[str], magic: str, max_version: int) -> BinFile:
+def read_binfile(path: str | os.PathLike[str], magic: str, max_version: int, *, copy_on_write: bool = False) -> BinFile:
     """Open an iden3 binary file read-only (memory-mapped) and index its sections.
+
+    With `copy_on_write`, the mapping is private and writable: payload views are
+    writable arrays (numba kernels take them without a copy), pages stay shared with the
+    page cache until written, and no write ever reaches the file.
 
     Raises TruncatedFileError, BadMagicError, UnsupportedVersionError, or
     SectionSizeError (bytes after the last section), each naming both numbers.
@@ -276,7 +280,7 @@ def read_binfile(path: str | os.PathLike[str], magic: str, max_version: int) -> 
     if size < HEADER_SIZE:
         data: npt.NDArray[np.uint8] = np.frombuffer(p.read_bytes(), dtype=np.uint8)
     else:
-        data = np.memmap(p, dtype=np.uint8, mode="r")
+        data = np.memmap(p, dtype=np.uint8, mode="c" if copy_on_write else "r")
     return parse_binfile(data, magic, max_version, name=str(p))
 
 

@@ -18,11 +18,10 @@ from typing import Annotated
 import typer
 
 from circuits import read_r1cs
-from prover import contribute, export_verification_key, new_zkey, prove_files, read_ptau, read_zkey, verify_zkey
+from prover import STAGES, contribute, export_verification_key, new_zkey, prove_files, read_ptau, read_zkey, verify_zkey
 
 from ._cli_base import EXIT_INVALID, _err, _out, _say, export_app, groth16_app, reported_errors, stages, zkey_app
 
-_PROVE_STAGES = 5  # witness map, A, B in G2, B in G1, C
 _SETUP_STAGES = 7  # A, B1, B2, C, H, coefficients, circuit hash
 
 
@@ -32,14 +31,22 @@ def groth16_prove(
     witness: Annotated[Path, typer.Argument(help="witness.wtns (as circom / snarkjs write it).")],
     proof: Annotated[Path, typer.Argument(help="Where to write proof.json.")],
     public: Annotated[Path, typer.Argument(help="Where to write public.json.")],
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print the time of each stage.")] = False,
 ) -> None:
     """Make a Groth16 proof, like `snarkjs groth16 prove`."""
     start = time.perf_counter()
-    with reported_errors(), stages(_PROVE_STAGES) as on_stage:
-        proof_obj, signals = prove_files(zkey, witness, on_stage=on_stage)
+    timings: dict[str, float] = {}
+    with reported_errors(), stages(len(STAGES)) as on_stage:
+        proof_obj, signals = prove_files(zkey, witness, on_stage=on_stage, timings=timings)
         proof_obj.save(proof)
         signals.save(public)
-    _say(_err, f"proved in {time.perf_counter() - start:.2f} s: {proof}, {public}", "green")
+    total = time.perf_counter() - start
+    if verbose:
+        staged = sum(timings.values())
+        for name, seconds in timings.items():
+            _say(_err, f"  {name:<12} {seconds:8.3f} s", "")
+        _say(_err, f"  {'all stages':<12} {staged:8.3f} s (reading and writing files: {total - staged:.3f} s)", "")
+    _say(_err, f"proved in {total:.2f} s: {proof}, {public}", "green")
 
 
 @groth16_app.command("setup")

@@ -33,7 +33,8 @@ from ._mpc_hash import (
 )
 from ._mpc_rng import ChaCha, fr_from_rng, g1_from_rng, g2_from_rng, hash_to_g2, random_rng, rng_from_beacon
 from ._phase2 import new_zkey
-from ._prove import RawProof, check_witness, prove, prove_raw, verifying_key
+from ._prove import RawProof, check_witness, prove_raw_reference, verifying_key
+from ._prover import STAGES, Prover, prove, prove_raw
 from ._ptau_file import PtauFile, PtauNotPreparedError, PtauTooSmallError, read_ptau
 from ._qap import h_scalars, matrix_times_witness
 from ._setup import INSECURE_NOTICE, InsecureSetupWarning, constraint_matrices, dev_setup, domain_size_for
@@ -55,6 +56,9 @@ __all__ = [
     "check_witness",
     "prove",
     "prove_raw",
+    "prove_raw_reference",
+    "Prover",
+    "STAGES",
     "verifying_key",
     "h_scalars",
     "matrix_times_witness",

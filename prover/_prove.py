@@ -1,4 +1,4 @@
-"""Groth16 proving, in the paper's stages (arkworks style), at reference speed.
+"""Groth16 proving at reference speed: the slow twin of `Prover` (Python ints throughout).
 
 With witness w, random r and s, and the key of `_keys`:
     A = alpha + sum_j w_j A_j + r delta                       (G1)
@@ -28,7 +28,7 @@ from algebra import (
     g2_msm,
     g2_msm_ref,
 )
-from verifier import Proof, PublicSignals, VerifyingKey
+from verifier import VerifyingKey
 
 from ._errors import WitnessError
 from ._keys import ProvingKey
@@ -75,19 +75,19 @@ def check_witness(pk: ProvingKey, witness: Sequence[int]) -> None:
             raise WitnessError(f"witness[{i}] = {v!r} is not a field element in [0, r)")
 
 
-def prove_raw(
+def prove_raw_reference(
     pk: ProvingKey,
     witness: Sequence[int],
     *,
     randbelow: Callable[[int], int] = secrets.randbelow,
     on_stage: Callable[[str], None] | None = None,
-    reference: bool = False,
+    msm_kernels: bool = False,
 ) -> RawProof:
-    """A Groth16 proof for `witness` under `pk`. The witness is not checked against the
-    constraints here (the key has no C matrix); an unsatisfying one yields a proof that
-    does not verify. `reference=True` runs the MSMs on the Python-int reference twins."""
+    """A Groth16 proof for `witness` under `pk`, on Python ints: the witness map by the
+    reference NTT and the MSMs by the reference twins (or, with `msm_kernels`, by the
+    numba MSMs). The same randomness gives the same proof as `Prover`."""
     check_witness(pk, witness)
-    msm = _REFERENCE if reference else _FAST
+    msm = _FAST if msm_kernels else _REFERENCE
     stage = on_stage or (lambda _s: None)
     r = randbelow(R)
     s = randbelow(R)
@@ -112,18 +112,6 @@ def prove_raw(
     c = G1.add(msm.in_g1(pk.c_points, private), msm.in_g1(pk.h_points, h))
     c = G1.add(c, G1.msm([a, b1, pk.delta1], [s, r, -r * s % R]))
     return RawProof(a, b2, c, tuple(witness[1 : pk.n_public + 1]))
-
-
-def prove(
-    pk: ProvingKey,
-    witness: Sequence[int],
-    *,
-    randbelow: Callable[[int], int] = secrets.randbelow,
-    on_stage: Callable[[str], None] | None = None,
-) -> tuple[Proof, PublicSignals]:
-    """A Groth16 proof and its public signals as the snarkjs-compatible models."""
-    raw = prove_raw(pk, witness, randbelow=randbelow, on_stage=on_stage)
-    return Proof.from_points(raw.a, raw.b, raw.c), PublicSignals.from_values(raw.public_signals)
 
 
 def verifying_key(pk: ProvingKey) -> VerifyingKey:

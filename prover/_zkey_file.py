@@ -412,15 +412,19 @@ def _read_prime(payload: npt.NDArray[np.uint8], pos: int, expected: int, what: s
     return n8, value
 
 
-def read_zkey(path: str | os.PathLike[str]) -> ZkeyFile:
+def read_zkey(path: str | os.PathLike[str], *, copy_on_write: bool = False) -> ZkeyFile:
     """Read a Groth16 .zkey over BN254 (snarkjs's layout), big sections zero-copy.
+
+    Sections are read-only views of a memory map; with `copy_on_write` they are writable
+    views of a private mapping (what the prover uses: no copy, and the file is never
+    written).
 
     Raises UnsupportedProtocolError (PLONK/FFLONK keys), FieldMismatchError (another
     curve), SectionSizeError (a section disagrees with the header's counts),
     MissingSectionError, FileFormatError (bad domain size, coefficient indices out of
     range, non-canonical values), plus the container's errors.
     """
-    with read_binfile(path, ZKEY_MAGIC, ZKEY_VERSION) as bf:
+    with read_binfile(path, ZKEY_MAGIC, ZKEY_VERSION, copy_on_write=copy_on_write) as bf:
         name = bf.name
         _read_protocol(bf)
 
