@@ -25,10 +25,18 @@ import numpy as np
 
 from ._constants import FR_TWO_ADICITY, Q, R
 from ._field import fr_root_of_unity
-from ._kernels import _check_scalars, _check_u64_2d
+from ._kernels import I64Array, _check_csr, _check_scalars, _check_u64_2d
 from ._lem import MONT_R_R, U64Array, ints_to_limbs, limbs_to_ints
 from ._nb_field import FROM_MONT_Q, FROM_MONT_R, TO_MONT_Q, TO_MONT_R, mont_convert_kernel
-from ._nb_ntt import bitrev_scale_kernel, local_stages_kernel, mul_sub_kernel, powers_kernel, scale_kernel, stage_kernel
+from ._nb_fr import (
+    bitrev_scale_kernel,
+    local_stages_kernel,
+    mul_sub_kernel,
+    powers_kernel,
+    scale_kernel,
+    sparse_matvec_kernel,
+    stage_kernel,
+)
 from ._ntt import intt, ntt
 
 #: Rows per cache-resident block of the first stages (128 KB of data).
@@ -150,6 +158,36 @@ def fr_mul_sub(a: U64Array, b: U64Array, c: U64Array | None = None) -> U64Array:
     out = np.empty_like(a)
     mul_sub_kernel(a, b, c if c is not None else a, c is not None, out)
     return out
+
+
+def fr_sparse_matvec(indptr: I64Array, indices: I64Array, coefs: U64Array, x: U64Array) -> U64Array:
+    """out[j] = sum_{k in indptr[j]:indptr[j+1]} coefs[k] * x[indices[k]] over Fr (CSR).
+
+    indptr: int64 (n_out + 1,); indices: int64 (nnz,) below len(x); coefs: (nnz, 4) and
+    x: (m, 4), standard form. Returns (n_out, 4), standard form. R1CS matrices times a
+    witness: each product is one Montgomery multiplication by the coefficient's
+    Montgomery form.
+    """
+    x = _check_scalars(x, "x")
+    indptr, indices, coefs = _check_csr(indptr, indices, coefs, x.shape[0])
+    n_out = indptr.shape[0] - 1
+    out = np.empty((n_out, 4), dtype=np.uint64)
+    if n_out:
+        coefs_m = np.empty_like(coefs)
+        mont_convert_kernel(coefs, coefs_m, TO_MONT_R)
+        chunk = max(256, -(-n_out // (8 * numba.get_num_threads())))
+        sparse_matvec_kernel(indptr, indices, coefs_m, x, out, chunk)
+    return out
+
+
+def fr_sparse_matvec_ref(indptr: I64Array, indices: I64Array, coefs: U64Array, x: U64Array) -> U64Array:
+    """Reference twin of `fr_sparse_matvec` (Python ints)."""
+    x = _check_scalars(x, "x")
+    indptr, indices, coefs = _check_csr(indptr, indices, coefs, x.shape[0])
+    xs, cs = limbs_to_ints(x), limbs_to_ints(coefs)
+    bounds = zip(indptr[:-1].tolist(), indptr[1:].tolist())
+    out = [sum(cs[k] * xs[int(indices[k])] for k in range(a, b)) % R for a, b in bounds]
+    return ints_to_limbs(out).reshape(-1, 4)
 
 
 # ---- Montgomery conversion ----------------------------------------------------------------

@@ -192,3 +192,33 @@ def test_kernels_are_exported_with_their_twins() -> None:
     for name in ("fr_ntt", "fr_intt", "fr_coset_ntt", "fr_coset_intt", "fr_mul_sub", "to_montgomery"):
         assert callable(getattr(A, name)) and callable(getattr(A, f"{name}_ref"))
     assert FK.fr_ntt is A.fr_ntt
+
+
+@kernel_settings
+@given(
+    st.lists(st.lists(st.tuples(st.integers(0, 9), fr_edge), max_size=6), min_size=1, max_size=8),
+    st.lists(fr_edge, min_size=10, max_size=10),
+)
+def test_sparse_matvec_matches_reference(rows: list[list[tuple[int, int]]], x: list[int]) -> None:
+    indptr = np.cumsum([0] + [len(r) for r in rows]).astype(np.int64)
+    indices = np.array([i for r in rows for i, _ in r], dtype=np.int64)
+    coefs = fr_to_limbs([c for r in rows for _, c in r]).reshape(-1, 4)
+    xs = fr_to_limbs(x)
+    fast = A.fr_sparse_matvec(indptr, indices, coefs, xs)
+    assert limbs_to_ints(fast) == [sum(c * x[i] for i, c in r) % R for r in rows]
+    assert np.array_equal(fast, A.fr_sparse_matvec_ref(indptr, indices, coefs, xs))
+
+
+def test_sparse_matvec_many_rows_in_parallel_chunks() -> None:
+    rng = np.random.default_rng(3)
+    n_rows, m = 5000, 300
+    counts = rng.integers(0, 5, size=n_rows)
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    indices = rng.integers(0, m, size=int(indptr[-1])).astype(np.int64)
+    coefs = _rand(int(indptr[-1]), 4)
+    x = _rand(m, 5)
+    assert np.array_equal(
+        A.fr_sparse_matvec(indptr, indices, coefs, x), A.fr_sparse_matvec_ref(indptr, indices, coefs, x)
+    )
+    with pytest.raises(ValueError, match="outside"):
+        A.fr_sparse_matvec(indptr, indices + m, coefs, x)

@@ -1,4 +1,5 @@
-"""Parallel numba kernels for radix-2 NTTs over Fr.
+"""Parallel numba kernels over Fr vectors: radix-2 NTTs, element-wise products, sparse
+matrix-vector products.
 
 Data are (n, 4) uint64 rows of standard-form Fr elements; twiddles and scale factors
 are in Montgomery form, so that every Montgomery product `fr_mul(data, constant)`
@@ -25,7 +26,19 @@ from typing import Any
 
 from numba import njit, prange
 
-from ._nb_field import FR_R2_0, FR_R2_1, FR_R2_2, FR_R2_3, _load_fq, _store_fq, fr_add, fr_mul, fr_one, fr_sub
+from ._nb_field import (
+    FR_R2_0,
+    FR_R2_1,
+    FR_R2_2,
+    FR_R2_3,
+    ZERO64,
+    _load_fq,
+    _store_fq,
+    fr_add,
+    fr_mul,
+    fr_one,
+    fr_sub,
+)
 
 
 @njit(cache=True, nogil=True)
@@ -142,3 +155,20 @@ def mul_sub_kernel(a: Any, b: Any, c: Any, use_c: bool, out: Any) -> None:
         if use_c:
             p = fr_sub(p, _load_fq(c, i, 0))
         _store_fq(out, i, 0, p)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def sparse_matvec_kernel(indptr: Any, indices: Any, coefs: Any, x: Any, out: Any, chunk: int) -> None:
+    """out[j] = sum_{k in indptr[j]:indptr[j+1]} coefs[k] * x[indices[k]].
+
+    coefs in Montgomery form, x and out in standard form; rows in parallel chunks.
+    """
+    n_out = out.shape[0]
+    n_chunks = (n_out + chunk - 1) // chunk
+    zero = (ZERO64, ZERO64, ZERO64, ZERO64)
+    for c in prange(n_chunks):
+        for j in range(c * chunk, min(n_out, (c + 1) * chunk)):
+            acc = zero
+            for k in range(indptr[j], indptr[j + 1]):
+                acc = fr_add(acc, fr_mul(_load_fq(coefs, k, 0), _load_fq(x, indices[k], 0)))
+            _store_fq(out, j, 0, acc)
