@@ -34,8 +34,8 @@ test: $(VENV)/.installed-dev $(NPM_PEERS)/.installed
 	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-dev $(NPM_PEERS)/.installed
-	$(BIN)/python benchmarks/bench_kernels.py
-	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python benchmarks/bench_prove.py
+	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python benchmarks/kernels.py
+	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python benchmarks/prove.py
 	$(BIN)/python benchmarks/bench_reference.py
 
 lint: $(VENV)/.installed-dev

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from tests._node import ENV_VAR, node_peers_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,25 +32,93 @@ def test_reference_benchmark_runs_and_writes_json(tmp_path: Path) -> None:
 
 
 def test_prove_benchmark_compares_three_provers(tmp_path: Path) -> None:
-    out = tmp_path / "prove.json"
+    """benchmarks/prove.py on the 2^10 builder circuit only: zkmargin, snarkjs and groth16py
+    each prove (and verify) in their own process; the JSON has the three times, the
+    ratios, each process's peak RSS, and the PNG is written."""
+    modules = node_peers_dir(["snarkjs"])  # fails, not skips, without the node peers
+    out, png = tmp_path / "prove.json", tmp_path / "prove.png"
     proc = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "benchmarks" / "bench_prove.py"),
-            "--skip-chain",
-            "--repeat",
-            "1",
-            "--out",
-            str(out),
+            str(ROOT / "benchmarks" / "prove.py"),
+            *("--sizes", "10", "--skip-chain", "--repeat", "1"),
+            *("--work-dir", str(tmp_path / "cases"), "--out", str(out), "--plot", str(png)),
         ],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
         cwd=ROOT,
+        env={**os.environ, ENV_VAR: str(modules.parent)},
     )
-    assert proc.returncode == 0, proc.stderr
-    (row,) = json.loads(out.read_text())["rows"]
-    assert row["constraints"] > 3000
-    for key in ("zkmargin_s", "snarkjs_s", "groth16py_s", "ratio_vs_snarkjs", "ratio_vs_groth16py"):
+    assert proc.returncode == 0, proc.stderr + proc.stdout[-3000:]
+    report = json.loads(out.read_text())
+    (row,) = report["rows"]
+    assert row["hashes"] == 4 and 900 < row["constraints"] < 1024 and row["domain"] == 1024
+    for key in (
+        "zkmargin_s",
+        "snarkjs_s",
+        "groth16py_s",
+        "ratio_vs_snarkjs",
+        "ratio_vs_groth16py",
+        "zkmargin_peak_rss_mb",
+        "snarkjs_peak_rss_mb",
+        "groth16py_peak_rss_mb",
+        "rss_ratio",
+    ):
         assert row[key] is not None and row[key] > 0, key
+    assert row["ratio_vs_snarkjs"] == pytest.approx(row["zkmargin_s"] / row["snarkjs_s"])
+    assert row["rss_ratio"] == pytest.approx(row["zkmargin_peak_rss_mb"] / row["snarkjs_peak_rss_mb"])
+    for name in ("zkmargin", "snarkjs", "groth16py"):
+        assert row[f"{name}_verified"] == 2, name  # the warm-up and the timed proof
+    assert set(row["zkmargin_stages_s"]) == {"witness map", "A in G1", "B in G2", "B in G1", "C in G1"}
+    assert report["acceptance"]["measured"] is False and report["acceptance"]["passed"] is None
+    assert png.stat().st_size > 1000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_kernels_benchmark_compares_msm_and_ntt_with_ffjavascript(tmp_path: Path) -> None:
+    """benchmarks/kernels.py at 2^10: zkmargin and ffjavascript (in node) agree on every
+    MSM and NTT, and the JSON carries both times, their ratio and the acceptance summary."""
+    modules = node_peers_dir(["snarkjs"])  # fails, not skips, without the node peers
+    out, png = tmp_path / "kernels.json", tmp_path / "kernels.png"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "kernels.py"),
+            *("--msm-log-sizes", "10", "--g2-msm-log-sizes", "10", "--ntt-log-sizes", "10"),
+            *("--repeat", "1", "--no-fixture", "--skip", "scale"),
+            *("--out", str(out), "--plot", str(png)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, ENV_VAR: str(modules.parent)},
+    )
+    assert proc.returncode == 0, proc.stderr + proc.stdout[-3000:]
+    report = json.loads(out.read_text())
+    rows = report["rows"]
+    compared = [r for r in rows if "group" in r]
+    kinds = {(r["group"], r["op"], r["log_size"], r.get("scalars", "")) for r in compared}
+    assert kinds == {
+        ("G1", "MSM", 10, "random full-width"),
+        ("G1", "MSM", 10, "witness-like (50% 0, 40% 1)"),
+        ("G2", "MSM", 10, "random full-width"),
+        ("G2", "MSM", 10, "witness-like (50% 0, 40% 1)"),
+        ("Fr", "NTT", 10, ""),
+        ("Fr", "iNTT", 10, ""),
+    }
+    for r in compared:
+        assert r["match"] is True, r
+        assert r["zkmargin_s"] > 0 and r["ffjavascript_s"] > 0, r
+        assert r["ratio"] == pytest.approx(r["zkmargin_s"] / r["ffjavascript_s"])
+    assert all(r["roundtrip_ok"] for r in compared if r["group"] == "Fr")
+    micro = {r["op"] for r in rows if "group" not in r}
+    assert {"Fr mul (dependent chain)", "Fq mul (dependent chain)"} <= micro
+    meta = report["meta"]
+    assert meta["cpu_count"] >= 1 and meta["numba_threads"] >= 1 and meta["platform"]
+    assert meta["ffjavascript"]["concurrency"] >= 1
+    # no 2^16 rows in this run: the acceptance check is reported as not measured
+    assert report["acceptance"]["G1"]["ratio"] is None and report["acceptance"]["passed"] is None
+    assert png.stat().st_size > 1000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
