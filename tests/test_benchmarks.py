@@ -122,3 +122,19 @@ def test_kernels_benchmark_compares_msm_and_ntt_with_ffjavascript(tmp_path: Path
     # no 2^16 rows in this run: the acceptance check is reported as not measured
     assert report["acceptance"]["G1"]["ratio"] is None and report["acceptance"]["passed"] is None
     assert png.stat().st_size > 1000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_precompute_measurement_runs_and_checks_its_result(tmp_path: Path) -> None:
+    out = tmp_path / "precompute.json"
+    script = ROOT / "benchmarks" / "precompute.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--points", "512", "--windows", "6", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    plain, pre = json.loads(out.read_text())["rows"]
+    assert plain["n"] == pre["n"] == 512 and pre["table_mb"] > 0 and pre["seconds"] > 0
