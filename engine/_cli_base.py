@@ -16,6 +16,8 @@ from circuits import CircuitError
 from prover import ProverError
 from verifier import VerificationInputError
 
+from ._errors import EngineError
+
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_ERROR = 2
@@ -71,6 +73,7 @@ INPUT_ERRORS: tuple[type[Exception], ...] = (
     VerificationInputError,
     ProverError,
     CircuitError,
+    EngineError,
 )
 
 

@@ -7,6 +7,8 @@ Commands mirror snarkjs where they do the same job:
     zkmargin groth16 setup <circuit.r1cs> <pot.ptau> <circuit.zkey>
     zkmargin zkey contribute | verify | export verificationkey ...
     zkmargin demo [folder]
+    zkmargin margin <account.json> --snapshot <snapshot.json> [--table] [--check]
+    zkmargin schema [NAME]
 
 Exit codes of `groth16 verify`: 0 valid ("OK"), 1 well-formed but invalid
 ("INVALID: ..."), 2 malformed or unreadable input ("ERROR: <ErrorName>: ..."; also
@@ -23,7 +25,10 @@ import typer
 
 from verifier import Proof, PublicSignals, VerificationInputError, VerifyingKey, verify
 
-from . import _cli_keys  # noqa: F401  (registers groth16 prove/setup and the zkey commands)
+from . import (
+    _cli_keys,  # noqa: F401  (registers groth16 prove/setup and the zkey commands)
+    _cli_margin,  # noqa: F401  (registers margin and schema)
+)
 from ._cli_base import EXIT_ERROR, EXIT_INVALID, EXIT_OK, _fail, _out, _say, app, groth16_app, zkey_app
 from ._demo import print_summary, run_demo
 

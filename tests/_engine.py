@@ -1,0 +1,154 @@
+"""Shared builders and hypothesis strategies for the margin-engine tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import strategies as st
+
+from engine import (
+    Account,
+    Asset,
+    Bracket,
+    MarketSnapshot,
+    PerpetualMarket,
+    Position,
+    RiskParams,
+    ScenarioGrid,
+)
+
+try:
+    from tests._node import NodePeersMissing, run_node
+except ModuleNotFoundError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+    from _node import NodePeersMissing, run_node  # type: ignore[no-redef]
+
+USD = 10**6
+PPM = 10**6
+NOW = 1_767_225_600
+
+GRID = ScenarioGrid(
+    price_moves_ppm=(-150_000, -50_000, 0, 50_000, 150_000),
+    vol_moves_ppm=(-250_000, 0, 250_000),
+    extreme_move_ppm=330_000,
+    extreme_fraction_ppm=330_000,
+    short_option_min_ppm=10_000,
+    initial_multiplier_ppm=1_300_000,
+)
+
+DYDX = RiskParams.dydx(50_000, 600_000)
+
+
+def perp_snapshot(
+    risk: RiskParams = DYDX,
+    *,
+    mark: int = 65_000 * USD,
+    index: int | None = None,
+    size_decimals: int = 8,
+    open_interest: int = 0,
+    funding: int = 0,
+    grid: ScenarioGrid = GRID,
+    btc_weight_ppm: int = 950_000,
+) -> MarketSnapshot:
+    """USDC + BTC, one BTC-PERP market."""
+    return MarketSnapshot(
+        epoch=7,
+        timestamp=NOW,
+        assets=(
+            Asset(symbol="USDC", decimals=6),
+            Asset(symbol="BTC", decimals=8, collateral_weight_ppm=btc_weight_ppm),
+        ),
+        markets=(PerpetualMarket(id="BTC-PERP", base="BTC", size_decimals=size_decimals, risk=risk),),
+        index_prices={"USDC": USD, "BTC": mark if index is None else index},
+        mark_prices={"BTC-PERP": mark},
+        funding_indices={"BTC-PERP": funding},
+        open_interest={"BTC-PERP": open_interest},
+        grid=grid,
+    )
+
+
+def account(*positions: Position, usdc: int = 0, quote_balance: int = 0, **kw: Any) -> Account:
+    return Account(
+        id="t", collateral={"USDC": usdc} if usdc else {}, quote_balance=quote_balance, positions=positions, **kw
+    )
+
+
+# ---- strategies ----------------------------------------------------------------------------
+
+
+@st.composite
+def fraction_risk(draw: st.DrawFn) -> RiskParams:
+    """IMF / MMF rules with optional size premium and open-interest scaling."""
+    imf = draw(st.integers(1, PPM))
+    mmf = draw(st.integers(0, imf))
+    k = draw(st.integers(0, 20_000))
+    k_mm = draw(st.integers(0, k))
+    lower = draw(st.integers(0, 10**15))
+    upper = draw(st.one_of(st.just(0), st.integers(lower + 1, lower + 10**15)))
+    return RiskParams(
+        imf_ppm=imf,
+        mmf_ppm=mmf,
+        size_premium_ppm_per_unit=k,
+        mm_size_premium_ppm_per_unit=k_mm,
+        oi_lower_cap=lower if upper else 0,
+        oi_upper_cap=upper,
+    )
+
+
+@st.composite
+def bracket_risk(draw: st.DrawFn) -> RiskParams:
+    """Binance-style brackets with continuous (or upward-jumping) maintenance."""
+    n = draw(st.integers(1, 5))
+    caps = sorted(draw(st.sets(st.integers(1, 10**14), min_size=n, max_size=n)))
+    mmrs = sorted(draw(st.lists(st.integers(0, 200_000), min_size=n, max_size=n)))
+    brackets: list[Bracket] = []
+    cum = 0
+    imf_prev = 0
+    for i in range(n):
+        if i:
+            allowed = caps[i - 1] * (mmrs[i] - mmrs[i - 1]) // PPM
+            cum += draw(st.sampled_from([allowed, allowed // 2, 0]))
+        imf = draw(st.integers(max(mmrs[i], imf_prev), PPM))
+        imf_prev = imf
+        cap = None if i == n - 1 and draw(st.booleans()) else caps[i]
+        brackets.append(Bracket(notional_cap=cap, mmr_ppm=mmrs[i], cum=cum, imf_ppm=imf))
+    return RiskParams(
+        imf_ppm=brackets[0].imf_ppm or 0,
+        brackets=tuple(brackets),
+        size_premium_ppm_per_unit=draw(st.integers(0, 5_000)),
+    )
+
+
+risk_params = st.one_of(fraction_risk(), bracket_risk())
+prices = st.integers(1, 2**48 - 1)
+sizes = st.integers(-(2**64) + 1, 2**64 - 1)
+small_sizes = st.integers(-(10**12), 10**12)
+
+
+# ---- circomlibjs reference -----------------------------------------------------------------
+
+_CIRCOMLIBJS_SPONGE = r"""
+const { buildPoseidon } = require("circomlibjs");
+const cases = JSON.parse(require("fs").readFileSync(0, "utf8"));
+buildPoseidon().then((poseidon) => {
+  const F = poseidon.F;
+  const out = cases.map(({ tag, values }) => {
+    let h = BigInt(F.toString(poseidon([BigInt(tag), BigInt(values.length)])));
+    for (let i = 0; i < values.length; i += 15) {
+      h = BigInt(F.toString(poseidon([h, ...values.slice(i, i + 15).map(BigInt)])));
+    }
+    return h.toString();
+  });
+  process.stdout.write(JSON.stringify(out) + "\n", () => process.exit(0));
+}).catch((err) => { console.error(err); process.exit(1); });
+"""
+
+
+def circomlibjs_sponges(cases: list[tuple[int, list[int]]]) -> list[int]:
+    """The sponge of engine._encoding computed by circomlibjs in node."""
+    payload = [{"tag": str(tag), "values": [str(v) for v in values]} for tag, values in cases]
+    try:
+        out = run_node(_CIRCOMLIBJS_SPONGE, payload, packages=["circomlibjs"])
+    except NodePeersMissing as exc:
+        pytest.fail(f"circomlibjs reference unavailable: {exc}", pytrace=False)
+    return [int(x) for x in out]
