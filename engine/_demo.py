@@ -2,7 +2,9 @@
 
 Builds the commitment-opening circuit, runs the (INSECURE) dev setup, solves a witness,
 proves, verifies, and writes snarkjs's three files so that `snarkjs groth16 verify`
-can check the same proof.
+can check the same proof. Then runs the margin engine over the example accounts of
+`engine/examples/` under the example snapshot: each account's verdict and its Poseidon
+commitment (the public value the margin circuit will prove against).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from prover import INSECURE_NOTICE, InsecureSetupWarning, dev_setup, prove, veri
 from verifier import verify
 
 from ._cli_base import stages
+from ._commitment import commit, random_salt
+from ._examples import EXAMPLE_ACCOUNTS, load_example_account, load_example_snapshot
+from ._margin import compute_margin
 
 #: Embedded defaults: 5,000.000000 units of collateral (1e-6 units), claimed >= 1,000.
 DEFAULT_VALUE = 5_000_000_000
@@ -91,4 +96,29 @@ def print_summary(result: DemoResult, console: Console) -> None:
     console.print(
         f"Check it with snarkjs: snarkjs groth16 verify {result.out_dir}/verification_key.json "
         f"{result.out_dir}/public.json {result.out_dir}/proof.json"
+    )
+
+
+def print_margin_examples(console: Console) -> None:
+    """The margin engine on the example accounts: equity, requirements, verdict, commitment."""
+    snapshot = load_example_snapshot()
+    table = Table(title=f"margin engine: example accounts, epoch {snapshot.epoch} (quote units)")
+    for col in ("account", "equity", "maintenance", "verdict", "commitment"):
+        table.add_column(col, justify="right" if col in ("equity", "maintenance") else "left", no_wrap=True)
+    for name in EXAMPLE_ACCOUNTS:
+        account = load_example_account(name)
+        report = compute_margin(account, snapshot)
+        commitment = commit(account, snapshot, random_salt())
+        table.add_row(
+            name,
+            f"{report.equity / 1e6:,.2f}",
+            f"{report.maintenance_requirement / 1e6:,.2f}",
+            "[green]healthy[/]" if report.healthy else "[bold red]liquidatable[/]",
+            f"{str(commitment)[:10]}...",
+        )
+    console.print(table)
+    console.print(f"snapshot hash: {snapshot.snapshot_hash()}")
+    console.print(
+        "One account's report: zkmargin margin engine/examples/healthy_cross.json "
+        "--snapshot engine/examples/snapshot.json --table"
     )

@@ -30,7 +30,7 @@ from . import (
     _cli_margin,  # noqa: F401  (registers margin and schema)
 )
 from ._cli_base import EXIT_ERROR, EXIT_INVALID, EXIT_OK, _fail, _out, _say, app, groth16_app, zkey_app
-from ._demo import print_summary, run_demo
+from ._demo import print_margin_examples, print_summary, run_demo
 
 __all__ = ["EXIT_ERROR", "EXIT_INVALID", "EXIT_OK", "app", "groth16_app", "main", "zkey_app"]
 
@@ -69,6 +69,7 @@ def demo(
     """Prove and verify a Poseidon commitment opening end to end (INSECURE dev setup)."""
     result = run_demo(out_dir, console=_out)
     print_summary(result, _out)
+    print_margin_examples(_out)
     if not result.valid:
         raise typer.Exit(EXIT_INVALID)
 

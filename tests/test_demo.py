@@ -29,6 +29,12 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for word in ("constraints", "prove", "verify", "OK", "INSECURE"):
         assert word in proc.stdout
+    # the margin engine's example accounts: one is liquidatable, the others healthy
+    for line in ("healthy_cross", "liquidatable", "options_portfolio", "snapshot hash"):
+        assert line in proc.stdout
+    rows = {ln.split()[1]: ln for ln in proc.stdout.splitlines() if ln.startswith("│ ")}
+    assert "liquidatable" in rows["liquidatable"].split("│")[4]
+    assert "healthy" in rows["healthy_cross"].split("│")[4]
     return out
 
 
