@@ -12,6 +12,8 @@ Public API of the margin engine (units and rounding: `engine._units`; formulas:
   `load_snapshot`, `parse_model`, `json_schemas`;
 - oracle: `build_snapshot`, `aggregate_prices`, `median`;
 - margin: `validate_account`, `compute_margin`;
+- settlement: `settle_funding`, `settle_expiry`, `liquidate`, `deleverage` and the
+  funding / fillable / bankruptcy price formulas (`engine._settlement`);
 - commitments: `encode_account`, `commit`, `random_salt`;
 - examples: `load_example_snapshot`, `load_example_account`, `example_path`;
 - errors: `EngineError` and its named subclasses.
@@ -68,8 +70,66 @@ from ._models import (
     parse_model,
 )
 from ._oracle import aggregate_prices, build_snapshot, median
+from ._settlement import (
+    AccountNotLiquidatableError,
+    ClosedPosition,
+    Deleveraging,
+    DeleveragingError,
+    InsufficientInsuranceFundError,
+    InvalidFundingInputError,
+    LiquidationFill,
+    LiquidationParams,
+    LiquidationResult,
+    Settlement,
+    UnsettledPositionError,
+    advance_funding,
+    bankruptcy_quote,
+    deleverage,
+    dydx_funding_rate_ppm,
+    expiry_value,
+    fillable_price,
+    funding_cap_ppm,
+    funding_payment,
+    funding_rate_ppm,
+    insurance_fund_delta,
+    liquidate,
+    liquidation_fill_quote,
+    next_funding_index,
+    portfolio_weight,
+    premium_ppm,
+    settle_expiry,
+    settle_funding,
+)
 
 __all__ = [
+    "AccountNotLiquidatableError",
+    "ClosedPosition",
+    "Deleveraging",
+    "DeleveragingError",
+    "InsufficientInsuranceFundError",
+    "InvalidFundingInputError",
+    "LiquidationFill",
+    "LiquidationParams",
+    "LiquidationResult",
+    "Settlement",
+    "UnsettledPositionError",
+    "advance_funding",
+    "bankruptcy_quote",
+    "deleverage",
+    "dydx_funding_rate_ppm",
+    "expiry_value",
+    "fillable_price",
+    "funding_cap_ppm",
+    "funding_payment",
+    "funding_rate_ppm",
+    "insurance_fund_delta",
+    "liquidate",
+    "liquidation_fill_quote",
+    "next_funding_index",
+    "portfolio_weight",
+    "premium_ppm",
+    "settle_expiry",
+    "settle_funding",
     "ACCOUNT_TAG",
     "EXAMPLE_ACCOUNTS",
     "MODELS",
