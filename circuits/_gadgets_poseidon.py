@@ -24,6 +24,18 @@ def _sbox(api: API, x: LinearCombination, name: str) -> LinearCombination:
     return api.mul(x4, x, name=f"{name}/x^5")
 
 
+def _mix_row(state: Sequence[LinearCombination], row: Sequence[int]) -> LinearCombination:
+    """sum_j row[j] * state[j] (free: a linear combination), accumulated in one dict and
+    reduced mod r once; the partial rounds' combinations grow to many terms, so this is
+    what compiling a wide Poseidon spends its time on."""
+    terms: dict[int, int] = {}
+    get = terms.get
+    for s, m in zip(state, row):
+        for w, c in s.terms.items():
+            terms[w] = get(w, 0) + c * m
+    return LinearCombination(terms)
+
+
 def poseidon_hash(api: API, inputs: Sequence[Value], name: str = "poseidon") -> LinearCombination:
     """The circomlib Poseidon hash of 1 to 16 values, constrained; returns the digest."""
     if not MIN_INPUTS <= len(inputs) <= MAX_INPUTS:
@@ -44,6 +56,25 @@ def poseidon_hash(api: API, inputs: Sequence[Value], name: str = "poseidon") -> 
             else:
                 state[0] = _sbox(api, state[0], f"round{r}/sbox0")
             if r == n_rounds - 1:
-                return api.sum([s * m for s, m in zip(state, params.mds[0])])
-            state = [api.sum([s * m for s, m in zip(state, row)]) for row in params.mds]
+                return _mix_row(state, params.mds[0])
+            state = [_mix_row(state, row) for row in params.mds]
     raise AssertionError("unreachable: Poseidon has at least one round")
+
+
+#: Inputs per sponge step besides the chaining value (Poseidon takes at most 16).
+SPONGE_RATE = 15
+
+
+def poseidon_sponge(api: API, tag: int, values: Sequence[Value], name: str = "sponge") -> LinearCombination:
+    """The Poseidon sponge of `engine._encoding` over any number of values, constrained::
+
+        h = poseidon([tag, len(values)])           (constants: folds to a constant, free)
+        for each chunk of 15 values (the last may be shorter): h = poseidon([h, *chunk])
+
+    The length in the first call makes the encoding injective across lengths; `tag`
+    separates domains. Returns the digest (the last h).
+    """
+    h: LinearCombination = poseidon_hash(api, [tag, len(values)], name=f"{name}/init")
+    for i, start in enumerate(range(0, len(values), SPONGE_RATE)):
+        h = poseidon_hash(api, [h, *values[start : start + SPONGE_RATE]], name=f"{name}/chunk{i}")
+    return h
