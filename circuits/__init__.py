@@ -3,6 +3,7 @@
 A circuit is a `Circuit` subclass declaring `Public()` and `Secret()` inputs and
 implementing `define(api)`; `compile_circuit` turns it into a `CompiledCircuit` whose
 `solve` computes and checks a witness, naming the first unsatisfied constraint.
+`MarginHealth(shape)` is the margin circuit (an account's health from its commitment).
 """
 
 from ._builder import API, Circuit, CompiledCircuit, InputSpec, Public, Secret, Witness, compile_circuit
@@ -16,8 +17,9 @@ from ._errors import (
 from ._gadgets_bits import MAX_BITS, from_bits, range_check, to_bits
 from ._gadgets_compare import assert_greater_or_equal, greater_or_equal, is_equal, is_zero, less_than, select
 from ._gadgets_merkle import assert_merkle_path, merkle_root, merkle_root_native
-from ._gadgets_poseidon import poseidon_hash
+from ._gadgets_poseidon import poseidon_hash, poseidon_sponge
 from ._lc import LinearCombination, Variable
+from ._margin_circuit import MarginHealth, MarginShape, MarketShape
 from ._opening import CommitmentOpening
 from ._poseidon_native import poseidon
 from ._r1cs import Constraint, ConstraintSystem
@@ -52,6 +54,10 @@ __all__ = [
     "merkle_root",
     "merkle_root_native",
     "poseidon_hash",
+    "poseidon_sponge",
+    "MarginHealth",
+    "MarginShape",
+    "MarketShape",
     "LinearCombination",
     "Variable",
     "poseidon",

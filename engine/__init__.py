@@ -15,6 +15,8 @@ Public API of the margin engine (units and rounding: `engine._units`; formulas:
 - settlement: `settle_funding`, `settle_expiry`, `liquidate`, `deleverage` and the
   funding / fillable / bankruptcy price formulas (`engine._settlement`);
 - commitments: `encode_account`, `commit`, `random_salt`;
+- proofs: `margin_circuit_for`, `assign_witness`, `prove_account`, `check_supported`,
+  `public_signals_for` (`engine._prove_account`);
 - examples: `load_example_snapshot`, `load_example_account`, `example_path`;
 - errors: `EngineError` and its named subclasses.
 """
@@ -35,9 +37,11 @@ from ._errors import (
     NegativeCollateralError,
     PriceDeviationError,
     StalePriceError,
+    UnhealthyAccountError,
     UnknownAssetError,
     UnknownMarketError,
     UnknownSchemaError,
+    UnsupportedInCircuitError,
     UnsupportedPositionError,
     ValueOutOfRangeError,
 )
@@ -70,6 +74,14 @@ from ._models import (
     parse_model,
 )
 from ._oracle import aggregate_prices, build_snapshot, median
+from ._prove_account import (
+    assign_witness,
+    check_supported,
+    margin_circuit_for,
+    margin_shape,
+    prove_account,
+    public_signals_for,
+)
 from ._settlement import (
     AccountNotLiquidatableError,
     ClosedPosition,
@@ -170,7 +182,15 @@ __all__ = [
     "UnknownMarketError",
     "UnknownSchemaError",
     "Universe",
+    "UnhealthyAccountError",
+    "UnsupportedInCircuitError",
     "UnsupportedPositionError",
+    "assign_witness",
+    "check_supported",
+    "margin_circuit_for",
+    "margin_shape",
+    "prove_account",
+    "public_signals_for",
     "ValueOutOfRangeError",
     "aggregate_prices",
     "build_snapshot",

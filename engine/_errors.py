@@ -90,3 +90,12 @@ class FutureReportError(EngineError):
 
 class UnknownSchemaError(EngineError):
     """`zkmargin schema NAME` for a NAME that is not one of the engine's models."""
+
+
+class UnhealthyAccountError(EngineError):
+    """The account does not meet the requirement it was asked to prove: no proof is made."""
+
+
+class UnsupportedInCircuitError(EngineError):
+    """The account uses a feature the margin circuit does not prove yet (portfolio mode,
+    isolated positions, open-interest scaled IMF)."""

@@ -1,0 +1,765 @@
+"""The margin circuit: an account's health from its commitment, without revealing it.
+
+`MarginHealth(shape)` proves, for a committed account and a hashed market snapshot:
+
+    equity >= requirement          (requirement = maintenance or initial, public choice)
+
+with the margin engine's integer formulas (`engine._margin`) reproduced exactly. It is
+parameterised by the snapshot's SHAPE (`MarginShape`: number of assets, each market's
+kind and bracket count, each option's underlying, the scenario grid's dimensions); every
+value is private.
+
+Public inputs (in this order, the proof's public signals):
+
+- `commitment`: the account commitment, sponge("zkmargin.account.v1", [salt, *account]);
+- `snapshot_hash`: sponge("zkmargin.snapshot.v1", snapshot), the engine's snapshot hash;
+- `requirement`: 0 proves equity >= maintenance requirement, 1 equity >= initial;
+- `max_margin_ratio_ppm`: 0 disables; otherwise also proves the engine's margin ratio
+  ceil(MMR * 10**6 / equity) exists (equity > 0) and is <= this (< 2**64).
+
+Secret inputs: `account` (the engine's dense account encoding, `engine._commitment`),
+`salt`, and `snapshot` (`MarketSnapshot.field_encoding()`, read by the circuit: market
+parameters and prices are values, not constants).
+
+Supported (everything else is refused in-circuit, so a witness cannot smuggle it):
+standard margin mode; cross positions in perpetuals and futures (live or expired),
+fraction rules with size premia, or notional brackets; options (live or expired),
+margined per underlying by the public scenario grid with the short option minimum;
+multi-asset collateral with haircuts. The circuit constrains the margin mode to 0, every
+isolated flag and isolated margin to 0, and, per linear market,
+`oi_upper_cap * |size| = 0` (open-interest scaling only where the account has no
+position; with size 0 every requirement is 0 whatever the IMF). Portfolio mode,
+isolated positions and OI-scaled IMFs are therefore unsatisfiable for now.
+
+Constraint groups (scopes; a failure names its group):
+
+- `statement`: `requirement` is boolean, `max_margin_ratio_ppm` < 2**64;
+- `commitment`: the account re-hashed with the salt equals `commitment`;
+- `snapshot_hash`: the snapshot encoding hashes to `snapshot_hash`;
+- `shape`: the encoding's counts and market kinds are the circuit's shape;
+- `account`: standard mode, quote balance recovered from its offset (< 2**96 in abs);
+- `asset{j}`: amount < 2**64, index < 2**48, weight < 2**20, decimals in 0..18 and
+  collateral = floor(amount * index * weight / (10**dec * 10**6));
+- `market{k}`: size split into sign and magnitude (< 2**64), quote (< 2**96),
+  funding indices (< 2**64), value = quote + floor(s * (mark - owed) / 10**d),
+  notional = ceil(|s| * mark / 10**d), size premia, IMF/MMF with min(10**6, .),
+  bracket selection, IMR/MMR, and expiry (an expired future has no requirement);
+- `option{k}`: size split into long and short parts, value = quote +
+  floor((long * lower - short * upper) / 10**d), per scenario s (`scenario{s}`) the
+  value changes (< 2**52 in abs) and the leg loss ceil((short * hi_s - long * lo_s) /
+  10**d), zeroed once expired;
+- `grid`: short option minimum (< 2**20) and initial multiplier (< 2**24);
+- `portfolio{u}` (options on asset u): scan = max(0, max_s sum of leg losses), the
+  short option minimum sum ceil(short * S_u * min / (10**d 10**6)), MMR = max(scan,
+  minimum), IMR = ceil(MMR * multiplier / 10**6);
+- `health`: equity - requirement in [0, 2**K) (equality is healthy), K from the
+  bounds the range checks enforce on every term, so a negative difference (a field
+  element above r - 2**K) cannot pass;
+- `margin_ratio`: the optional ratio bound.
+
+Overflow (DESIGN.md decision 6): each private input is range-checked to the engine's
+bound, and each division is `n = q * d + rem` (floor) or `n = q * d - rem` (ceil) with
+hinted q and rem, 0 <= rem < d range-checked and q range-checked to the numerator's
+width; `_div` checks at build time that |q * d| + d stays below 2**252, so every
+equation holds over the integers, not just modulo r.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from algebra import R
+
+from ._builder import API, Circuit, Public, Secret, Value
+from ._errors import CircuitDefinitionError
+from ._gadgets_bits import MAX_BITS, range_check
+from ._gadgets_compare import greater_or_equal, is_zero, less_than, select
+from ._gadgets_poseidon import poseidon_sponge
+from ._lc import LinearCombination, as_lc
+
+#: Offset of signed values in the encodings (engine._encoding.SIGNED_OFFSET).
+SIGNED_OFFSET = 2**100
+#: Parts per million: 100%.
+PPM = 10**6
+#: Largest decimals of an asset or market (engine._units.MAX_DECIMALS).
+MAX_DECIMALS = 18
+#: Market kind codes of the snapshot encoding.
+KIND_PERPETUAL, KIND_FUTURE, KIND_OPTION = 1, 2, 3
+
+# Bit widths of the engine's bounds (engine._units).
+SIZE_BITS = 64  # abs(size) < 2**64
+AMOUNT_BITS = 64  # collateral amount < 2**64
+PRICE_BITS = 48  # price < 2**48
+QUOTE_BITS = 96  # abs(quote amount) < 2**96
+FUNDING_BITS = 64  # abs(funding index) < 2**64
+PPM_BITS = 20  # ratios <= 10**6 < 2**20
+TIME_BITS = 40  # unix seconds < 2**40
+CAP_BITS = 97  # bracket caps <= 2**96 (2**96 encodes "no cap")
+POW10_BITS = 60  # 10**18 < 2**60
+RATIO_BITS = 64  # public margin-ratio bound < 2**64
+VALUE_CHANGE_BITS = 52  # abs(scenario value change) < 2**52
+MULTIPLIER_BITS = 24  # initial multiplier <= 10**7 < 2**24
+
+
+def _text_to_field(text: str) -> int:
+    return int.from_bytes(text.encode("ascii"), "big")
+
+
+#: Domain tags of the engine's sponges (engine._encoding).
+SNAPSHOT_TAG = _text_to_field("zkmargin.snapshot.v1")
+ACCOUNT_TAG = _text_to_field("zkmargin.account.v1")
+
+
+# ---- shape and layout -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MarketShape:
+    """A market's kind (1 perpetual, 2 future, 3 option), bracket count (linear only) and,
+    for an option, the position of its underlying among the assets (public structure:
+    it groups options into portfolios and names the index price of the minimum)."""
+
+    kind: int
+    n_brackets: int = 0
+    base: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in (KIND_PERPETUAL, KIND_FUTURE, KIND_OPTION):
+            raise CircuitDefinitionError(f"market kind must be 1, 2 or 3, got {self.kind!r}")
+        if self.n_brackets < 0 or (self.kind == KIND_OPTION and self.n_brackets):
+            raise CircuitDefinitionError(f"bad bracket count {self.n_brackets} for market kind {self.kind}")
+
+
+@dataclass(frozen=True)
+class MarginShape:
+    """What the margin circuit is compiled for: the snapshot's shape, not its values."""
+
+    n_assets: int
+    markets: tuple[MarketShape, ...]
+    n_price_moves: int
+    n_vol_moves: int
+
+    def __post_init__(self) -> None:
+        if self.n_assets < 1 or self.n_price_moves < 1 or self.n_vol_moves < 1:
+            raise CircuitDefinitionError(f"a snapshot needs at least one asset and grid move: {self}")
+        for k, m in enumerate(self.markets):
+            if m.kind == KIND_OPTION and not 0 <= m.base < self.n_assets:
+                raise CircuitDefinitionError(f"market {k}: base asset {m.base} is not one of {self.n_assets}")
+
+    @property
+    def n_markets(self) -> int:
+        return len(self.markets)
+
+    @property
+    def n_scenarios(self) -> int:
+        return self.n_price_moves * self.n_vol_moves + 2
+
+    @property
+    def account_length(self) -> int:
+        """Length of the dense account encoding: 3 + A + 5 M."""
+        return 3 + self.n_assets + 5 * self.n_markets
+
+    def grid_offset(self) -> int:
+        return 4
+
+    def short_option_min_offset(self) -> int:
+        """Position of the grid's short option minimum (the initial multiplier follows)."""
+        return 4 + (1 + self.n_price_moves) + (1 + self.n_vol_moves) + 2
+
+    def assets_offset(self) -> int:
+        return 4 + (1 + self.n_price_moves) + (1 + self.n_vol_moves) + 4
+
+    def market_offsets(self) -> list[int]:
+        """Start of each market's block in the snapshot encoding."""
+        out = []
+        pos = self.assets_offset() + 4 * self.n_assets
+        for m in self.markets:
+            out.append(pos)
+            pos += 8
+            if m.kind == KIND_PERPETUAL:
+                pos += 1
+            if m.kind == KIND_OPTION:
+                pos += 5 + 2 * self.n_scenarios
+            else:
+                pos += 7 + 4 * m.n_brackets
+        out.append(pos)
+        return out
+
+    @property
+    def snapshot_length(self) -> int:
+        """Length of `MarketSnapshot.field_encoding()` for this shape."""
+        return self.market_offsets()[-1]
+
+
+# Field positions inside a market block (MarketSnapshot.field_encoding).
+_M_KIND, _M_SIZE_DECIMALS, _M_EXPIRY, _M_MARK = 1, 3, 4, 5
+# After the common 8 fields (and a perpetual's funding index): the linear risk block.
+_R_IMF, _R_MMF, _R_K, _R_KMM, _R_OI_LO, _R_OI_HI, _R_NB = range(7)
+# Option block after the common 8 fields: type, strike, vol, lower, upper, then per
+# scenario (lower, upper) value changes.
+_O_LOWER, _O_UPPER, _O_SCENARIOS = 3, 4, 5
+# Per bracket: cap, mmr, cum, imf.
+_B_CAP, _B_MMR, _B_CUM, _B_IMF = range(4)
+
+# Account encoding (engine._commitment).
+_A_MODE, _A_QUOTE_BALANCE = 1, 2
+_P_SIZE, _P_QUOTE, _P_FUNDING, _P_ISOLATED, _P_ISOLATED_MARGIN = range(5)
+
+
+# ---- small gadgets --------------------------------------------------------------------
+
+
+def _as_signed(v: int) -> int:
+    """A field element read as a signed integer in (-r/2, r/2)."""
+    return v - R if v > R // 2 else v
+
+
+def _signed(api: API, x: Value, bits: int, name: str) -> LinearCombination:
+    """The signed value v = x - 2**100 of an offset encoding, constrained to
+    -2**bits <= v < 2**bits (x - 2**100 + 2**bits in [0, 2**(bits + 1)))."""
+    v = as_lc(x) - SIGNED_OFFSET
+    range_check(api, v + (1 << bits), bits + 1, name=name)
+    return v
+
+
+def _sign_magnitude(
+    api: API, x: Value, bits: int, name: str
+) -> tuple[LinearCombination, LinearCombination, LinearCombination]:
+    """Split the offset-encoded signed x into (v, |v|, max(-v, 0)): with a boolean sign
+    bit and |v| < 2**bits, x - 2**100 = |v| - 2 sign |v| (so x is pinned to v + 2**100:
+    no wrap-around). v = 0 may come with sign = 1; max(-v, 0) = sign |v| is 0 then."""
+    lx = as_lc(x)
+    with api.scope(name):
+        neg, mag = api.hint(
+            lambda w: [int(_as_signed((w[0] - SIGNED_OFFSET) % R) < 0), abs(_as_signed((w[0] - SIGNED_OFFSET) % R))],
+            [lx],
+            2,
+            name="sign_magnitude",
+        )
+        neg = api.assert_boolean(neg, name="sign_is_boolean")
+        range_check(api, mag, bits, name="magnitude_range")
+        neg_mag = api.mul(neg, mag, name="neg*magnitude")
+        v = mag - neg_mag * 2
+        api.assert_equal(lx - SIGNED_OFFSET, v, name="recompose")
+    return v, mag, neg_mag
+
+
+def _pow10(api: API, decimals: Value, name: str) -> LinearCombination:
+    """10**decimals for decimals in 0..18, by a one-hot selection (21 constraints):
+    bits e_0..e_18 boolean, sum e_i = 1, sum i e_i = decimals; returns sum 10**i e_i.
+    Decimals outside 0..18 make the witness unsatisfiable."""
+    ld = as_lc(decimals)
+    n = MAX_DECIMALS + 1
+    with api.scope(name):
+        onehot = api.hint(lambda v: [int(v[0] == i) for i in range(n)], [ld], n, name="onehot", boolean=True)
+        for i, e in enumerate(onehot):
+            api.assert_boolean(e, name=f"onehot{i}")
+        api.assert_equal(api.sum(onehot), 1, name="exactly_one")
+        api.assert_equal(api.sum([e * i for i, e in enumerate(onehot)]), ld, name="index")
+    return api.sum([e * 10**i for i, e in enumerate(onehot)])
+
+
+def _div(
+    api: API,
+    n: Value,
+    d: Value,
+    *,
+    n_bits: int,
+    d_bits: int,
+    signed: bool = False,
+    ceil: bool = False,
+    name: str,
+) -> LinearCombination:
+    """q = floor(n / d) (or ceil) for 0 < d < 2**d_bits and 0 <= n < 2**n_bits (signed:
+    |n| < 2**n_bits), with hinted q and rem constrained by
+
+        floor: n = q * d + rem        ceil: n = q * d - rem        0 <= rem < d
+
+    rem and d - 1 - rem are range-checked to d_bits (so also d >= 1), q to n_bits
+    (signed: q + 2**n_bits to n_bits + 1 bits; |q| <= |n| as d >= 1). Both sides of the
+    equation are then integers below 2**(n_bits + d_bits + 1) in absolute value, far
+    from r: the equation holds over the integers, and q is the unique quotient.
+    """
+    if n_bits + d_bits + 2 > MAX_BITS - 1:
+        raise CircuitDefinitionError(f"{name}: {n_bits}-bit numerator over {d_bits}-bit denominator may wrap")
+    ln, ld = as_lc(n), as_lc(d)
+
+    def hint(v: list[int]) -> list[int]:
+        num, den = _as_signed(v[0]), v[1]
+        if den == 0:
+            return [0, 0]  # unsatisfiable anyway: d - 1 - rem is not in range
+        q = -((-num) // den) if ceil else num // den
+        rem = q * den - num if ceil else num - q * den
+        return [q % R, rem % R]
+
+    with api.scope(name):
+        q, rem = api.hint(hint, [ln, ld], 2, name="quotient_remainder")
+        if signed:
+            range_check(api, q + (1 << n_bits), n_bits + 1, name="quotient_range")
+        else:
+            range_check(api, q, n_bits, name="quotient_range")
+        range_check(api, rem, d_bits, name="remainder_range")
+        range_check(api, ld - 1 - rem, d_bits, name="remainder<divisor")
+        qd = api.mul(q, ld, name="quotient*divisor")
+        api.assert_equal(qd - rem if ceil else qd + rem, ln, name="division")
+    return q
+
+
+def _min_ppm(api: API, x: Value, bits: int, name: str) -> LinearCombination:
+    """min(10**6, x) for 0 <= x < 2**bits."""
+    with api.scope(name):
+        below = less_than(api, x, PPM, bits, name="x<ppm")
+        return select(api, below, x, PPM, name="select")
+
+
+# ---- the circuit ------------------------------------------------------------------------
+
+
+@dataclass
+class _OptionLeg:
+    """What a portfolio needs from one option position."""
+
+    value: LinearCombination
+    value_bound: int
+    losses: list[LinearCombination]
+    loss_bits: int
+    short_exposure: LinearCombination
+    scale: LinearCombination
+    live: LinearCombination
+
+
+class MarginHealth(Circuit):
+    """equity >= requirement for a committed account under a hashed snapshot (module doc).
+
+    `MarginHealth(shape)` sizes the `account` and `snapshot` inputs from `shape`.
+    """
+
+    commitment = Public(doc="sponge('zkmargin.account.v1', [salt, *account])")
+    snapshot_hash = Public(doc="sponge('zkmargin.snapshot.v1', snapshot)")
+    requirement = Public(doc="0: maintenance, 1: initial")
+    max_margin_ratio_ppm = Public(doc="0: no bound; else ceil(MMR * 10**6 / equity) <= this and equity > 0")
+    salt = Secret(doc="the commitment's blinding")
+
+    shape: MarginShape
+
+    def __new__(cls, shape: MarginShape) -> MarginHealth:
+        if cls is MarginHealth:
+            cls = _sized(shape.account_length, shape.snapshot_length)
+        return super().__new__(cls)
+
+    def __init__(self, shape: MarginShape) -> None:
+        self.shape = shape
+
+    # Secret arrays `account` and `snapshot` are declared by the sized subclass.
+    def define(self, api: API) -> None:
+        sh = self.shape
+        acct: list[LinearCombination] = self.account  # type: ignore[attr-defined]
+        snap: list[LinearCombination] = self.snapshot  # type: ignore[attr-defined]
+        with api.scope("statement"):
+            which = api.assert_boolean(self.requirement, name="requirement_is_boolean")
+            range_check(api, self.max_margin_ratio_ppm, RATIO_BITS, name="max_margin_ratio_range")
+
+        # The account opens the commitment; the snapshot encoding is the public one.
+        with api.scope("commitment"):
+            digest = poseidon_sponge(api, ACCOUNT_TAG, [self.salt, *acct], name="sponge")
+            api.assert_equal(digest, self.commitment, name="opens")
+        with api.scope("snapshot_hash"):
+            digest = poseidon_sponge(api, SNAPSHOT_TAG, snap, name="sponge")
+            api.assert_equal(digest, self.snapshot_hash, name="matches")
+
+        offsets = sh.market_offsets()
+        with api.scope("shape"):
+            api.assert_equal(snap[2], sh.n_assets, name="n_assets")
+            api.assert_equal(snap[3], sh.n_markets, name="n_markets")
+            api.assert_equal(snap[4], sh.n_price_moves, name="n_price_moves")
+            api.assert_equal(snap[5 + sh.n_price_moves], sh.n_vol_moves, name="n_vol_moves")
+            for k, m in enumerate(sh.markets):
+                api.assert_equal(snap[offsets[k] + _M_KIND], m.kind, name=f"market{k}/kind")
+                if m.kind != KIND_OPTION:
+                    risk = offsets[k] + 8 + (m.kind == KIND_PERPETUAL)
+                    api.assert_equal(snap[risk + _R_NB], m.n_brackets, name=f"market{k}/n_brackets")
+
+        with api.scope("account"):
+            api.assert_equal(acct[_A_MODE], 0, name="standard_mode")
+            quote_balance = _signed(api, acct[_A_QUOTE_BALANCE], QUOTE_BITS, name="quote_balance_range")
+
+        timestamp: LinearCombination | None = None
+        if any(m.kind != KIND_PERPETUAL for m in sh.markets):
+            timestamp = snap[1]
+            range_check(api, timestamp, TIME_BITS, name="timestamp_range")
+
+        # Bounds on |equity| and |requirement| terms, as the range checks below enforce
+        # them; they size the final comparisons so that a negative difference cannot
+        # pass for a positive one.
+        equity_bound = 2**QUOTE_BITS  # the quote balance
+        initial_bound = maintenance_bound = 0
+
+        # Collateral: floor(amount * index * weight / (10**dec * 10**6)) < 2**132.
+        collateral: list[LinearCombination] = []
+        index_prices: list[LinearCombination] = []
+        for j in range(sh.n_assets):
+            base = sh.assets_offset() + 4 * j
+            with api.scope(f"asset{j}"):
+                amount = acct[3 + j]
+                range_check(api, amount, AMOUNT_BITS, name="amount_range")
+                scale = _pow10(api, snap[base + 1], name="pow10_decimals")
+                weight, index = snap[base + 2], snap[base + 3]
+                range_check(api, weight, PPM_BITS, name="weight_range")
+                range_check(api, index, PRICE_BITS, name="index_price_range")
+                index_prices.append(index)
+                amount_index = api.mul(amount, index, name="amount*index")
+                weighted = api.mul(amount_index, weight, name="amount*index*weight")
+                collateral_bits = AMOUNT_BITS + PRICE_BITS + PPM_BITS
+                collateral.append(
+                    _div(
+                        api,
+                        weighted,
+                        scale * PPM,
+                        n_bits=collateral_bits,
+                        d_bits=POW10_BITS + PPM_BITS,
+                        name="collateral_value",
+                    )
+                )
+                equity_bound += 2**collateral_bits
+
+        values: list[LinearCombination] = []
+        initial: list[LinearCombination] = []
+        maintenance: list[LinearCombination] = []
+        legs: dict[int, list[_OptionLeg]] = {}
+        for k, m in enumerate(sh.markets):
+            slot = acct[3 + sh.n_assets + 5 * k : 3 + sh.n_assets + 5 * (k + 1)]
+            if m.kind == KIND_OPTION:
+                with api.scope(f"option{k}"):
+                    leg = self._option(api, m, snap, offsets[k], slot, timestamp, index_prices[m.base])
+                legs.setdefault(m.base, []).append(leg)
+                values.append(leg.value)
+                equity_bound += leg.value_bound
+                continue
+            with api.scope(f"market{k}"):
+                value, imr, mmr = self._linear_market(api, m, snap, offsets[k], slot, timestamp)
+            values.append(value)
+            initial.append(imr)
+            maintenance.append(mmr)
+            equity_bound += 2**QUOTE_BITS + 2 ** (SIZE_BITS + 66)
+            initial_bound += 2**132
+            maintenance_bound += 2**132
+
+        if legs:
+            grid = sh.short_option_min_offset()
+            som_ppm, multiplier = snap[grid], snap[grid + 1]
+            with api.scope("grid"):
+                range_check(api, som_ppm, PPM_BITS, name="short_option_min_range")
+                range_check(api, multiplier, MULTIPLIER_BITS, name="initial_multiplier_range")
+            for u in sorted(legs):
+                with api.scope(f"portfolio{u}"):
+                    imr, mmr, imr_bound, mmr_bound = self._portfolio(api, legs[u], som_ppm, multiplier)
+                initial.append(imr)
+                maintenance.append(mmr)
+                initial_bound += imr_bound
+                maintenance_bound += mmr_bound
+
+        equity = api.sum([*collateral, quote_balance, *values])
+        total_initial = api.sum(initial)
+        total_maintenance = api.sum(maintenance)
+
+        # |equity - requirement| < 2**health_bits; T * equity - MMR * 10**6 below 2**ratio_bits.
+        health_bits = (equity_bound + max(initial_bound, maintenance_bound)).bit_length()
+        ratio_bits = (2**RATIO_BITS * equity_bound + maintenance_bound * PPM).bit_length()
+        if ratio_bits > MAX_BITS - 1:
+            raise CircuitDefinitionError(f"shape too large for the health comparison: {sh}")
+
+        with api.scope("health"):
+            required = select(api, which, total_initial, total_maintenance, name="requirement")
+            # equity - requirement in [0, 2**K): a negative difference is r - |diff| > 2**K.
+            range_check(api, equity - required, health_bits, name="equity>=requirement")
+
+        with api.scope("margin_ratio"):
+            # T = max_margin_ratio_ppm; enabled = T != 0. ceil(MMR 10**6 / E) <= T with E > 0
+            # iff E >= 1 and T E - MMR 10**6 >= 0 (T an integer). Both gated by enabled.
+            threshold = as_lc(self.max_margin_ratio_ppm)
+            enabled = 1 - is_zero(api, threshold, name="enabled")
+            positive = api.mul(enabled, equity - 1, name="enabled*(equity-1)")
+            range_check(api, positive, equity_bound.bit_length(), name="equity>0")
+            slack = api.mul(threshold, equity, name="T*equity") - total_maintenance * PPM
+            gated = api.mul(enabled, slack, name="enabled*slack")
+            range_check(api, gated, ratio_bits, name="ratio<=T")
+
+    def _option(
+        self,
+        api: API,
+        m: MarketShape,
+        snap: Sequence[LinearCombination],
+        at: int,
+        slot: Sequence[LinearCombination],
+        timestamp: LinearCombination | None,
+        spot: LinearCombination,
+    ) -> _OptionLeg:
+        """One option position (cross, standard mode): its value, and per scenario its
+        leg loss ceil((neg * upper_s - pos * lower_s) / 10**d), and its short option
+        minimum ceil(neg * S * min_ppm / (10**d 10**6)) (the minimum without min_ppm
+        applied yet: see `_portfolio`). Expired options carry no loss and no minimum."""
+        assert timestamp is not None
+        api.assert_equal(snap[at + 2], m.base, name="base_asset")
+        api.assert_equal(slot[_P_ISOLATED], 0, name="not_isolated")
+        api.assert_equal(slot[_P_ISOLATED_MARGIN], 0, name="no_isolated_margin")
+        api.assert_equal(slot[_P_FUNDING], SIGNED_OFFSET, name="option_has_no_funding_index")
+        _size, size_abs, short = _sign_magnitude(api, slot[_P_SIZE], SIZE_BITS, name="size")
+        long = size_abs - short  # max(size, 0); short = max(-size, 0)
+        quote = _signed(api, slot[_P_QUOTE], QUOTE_BITS, name="quote_range")
+        scale = _pow10(api, snap[at + _M_SIZE_DECIMALS], name="pow10_size_decimals")
+        expiry = snap[at + _M_EXPIRY]
+        with api.scope("expiry"):
+            range_check(api, expiry, TIME_BITS, name="expiry_range")
+            live = 1 - greater_or_equal(api, timestamp, expiry, TIME_BITS, name="expired")
+        opt = at + 8
+        lower, upper = snap[opt + _O_LOWER], snap[opt + _O_UPPER]
+        range_check(api, lower, PRICE_BITS, name="lower_bound_range")
+        range_check(api, upper, PRICE_BITS, name="upper_bound_range")
+        # value = quote + floor(size * P' / 10**d), P' = lower for a long, upper for a short:
+        # size * P' = long * lower - short * upper (one of long, short is 0).
+        worth = api.mul(long, lower, name="long*lower") - api.mul(short, upper, name="short*upper")
+        value_bits = SIZE_BITS + PRICE_BITS
+        value = quote + _div(api, worth, scale, n_bits=value_bits, d_bits=POW10_BITS, signed=True, name="value")
+        losses: list[LinearCombination] = []
+        loss_bits = SIZE_BITS + VALUE_CHANGE_BITS + 1
+        for s in range(self.shape.n_scenarios):
+            with api.scope(f"scenario{s}"):
+                lo = _signed(api, snap[opt + _O_SCENARIOS + 2 * s], VALUE_CHANGE_BITS, name="lower_range")
+                hi = _signed(api, snap[opt + _O_SCENARIOS + 2 * s + 1], VALUE_CHANGE_BITS, name="upper_range")
+                num = api.mul(short, hi, name="short*upper") - api.mul(long, lo, name="long*lower")
+                loss = _div(api, num, scale, n_bits=loss_bits, d_bits=POW10_BITS, signed=True, ceil=True, name="loss")
+                losses.append(api.mul(live, loss, name="live*loss"))
+        # The minimum's numerator before min_ppm: short * S (< 2**112); see `_portfolio`.
+        exposure = api.mul(short, spot, name="short*spot")
+        return _OptionLeg(
+            value=value,
+            value_bound=2**QUOTE_BITS + 2**value_bits,
+            losses=losses,
+            loss_bits=loss_bits,
+            short_exposure=exposure,
+            scale=scale,
+            live=live,
+        )
+
+    def _portfolio(
+        self, api: API, legs: list[_OptionLeg], som_ppm: LinearCombination, multiplier: LinearCombination
+    ) -> tuple[LinearCombination, LinearCombination, int, int]:
+        """(IMR, MMR, bounds) of the options on one underlying:
+
+        loss_s = sum_i loss_i,s;  scan = max(0, max_s loss_s)
+        SOM    = sum_i ceil(short_i * S * min_ppm / (10**d_i 10**6))   (live options)
+        MMR    = max(scan, SOM);  IMR = ceil(MMR * initial_multiplier / 10**6)
+        """
+        n = len(legs)
+        som_bits = SIZE_BITS + PRICE_BITS + PPM_BITS
+        som_terms = []
+        for i, leg in enumerate(legs):
+            with api.scope(f"leg{i}/short_option_minimum"):
+                numerator = api.mul(leg.short_exposure, som_ppm, name="short*spot*min")
+                q = _div(
+                    api,
+                    numerator,
+                    leg.scale * PPM,
+                    n_bits=som_bits,
+                    d_bits=POW10_BITS + PPM_BITS,
+                    ceil=True,
+                    name="div",
+                )
+                som_terms.append(api.mul(leg.live, q, name="live*minimum"))
+        som = api.sum(som_terms)
+        # Scenario losses are signed: |loss_s| < n 2**loss_bits.
+        loss_bits = (n * 2 ** max(leg.loss_bits for leg in legs)).bit_length()
+        scan: LinearCombination = api.constant(0)
+        for s in range(self.shape.n_scenarios):
+            loss = api.sum([leg.losses[s] for leg in legs])
+            with api.scope(f"max/scenario{s}"):
+                ge = greater_or_equal(api, scan + 2**loss_bits, loss + 2**loss_bits, loss_bits + 1, name="scan>=loss")
+                scan = select(api, ge, scan, loss, name="max")
+        mmr_bits = max(loss_bits, (n * 2**som_bits).bit_length())
+        with api.scope("maintenance"):
+            ge = greater_or_equal(api, scan, som, mmr_bits, name="scan>=minimum")
+            mmr = select(api, ge, scan, som, name="max")
+        imr_bits = mmr_bits + MULTIPLIER_BITS
+        imr = _div(
+            api,
+            api.mul(mmr, multiplier, name="mmr*multiplier"),
+            PPM,
+            n_bits=imr_bits,
+            d_bits=PPM_BITS,
+            ceil=True,
+            name="initial",
+        )
+        return imr, mmr, 2**imr_bits, 2**mmr_bits
+
+    def _linear_market(
+        self,
+        api: API,
+        m: MarketShape,
+        snap: Sequence[LinearCombination],
+        at: int,
+        slot: Sequence[LinearCombination],
+        timestamp: LinearCombination | None,
+    ) -> tuple[LinearCombination, LinearCombination, LinearCombination]:
+        """Value, IMR and MMR of one cross position in a perpetual or future."""
+        perpetual = m.kind == KIND_PERPETUAL
+        risk = at + 8 + int(perpetual)
+
+        # Position: standard cross (not isolated), size split into sign and magnitude.
+        api.assert_equal(slot[_P_ISOLATED], 0, name="not_isolated")
+        api.assert_equal(slot[_P_ISOLATED_MARGIN], 0, name="no_isolated_margin")
+        size, size_abs, _short = _sign_magnitude(api, slot[_P_SIZE], SIZE_BITS, name="size")
+        quote = _signed(api, slot[_P_QUOTE], QUOTE_BITS, name="quote_range")
+        # Open-interest scaling of the IMF is not in the circuit: only where size = 0.
+        api.assert_product(snap[risk + _R_OI_HI], size_abs, 0, name="no_oi_scaling_or_no_position")
+
+        # Market data.
+        scale = _pow10(api, snap[at + _M_SIZE_DECIMALS], name="pow10_size_decimals")
+        mark = snap[at + _M_MARK]
+        range_check(api, mark, PRICE_BITS, name="mark_range")
+        if perpetual:
+            entry = _signed(api, slot[_P_FUNDING], FUNDING_BITS, name="entry_funding_range")
+            now = _signed(api, snap[at + 8], FUNDING_BITS, name="funding_index_range")
+            owed: LinearCombination = now - entry  # |owed| < 2**65
+        else:
+            api.assert_equal(slot[_P_FUNDING], SIGNED_OFFSET, name="future_has_no_funding_index")
+            owed = api.constant(0)
+
+        # value = quote + floor(s * (mark - owed) / 10**d): |s (mark - owed)| < 2**64 2**66.
+        exposure = api.mul(size, mark - owed, name="size*(mark-owed)")
+        value = quote + _div(api, exposure, scale, n_bits=SIZE_BITS + 66, d_bits=POW10_BITS, signed=True, name="value")
+        # notional = ceil(|s| * mark / 10**d) < 2**112.
+        notional_bits = SIZE_BITS + PRICE_BITS
+        notional = _div(
+            api,
+            api.mul(size_abs, mark, name="|size|*mark"),
+            scale,
+            n_bits=notional_bits,
+            d_bits=POW10_BITS,
+            ceil=True,
+            name="notional",
+        )
+        # Size premium: ceil(k * |s| / 10**d) < 2**84.
+        k = snap[risk + _R_K]
+        range_check(api, k, PPM_BITS, name="size_premium_range")
+        premium = _div(
+            api,
+            api.mul(k, size_abs, name="k*|size|"),
+            scale,
+            n_bits=PPM_BITS + SIZE_BITS,
+            d_bits=POW10_BITS,
+            ceil=True,
+            name="size_premium",
+        )
+        frac_bits = PPM_BITS + SIZE_BITS + 1  # base (< 2**20) + premium (< 2**84)
+
+        if m.n_brackets == 0:
+            base_imf = snap[risk + _R_IMF]
+            mmf = snap[risk + _R_MMF]
+            k_mm = snap[risk + _R_KMM]
+            range_check(api, base_imf, PPM_BITS, name="imf_range")
+            range_check(api, mmf, PPM_BITS, name="mmf_range")
+            range_check(api, k_mm, PPM_BITS, name="mm_size_premium_range")
+            mm_premium = _div(
+                api,
+                api.mul(k_mm, size_abs, name="k_mm*|size|"),
+                scale,
+                n_bits=PPM_BITS + SIZE_BITS,
+                d_bits=POW10_BITS,
+                ceil=True,
+                name="mm_size_premium",
+            )
+            # MMR = ceil(notional * min(10**6, mmf + premium) / 10**6).
+            mmf_total = _min_ppm(api, mmf + mm_premium, frac_bits, name="mmf")
+            mmr = _div(
+                api,
+                api.mul(notional, mmf_total, name="notional*mmf"),
+                PPM,
+                n_bits=notional_bits + PPM_BITS,
+                d_bits=PPM_BITS,
+                ceil=True,
+                name="mmr",
+            )
+        else:
+            base_imf, mmr = self._brackets(api, m.n_brackets, snap, risk + 7, notional, notional_bits)
+
+        # IMR = ceil(notional * min(10**6, base + premium) / 10**6).
+        imf_total = _min_ppm(api, base_imf + premium, frac_bits, name="imf")
+        imr = _div(
+            api,
+            api.mul(notional, imf_total, name="notional*imf"),
+            PPM,
+            n_bits=notional_bits + PPM_BITS,
+            d_bits=PPM_BITS,
+            ceil=True,
+            name="imr",
+        )
+
+        if m.kind == KIND_FUTURE:
+            # Expired (expiry <= timestamp): valued at settlement (= mark), no requirement.
+            assert timestamp is not None
+            expiry = snap[at + _M_EXPIRY]
+            with api.scope("expiry"):
+                range_check(api, expiry, TIME_BITS, name="expiry_range")
+                expired = greater_or_equal(api, timestamp, expiry, TIME_BITS, name="expired")
+                imr = api.mul(1 - expired, imr, name="live*imr")
+                mmr = api.mul(1 - expired, mmr, name="live*mmr")
+        return value, imr, mmr
+
+    def _brackets(
+        self,
+        api: API,
+        n: int,
+        snap: Sequence[LinearCombination],
+        at: int,
+        notional: LinearCombination,
+        notional_bits: int,
+    ) -> tuple[LinearCombination, LinearCombination]:
+        """(base IMF, MMR) from the bracket of `notional`: the first whose cap is >= it,
+        else the last. MMR = ceil(notional * mmr_b / 10**6) - cum_b."""
+        with api.scope("brackets"):
+            remaining: LinearCombination = api.constant(1)  # no earlier bracket selected
+            imf = mmr_rate = cum = api.constant(0)
+            for i in range(n):
+                cap, rate, c, b_imf = (snap[at + 4 * i + f] for f in (_B_CAP, _B_MMR, _B_CUM, _B_IMF))
+                with api.scope(f"bracket{i}"):
+                    range_check(api, rate, PPM_BITS, name="mmr_range")
+                    range_check(api, c, QUOTE_BITS, name="cum_range")
+                    range_check(api, b_imf, PPM_BITS, name="imf_range")
+                    if i < n - 1:
+                        range_check(api, cap, CAP_BITS, name="cap_range")
+                        fits = 1 - less_than(api, cap, notional, notional_bits, name="notional<=cap")
+                        chosen = api.mul(remaining, fits, name="chosen")
+                        remaining = remaining - chosen
+                    else:
+                        chosen = remaining  # the last bracket catches everything above
+                    imf = imf + api.mul(chosen, b_imf, name="chosen*imf")
+                    mmr_rate = mmr_rate + api.mul(chosen, rate, name="chosen*mmr")
+                    cum = cum + api.mul(chosen, c, name="chosen*cum")
+            mmr = (
+                _div(
+                    api,
+                    api.mul(notional, mmr_rate, name="notional*mmr"),
+                    PPM,
+                    n_bits=notional_bits + PPM_BITS,
+                    d_bits=PPM_BITS,
+                    ceil=True,
+                    name="mmr",
+                )
+                - cum
+            )
+        return imf, mmr
+
+
+@cache
+def _sized(account_length: int, snapshot_length: int) -> type[MarginHealth]:
+    """MarginHealth with `account` and `snapshot` arrays of the given lengths."""
+    namespace: dict[str, Any] = {
+        "account": Secret(account_length, doc="the dense account encoding (engine._commitment)"),
+        "snapshot": Secret(snapshot_length, doc="MarketSnapshot.field_encoding()"),
+        "__module__": __name__,
+        "__qualname__": "MarginHealth",
+    }
+    return type("MarginHealth", (MarginHealth,), namespace)

@@ -1,0 +1,664 @@
+"""The margin circuit (circuits.MarginHealth) against the margin engine.
+
+Acceptance (issue 7): over random standard-mode accounts with cross positions in
+perpetuals and futures, the witness satisfies the circuit IF AND ONLY IF the engine
+says the account meets the requirement, to the micro-quote; wrap-around, smuggled
+signs, foreign openings, foreign snapshots and off-by-one quotients are all rejected;
+an end-to-end Groth16 proof verifies and tampered public signals do not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import circuits._margin_circuit as mc
+from algebra import R
+from circuits import CompiledCircuit, UnsatisfiedConstraintError, write_r1cs, write_wtns
+from engine import (
+    ACCOUNT_TAG,
+    SIGNED_OFFSET,
+    SNAPSHOT_TAG,
+    Account,
+    Asset,
+    Bracket,
+    FutureMarket,
+    MarketSnapshot,
+    OptionMarket,
+    PerpetualMarket,
+    Position,
+    PriceBounds,
+    RiskParams,
+    ScenarioGrid,
+    ScenarioValues,
+    UnhealthyAccountError,
+    UnsupportedInCircuitError,
+    assign_witness,
+    commit,
+    compute_margin,
+    margin_circuit_for,
+    margin_shape,
+    prove_account,
+    public_signals_for,
+    sponge,
+)
+from engine._prove_account import Requirement, meets
+from prover import InsecureSetupWarning, dev_setup, verifying_key
+from tests._snarkjs import snarkjs
+from verifier import PublicSignals, verify
+
+NOW = 1_767_225_600
+PPM = 10**6
+USD = 10**6
+GRID = ScenarioGrid(
+    price_moves_ppm=(-100_000,), extreme_move_ppm=300_000, extreme_fraction_ppm=300_000, short_option_min_ppm=10_000
+)
+REQUIREMENTS: tuple[Requirement, ...] = ("maintenance", "initial")
+SLOW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+#: Shapes exercised by the property tests: (asset symbols, market kinds with bracket counts).
+#: An option's entry names its underlying's position among the assets.
+SHAPES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, int], ...]]] = {
+    "one_perp": (("USDC",), (("perpetual", 0),)),
+    "brackets_and_future": (("USDC", "BTC"), (("perpetual", 2), ("future", 0))),
+    "three_markets": (("USDC", "BTC"), (("future", 3), ("perpetual", 0), ("option", 1))),
+    "options": (("USDC", "BTC", "ETH"), (("option", 1), ("perpetual", 0), ("option", 2), ("option", 1))),
+}
+
+
+# ---- strategies ---------------------------------------------------------------------------
+
+signed64 = st.integers(-(2**64) + 1, 2**64 - 1)
+prices = st.one_of(st.integers(1, 10**12), st.integers(1, 2**48 - 1))
+sizes = st.one_of(st.just(0), st.integers(-(10**12), 10**12), st.integers(-(2**64) + 1, 2**64 - 1))
+amounts = st.one_of(st.integers(0, 10**13), st.integers(0, 2**64 - 1))
+quotes = st.one_of(st.integers(-(10**15), 10**15), st.integers(-(2**96) + 1, 2**96 - 1))
+
+
+@st.composite
+def fraction_risk(draw: st.DrawFn) -> RiskParams:
+    imf = draw(st.integers(1, PPM))
+    k = draw(st.one_of(st.just(0), st.integers(0, 20_000), st.integers(0, PPM)))
+    oi = draw(st.booleans())
+    return RiskParams(
+        imf_ppm=imf,
+        mmf_ppm=draw(st.integers(0, imf)),
+        size_premium_ppm_per_unit=k,
+        mm_size_premium_ppm_per_unit=draw(st.integers(0, k)),
+        oi_lower_cap=10**9 if oi else 0,
+        oi_upper_cap=10**12 if oi else 0,
+    )
+
+
+@st.composite
+def bracket_risk(draw: st.DrawFn, n: int) -> RiskParams:
+    caps = sorted(draw(st.sets(st.integers(1, 10**14), min_size=n, max_size=n)))
+    mmrs = sorted(draw(st.lists(st.integers(0, 200_000), min_size=n, max_size=n)))
+    brackets, cum, imf_prev = [], 0, 0
+    for i in range(n):
+        if i:
+            allowed = caps[i - 1] * (mmrs[i] - mmrs[i - 1]) // PPM
+            cum += draw(st.sampled_from([allowed, allowed // 2, 0]))
+        imf = draw(st.integers(max(mmrs[i], imf_prev, 1), PPM))
+        imf_prev = imf
+        cap = None if i == n - 1 and draw(st.booleans()) else caps[i]
+        brackets.append(Bracket(notional_cap=cap, mmr_ppm=mmrs[i], cum=cum, imf_ppm=imf))
+    return RiskParams(
+        imf_ppm=brackets[0].imf_ppm or 1,
+        brackets=tuple(brackets),
+        size_premium_ppm_per_unit=draw(st.integers(0, 5_000)),
+    )
+
+
+grids = st.builds(
+    ScenarioGrid,
+    price_moves_ppm=st.just((-100_000,)),
+    extreme_move_ppm=st.just(300_000),
+    extreme_fraction_ppm=st.just(300_000),
+    short_option_min_ppm=st.integers(0, PPM),
+    initial_multiplier_ppm=st.integers(PPM, 10 * PPM),
+)
+value_changes = st.one_of(st.integers(-(10**9), 10**9), st.integers(-(2**52) + 1, 2**52 - 1))
+
+
+def _option(
+    draw: st.DrawFn,
+    mid: str,
+    base: str,
+    d: int,
+    markets: list[Any],
+    marks: dict[str, int],
+    settlement: dict[str, int],
+    vols: dict[str, int],
+    bounds: dict[str, PriceBounds],
+    values: dict[str, ScenarioValues],
+) -> None:
+    """A live or expired option on `base` with random public price data (3 scenarios)."""
+    expired = draw(st.booleans())
+    expiry = NOW - draw(st.integers(0, 10**6)) if expired else NOW + draw(st.integers(1, 10**7))
+    option = OptionMarket(
+        id=mid,
+        base=base,
+        size_decimals=d,
+        option_type=draw(st.sampled_from(["call", "put"])),
+        strike=draw(prices),
+        expiry=expiry,
+    )
+    markets.append(option)
+    if expired:
+        settlement[mid] = draw(prices)
+        marks[mid] = option.payoff(settlement[mid])
+        return
+    lo, mark, hi = sorted(draw(st.lists(st.integers(0, 2**48 - 1), min_size=3, max_size=3)))
+    marks[mid] = mark
+    vols[mid] = draw(st.integers(1, 10**7))
+    bounds[mid] = PriceBounds(lower=lo, upper=hi)
+    pairs = [sorted(draw(st.lists(value_changes, min_size=2, max_size=2))) for _ in range(3)]
+    values[mid] = ScenarioValues(lower=tuple(p[0] for p in pairs), upper=tuple(p[1] for p in pairs))
+
+
+@st.composite
+def snapshots(draw: st.DrawFn, shape: str) -> MarketSnapshot:
+    symbols, kinds = SHAPES[shape]
+    assets = tuple(
+        Asset(
+            symbol=s,
+            decimals=6 if s == "USDC" else draw(st.integers(0, 18)),
+            collateral_weight_ppm=PPM if s == "USDC" else draw(st.integers(0, PPM)),
+        )
+        for s in symbols
+    )
+    base = symbols[-1]  # of the linear markets
+    markets: list[Any] = []
+    index = {s: (USD if s == "USDC" else draw(prices)) for s in symbols}
+    marks: dict[str, int] = {}
+    funding: dict[str, int] = {}
+    settlement: dict[str, int] = {}
+    extra: dict[str, int] = {}
+    vols: dict[str, int] = {}
+    bounds: dict[str, PriceBounds] = {}
+    values: dict[str, ScenarioValues] = {}
+    for k, (kind, n_brackets) in enumerate(kinds):
+        mid = f"M{k}"
+        d = draw(st.integers(0, 18))
+        if kind == "option":
+            _option(draw, mid, symbols[n_brackets], d, markets, marks, settlement, vols, bounds, values)
+            continue
+        risk = draw(bracket_risk(n_brackets)) if n_brackets else draw(fraction_risk())
+        if kind == "perpetual":
+            markets.append(PerpetualMarket(id=mid, base=base, size_decimals=d, risk=risk))
+            funding[mid] = draw(signed64)
+            marks[mid] = draw(prices)
+        elif kind == "future":
+            expired = draw(st.booleans())
+            expiry = NOW - draw(st.integers(0, 10**6)) if expired else NOW + draw(st.integers(1, 10**7))
+            markets.append(FutureMarket(id=mid, base=base, size_decimals=d, expiry=expiry, risk=risk))
+            marks[mid] = draw(prices)
+            if expired:
+                settlement[mid] = marks[mid]
+        if risk.oi_upper_cap:
+            extra[mid] = draw(st.integers(0, 10**9))
+    return MarketSnapshot(
+        epoch=draw(st.integers(0, 100)),
+        timestamp=NOW,
+        assets=assets,
+        markets=tuple(markets),
+        index_prices=index,
+        mark_prices=marks,
+        funding_indices=funding,
+        open_interest=extra,
+        settlement_prices=settlement,
+        implied_vols_ppm=vols,
+        grid=draw(grids),
+        scenario_values=values,
+        option_price_bounds=bounds,
+    )
+
+
+@st.composite
+def accounts(draw: st.DrawFn, snap: MarketSnapshot) -> Account:
+    positions = []
+    for m in snap.markets:
+        if not draw(st.integers(0, 4)):
+            continue
+        size = 0 if not isinstance(m, OptionMarket) and m.risk.oi_upper_cap else draw(sizes)
+        positions.append(
+            Position(
+                market=m.id,
+                size=size,
+                quote=draw(quotes),
+                funding_index=draw(signed64) if isinstance(m, PerpetualMarket) else 0,
+            )
+        )
+    return Account(
+        id="acct",
+        collateral={a.symbol: draw(amounts) for a in snap.assets if draw(st.booleans())},
+        quote_balance=draw(quotes),
+        positions=tuple(positions),
+    )
+
+
+def with_equity_gap(account: Account, snap: MarketSnapshot, requirement: Requirement, gap: int) -> Account | None:
+    """The account with its quote balance moved so that equity - requirement == gap
+    (requirements do not depend on the quote balance); None if out of the engine's bounds."""
+    report = compute_margin(account, snap)
+    target = report.initial_requirement if requirement == "initial" else report.maintenance_requirement
+    balance = account.quote_balance + target + gap - report.equity
+    if not -(2**96) < balance < 2**96:
+        return None
+    return account.model_copy(update={"quote_balance": balance})
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> tuple[MarketSnapshot, Account, int]:
+    snap = draw(snapshots(draw(st.sampled_from(sorted(SHAPES)))))
+    account = draw(accounts(snap))
+    if draw(st.booleans()):  # near the boundary of one of the requirements
+        moved = with_equity_gap(account, snap, draw(st.sampled_from(REQUIREMENTS)), draw(st.integers(-3, 3)))
+        account = moved or account
+    ratio = draw(st.one_of(st.just(0), st.just(0), st.integers(1, 3 * PPM), st.integers(1, 2**64 - 1)))
+    return snap, account, ratio
+
+
+def satisfied(cc: CompiledCircuit, assignment: dict[str, Any]) -> tuple[bool, str | None]:
+    try:
+        cc.solve(assignment)
+    except UnsatisfiedConstraintError as exc:
+        return False, exc.name
+    return True, None
+
+
+def fails_at(cc: CompiledCircuit, assignment: dict[str, Any], prefix: str) -> str:
+    with pytest.raises(UnsatisfiedConstraintError) as info:
+        cc.solve(assignment)
+    assert info.value.name.startswith(prefix), info.value.name
+    return info.value.name
+
+
+# ---- the property: satisfiable iff healthy ------------------------------------------------
+
+
+@SLOW
+@given(case=cases(), salt=st.integers(0, R - 1))
+def test_satisfiable_iff_the_engine_says_the_requirement_is_met(
+    case: tuple[MarketSnapshot, Account, int], salt: int
+) -> None:
+    snap, account, ratio = case
+    report = compute_margin(account, snap)
+    cc = margin_circuit_for(snap)
+    assert margin_shape(snap).snapshot_length == len(snap.field_encoding())
+    for requirement in REQUIREMENTS:
+        expected = meets(report, requirement, ratio)
+        ok, where = satisfied(cc, assign_witness(account, snap, salt, requirement, max_margin_ratio_ppm=ratio))
+        assert ok == expected, (requirement, where, report.equity, report.maintenance_requirement)
+        if not ok:  # everything else about the witness holds: only the verdict fails
+            assert where is not None and where.startswith(("health/", "margin_ratio/")), where
+
+
+@SLOW
+@given(
+    shape=st.sampled_from(sorted(SHAPES)),
+    data=st.data(),
+    requirement=st.sampled_from(REQUIREMENTS),
+)
+def test_equality_is_healthy_and_one_micro_quote_below_is_not(
+    shape: str, data: st.DataObject, requirement: Requirement
+) -> None:
+    snap = data.draw(snapshots(shape))
+    base = data.draw(accounts(snap))
+    cc = margin_circuit_for(snap)
+    at = with_equity_gap(base, snap, requirement, 0)
+    below = with_equity_gap(base, snap, requirement, -1)
+    if at is None or below is None:
+        return
+    assert meets(compute_margin(at, snap), requirement)
+    assert not meets(compute_margin(below, snap), requirement)
+    assert satisfied(cc, assign_witness(at, snap, 7, requirement)) == (True, None)
+    fails_at(cc, assign_witness(below, snap, 7, requirement), "health/equity>=requirement")
+
+
+# ---- fixed examples ----------------------------------------------------------------------
+
+
+def _snapshot() -> MarketSnapshot:
+    """USDC + BTC; a perpetual with brackets and a future with a size premium."""
+    return MarketSnapshot(
+        epoch=3,
+        timestamp=NOW,
+        assets=(Asset(symbol="USDC", decimals=6), Asset(symbol="BTC", decimals=8, collateral_weight_ppm=900_000)),
+        markets=(
+            PerpetualMarket(
+                id="BTC-PERP",
+                base="BTC",
+                size_decimals=8,
+                risk=RiskParams.binance([(50_000 * USD, 4_000, 0, 125), (None, 5_000, 50 * USD, 100)]),
+            ),
+            FutureMarket(
+                id="BTC-FUT",
+                base="BTC",
+                size_decimals=8,
+                expiry=NOW + 86_400,
+                risk=RiskParams.deribit(40_000, 20_000, 50),
+            ),
+        ),
+        index_prices={"USDC": USD, "BTC": 65_000 * USD},
+        mark_prices={"BTC-PERP": 65_010 * USD, "BTC-FUT": 65_500 * USD},
+        funding_indices={"BTC-PERP": 1_200 * USD},
+        grid=GRID,
+    )
+
+
+SNAP = _snapshot()
+ALICE = Account(
+    id="alice",
+    collateral={"USDC": 5_000 * USD, "BTC": 10_000_000},
+    quote_balance=-100 * USD,
+    positions=(
+        Position(market="BTC-PERP", size=50_000_000, quote=-32_000 * USD, funding_index=1_150 * USD),
+        Position(market="BTC-FUT", size=-20_000_000, quote=13_200 * USD),
+    ),
+)
+SALT = 0x1234567890ABCDEF
+
+
+@pytest.fixture(scope="module")
+def cc() -> CompiledCircuit:
+    return margin_circuit_for(SNAP)
+
+
+def test_example_is_healthy_and_satisfies(cc: CompiledCircuit) -> None:
+    report = compute_margin(ALICE, SNAP)
+    assert report.healthy and report.equity >= report.initial_requirement
+    for requirement in REQUIREMENTS:
+        assert satisfied(cc, assign_witness(ALICE, SNAP, SALT, requirement)) == (True, None)
+    assert margin_circuit_for(SNAP) is cc  # compiled once per shape
+
+
+def test_circuit_hashes_equal_the_engine(cc: CompiledCircuit) -> None:
+    """The circuit's in-circuit sponges compute engine.commit and the snapshot hash
+    (which equal circomlibjs's, tests/test_engine_commitment.py)."""
+    assert (mc.ACCOUNT_TAG, mc.SNAPSHOT_TAG, mc.SIGNED_OFFSET) == (ACCOUNT_TAG, SNAPSHOT_TAG, SIGNED_OFFSET)
+    a = assign_witness(ALICE, SNAP, SALT)
+    w = cc.solve({**a, "commitment": 0, "snapshot_hash": 0}, check=False)
+    rows = {c.name: c for c in cc.cs.constraints}
+    assert rows["commitment/opens"].evaluate(w.values)[0] == commit(ALICE, SNAP, SALT)
+    assert rows["snapshot_hash/matches"].evaluate(w.values)[0] == SNAP.snapshot_hash()
+    assert w.public_signals == [0, 0, 0, 0]
+
+
+def test_margin_ratio_bound(cc: CompiledCircuit) -> None:
+    ratio = compute_margin(ALICE, SNAP).margin_ratio_ppm
+    assert ratio is not None
+    assert satisfied(cc, assign_witness(ALICE, SNAP, SALT, max_margin_ratio_ppm=ratio))[0]
+    fails_at(cc, assign_witness(ALICE, SNAP, SALT, max_margin_ratio_ppm=ratio - 1), "margin_ratio/ratio<=T")
+
+
+# ---- attacks: each must fail to satisfy ------------------------------------------------
+
+
+def _tampered_account(edit: Callable[[list[int]], None], salt: int = SALT) -> dict[str, Any]:
+    """An assignment whose account encoding is edited and re-committed (the prover
+    controls the commitment it publishes, so the opening itself is consistent)."""
+    a = assign_witness(ALICE, SNAP, salt)
+    enc = list(a["account"])  # type: ignore[arg-type]
+    edit(enc)
+    return {**a, "account": enc, "commitment": sponge(ACCOUNT_TAG, [salt, *enc])}
+
+
+A = len(SNAP.assets)
+PERP, FUT = 3 + A, 3 + A + 5  # slots of the two markets in the account encoding
+
+
+@pytest.mark.parametrize(
+    ("index", "value", "where"),
+    [
+        (PERP, R - 1, "market0/size/"),  # a size of r - 1
+        (PERP, (-5) % R, "market0/size/"),  # a negative size without the offset
+        (PERP, SIGNED_OFFSET + 2**64, "market0/size/"),  # beyond the engine's bound
+        (PERP + 1, R - 10**6, "market0/quote_range"),  # a negative quote without the offset
+        (PERP + 2, R - 1, "market0/entry_funding_range"),
+        (3, R - 5, "asset0/amount_range"),  # an amount of r - 5
+        (4, 2**64, "asset1/amount_range"),
+        (2, R - 7, "account/quote_balance_range"),
+        (1, 1, "account/standard_mode"),  # portfolio mode
+        (PERP + 3, 1, "market0/not_isolated"),  # an isolated flag
+        (FUT + 4, 5, "market1/no_isolated_margin"),
+        (FUT + 2, SIGNED_OFFSET + 3, "market1/future_has_no_funding_index"),
+    ],
+)
+def test_smuggled_account_values_are_rejected(cc: CompiledCircuit, index: int, value: int, where: str) -> None:
+    def edit(enc: list[int]) -> None:
+        enc[index] = value
+
+    fails_at(cc, _tampered_account(edit), where)
+
+
+def test_commitment_must_open_with_the_committed_salt_and_state(cc: CompiledCircuit) -> None:
+    a = assign_witness(ALICE, SNAP, SALT)
+    fails_at(cc, {**a, "salt": SALT + 1}, "commitment/opens")
+    richer = list(a["account"])  # type: ignore[arg-type]
+    richer[3] += 10**12  # more USDC than committed
+    fails_at(cc, {**a, "account": richer}, "commitment/opens")
+
+
+def test_snapshot_must_hash_to_the_public_value(cc: CompiledCircuit) -> None:
+    a = assign_witness(ALICE, SNAP, SALT)
+    enc = list(a["snapshot"])  # type: ignore[arg-type]
+    enc[enc.index(65_010 * USD)] += 1  # another mark price
+    fails_at(cc, {**a, "snapshot": enc}, "snapshot_hash/matches")
+    other = SNAP.model_copy(update={"mark_prices": {"BTC-PERP": 65_011 * USD, "BTC-FUT": 65_500 * USD}})
+    fails_at(cc, {**a, "snapshot": other.field_encoding()}, "snapshot_hash/matches")
+
+
+def test_requirement_must_be_boolean(cc: CompiledCircuit) -> None:
+    fails_at(cc, {**assign_witness(ALICE, SNAP, SALT), "requirement": 2}, "statement/requirement_is_boolean")
+
+
+def _with_hint(cc: CompiledCircuit, name: str, change: Callable[[list[int], list[int]], list[int]]) -> CompiledCircuit:
+    """The circuit with one hint replaced by a dishonest one: change(inputs, honest outputs)."""
+    steps = []
+    found = False
+    for step in cc._steps:
+        if getattr(step, "name", None) == name:
+            honest = step.fn  # type: ignore[union-attr]
+
+            def fn(v: list[int], honest: Any = honest) -> list[int]:
+                return [x % R for x in change(v, list(honest(v)))]
+
+            steps.append(dataclasses.replace(step, fn=fn))  # type: ignore[arg-type, type-var]
+            found = True
+        else:
+            steps.append(step)
+    assert found, name
+    return CompiledCircuit(cc.name, cc.cs, cc.inputs, steps)
+
+
+@pytest.mark.parametrize(
+    ("hint", "change", "where"),
+    [
+        # floor: n = q d + rem. q + 1 keeping the equation needs rem - d < 0.
+        ("market0/value/quotient_remainder", lambda v, o: [o[0] + 1, o[1] - v[1]], "market0/value/remainder_range"),
+        ("market0/value/quotient_remainder", lambda v, o: [o[0] - 1, o[1] + v[1]], "market0/value/remainder<divisor"),
+        ("market0/value/quotient_remainder", lambda v, o: [o[0] + 1, o[1]], "market0/value/division"),
+        # ceil: n = q d - rem.
+        ("market1/notional/quotient_remainder", lambda v, o: [o[0] - 1, o[1] - v[1]], "market1/notional/remainder"),
+        ("market1/notional/quotient_remainder", lambda v, o: [o[0] + 1, o[1] + v[1]], "market1/notional/remainder"),
+        ("market1/imr/quotient_remainder", lambda v, o: [o[0] - 1, o[1]], "market1/imr/division"),
+        ("asset1/collateral_value/quotient_remainder", lambda v, o: [o[0] + 1, o[1] - v[1]], "asset1/collateral"),
+        ("market0/brackets/mmr/quotient_remainder", lambda v, o: [o[0] - 1, o[1] - v[1]], "market0/brackets/mmr/"),
+        # 10**d by one-hot selection: another exponent.
+        ("market0/pow10_size_decimals/onehot", lambda v, o: [o[-1], *o[:-1]], "market0/pow10_size_decimals/index"),
+        # sign and magnitude: flip the sign of a nonzero size.
+        ("market0/size/sign_magnitude", lambda v, o: [1 - o[0], o[1]], "market0/size/recompose"),
+        # a short as a "long" of magnitude r - |s| (wraps to the same field element)
+        ("market1/size/sign_magnitude", lambda v, o: [0, -o[1]], "market1/size/magnitude_range"),
+    ],
+)
+def test_dishonest_hints_are_caught(
+    cc: CompiledCircuit, hint: str, change: Callable[[list[int], list[int]], list[int]], where: str
+) -> None:
+    assert satisfied(cc, assign_witness(ALICE, SNAP, SALT))[0]
+    fails_at(_with_hint(cc, hint, change), assign_witness(ALICE, SNAP, SALT), where)
+
+
+def test_option_and_oi_scaled_positions_cannot_be_smuggled() -> None:
+    """Bypassing the engine's refusal, the circuit itself rejects what it does not prove."""
+    snap = SNAP.model_copy(
+        update={
+            "markets": (
+                SNAP.markets[0],
+                FutureMarket(
+                    id="BTC-FUT",
+                    base="BTC",
+                    size_decimals=8,
+                    expiry=NOW + 86_400,
+                    risk=RiskParams.dydx(50_000, 600_000, oi_lower_cap=10**9, oi_upper_cap=10**12),
+                ),
+            ),
+            "open_interest": {"BTC-FUT": 5},
+        }
+    )
+    snap = MarketSnapshot.model_validate(snap.model_dump())
+    cc = margin_circuit_for(snap)
+    with pytest.raises(UnsupportedInCircuitError, match="open interest"):
+        prove_account(ALICE, snap, None, salt=1)  # type: ignore[arg-type]
+    fails_at(cc, assign_witness(ALICE, snap, 1), "market1/no_oi_scaling_or_no_position")
+    flat = ALICE.model_copy(update={"positions": (ALICE.positions[0],)})
+    assert satisfied(cc, assign_witness(flat, snap, 1))[0]
+
+
+def _with_call() -> MarketSnapshot:
+    """SNAP plus a live BTC call (3 scenarios: lower <= upper value changes per contract),
+    a 15% short option minimum and a 1.3 initial multiplier."""
+    return MarketSnapshot.model_validate(
+        {
+            **SNAP.model_dump(),
+            "markets": [
+                *SNAP.model_dump()["markets"],
+                OptionMarket(
+                    id="BTC-C", base="BTC", size_decimals=1, option_type="call", strike=70_000 * USD, expiry=NOW + 10**6
+                ).model_dump(),
+            ],
+            "mark_prices": {**SNAP.mark_prices, "BTC-C": 5_000 * USD},
+            "implied_vols_ppm": {"BTC-C": 800_000},
+            "option_price_bounds": {"BTC-C": {"lower": 4_990 * USD, "upper": 5_010 * USD}},
+            "scenario_values": {
+                "BTC-C": {"lower": [-3_000 * USD, 100, 9_000 * USD], "upper": [-2_990 * USD, 200, 9_100 * USD]}
+            },
+            "grid": {**SNAP.grid.model_dump(), "short_option_min_ppm": 150_000, "initial_multiplier_ppm": 1_300_000},
+        }
+    )
+
+
+WITH_CALL = _with_call()
+
+
+@pytest.mark.parametrize("size", [30, -30, -1])
+def test_option_portfolio_boundary_and_dishonest_loss(size: int) -> None:
+    """A long call loses most in scenario 0 (the scan binds); a short is margined by the
+    short option minimum (15% of the underlying beats its scenario-2 loss). Equality passes, one below fails, and a loss
+    quotient one lower (to shrink the requirement) is caught."""
+    cc = margin_circuit_for(WITH_CALL)
+    account = ALICE.model_copy(
+        update={"positions": (*ALICE.positions, Position(market="BTC-C", size=size, quote=-size * 5_000 * USD // 10))}
+    )
+    (portfolio,) = compute_margin(account, WITH_CALL).portfolios
+    assert portfolio.maintenance_requirement > 0
+    assert (portfolio.short_option_minimum > portfolio.scan_requirement) == (size < 0)
+    for requirement in REQUIREMENTS:
+        at = with_equity_gap(account, WITH_CALL, requirement, 0)
+        below = with_equity_gap(account, WITH_CALL, requirement, -1)
+        assert at is not None and below is not None
+        assert satisfied(cc, assign_witness(at, WITH_CALL, 5, requirement)) == (True, None)
+        fails_at(cc, assign_witness(below, WITH_CALL, 5, requirement), "health/equity>=requirement")
+    worst = 0 if size > 0 else 2
+    cheat = _with_hint(cc, f"option2/scenario{worst}/loss/quotient_remainder", lambda v, o: [o[0] - 1, o[1] - v[1]])
+    fails_at(cheat, assign_witness(account, WITH_CALL, 5), f"option2/scenario{worst}/loss/remainder_range")
+
+
+def test_in_circuit_refusals_of_isolated_and_portfolio() -> None:
+    snap = WITH_CALL
+    cc = margin_circuit_for(snap)
+    assert satisfied(cc, assign_witness(ALICE, snap, 1))[0]
+    long_call = ALICE.model_copy(update={"positions": (*ALICE.positions, Position(market="BTC-C", size=10))})
+    assert satisfied(cc, assign_witness(long_call, snap, 1))[0]  # options are proven (standard mode)
+    isolated_call = ALICE.model_copy(
+        update={"positions": (*ALICE.positions, Position(market="BTC-C", size=-10, isolated_margin=0))}
+    )
+    isolated = ALICE.model_copy(
+        update={"positions": (ALICE.positions[0].model_copy(update={"isolated_margin": 10**9}), ALICE.positions[1])}
+    )
+    portfolio = ALICE.model_copy(update={"margin_mode": "portfolio"})
+    for account, where in (
+        (isolated_call, "option2/not_isolated"),
+        (isolated, "market0/not_isolated"),
+        (portfolio, "account/standard_mode"),
+    ):
+        with pytest.raises(UnsupportedInCircuitError):
+            prove_account(account, snap, None, salt=1)  # type: ignore[arg-type]
+        fails_at(cc, assign_witness(account, snap, 1), where)
+
+
+# ---- end to end ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def proving_key(cc: CompiledCircuit) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureSetupWarning)
+        return dev_setup(cc.cs)
+
+
+def test_end_to_end_proof_verifies_and_tampered_signals_fail(proving_key: Any) -> None:
+    proof, public = prove_account(ALICE, SNAP, proving_key, salt=SALT)
+    expected = public_signals_for(commit(ALICE, SNAP, SALT), SNAP)
+    assert public == expected
+    vk = verifying_key(proving_key)
+    assert verify(vk, public, proof)
+    c, h, req, ratio = public.values
+    for tampered in ([c + 1, h, req, ratio], [c, h + 1, req, ratio], [c, h, 1 - req, ratio], [c, h, req, 10**6]):
+        assert not verify(vk, PublicSignals.from_values(tampered), proof)
+
+
+def test_unhealthy_account_gets_no_proof(proving_key: Any) -> None:
+    broke = with_equity_gap(ALICE, SNAP, "maintenance", -1)
+    assert broke is not None and not compute_margin(broke, SNAP).healthy
+    with pytest.raises(UnhealthyAccountError, match="maintenance"):
+        prove_account(broke, SNAP, proving_key, salt=SALT)
+    at_maintenance = with_equity_gap(ALICE, SNAP, "maintenance", 0)
+    assert at_maintenance is not None
+    with pytest.raises(UnhealthyAccountError, match="initial"):
+        prove_account(at_maintenance, SNAP, proving_key, salt=SALT, requirement="initial")
+
+
+def test_snarkjs_checks_the_witness_and_verifies_the_proof(
+    cc: CompiledCircuit, proving_key: Any, tmp_path: Path
+) -> None:
+    """Interop: snarkjs accepts our .r1cs + .wtns and our proof under the exported key."""
+    witness = cc.solve(assign_witness(ALICE, SNAP, SALT))
+    r1cs, wtns, bad = tmp_path / "margin.r1cs", tmp_path / "margin.wtns", tmp_path / "bad.wtns"
+    n_private = sum(len(s.wires) for s in cc.inputs if not s.public)
+    write_r1cs(cc.cs, r1cs, n_prv_in=n_private)
+    write_wtns(witness.values, wtns)
+    assert snarkjs("wtns", "check", r1cs, wtns, check=False).returncode == 0
+    broken = list(witness.values)
+    broken[-1] = (broken[-1] + 1) % R
+    write_wtns(broken, bad)
+    assert snarkjs("wtns", "check", r1cs, bad, check=False).returncode != 0
+
+    proof, public = prove_account(ALICE, SNAP, proving_key, salt=SALT)
+    vk_path, proof_path, public_path = tmp_path / "vk.json", tmp_path / "proof.json", tmp_path / "public.json"
+    verifying_key(proving_key).model_copy(update={"setup_notice": None}).save(vk_path)
+    proof.save(proof_path)
+    public.save(public_path)
+    assert snarkjs("groth16", "verify", vk_path, public_path, proof_path, check=False).returncode == 0
+    public_path.write_text(json.dumps([str(public.values[0] + 1), *map(str, public.values[1:])]))
+    assert snarkjs("groth16", "verify", vk_path, public_path, proof_path, check=False).returncode != 0
