@@ -22,14 +22,28 @@ Secret inputs: `account` (the engine's dense account encoding, `engine._commitme
 parameters and prices are values, not constants).
 
 Supported (everything else is refused in-circuit, so a witness cannot smuggle it):
-standard margin mode; cross positions in perpetuals and futures (live or expired),
-fraction rules with size premia, or notional brackets; options (live or expired),
-margined per underlying by the public scenario grid with the short option minimum;
-multi-asset collateral with haircuts. The circuit constrains the margin mode to 0, every
-isolated flag and isolated margin to 0, and, per linear market,
-`oi_upper_cap * |size| = 0` (open-interest scaling only where the account has no
+standard margin mode; cross and isolated positions in perpetuals and futures (live or
+expired), fraction rules with size premia, or notional brackets; options (live or
+expired, cross only), margined per underlying by the public scenario grid with the
+short option minimum; multi-asset collateral with haircuts. The circuit constrains the
+margin mode to 0, every option's isolated flag and isolated margin to 0, and, per linear
+market, `oi_upper_cap * |size| = 0` (open-interest scaling only where the account has no
 position; with size 0 every requirement is 0 whatever the IMF). Portfolio mode,
-isolated positions and OI-scaled IMFs are therefore unsatisfiable for now.
+isolated options and OI-scaled IMFs are therefore unsatisfiable for now.
+
+Isolated positions (engine: `healthy` requires isolated_margin + value >= MMR of every
+isolated position, whichever requirement the cross account is held to; `equity`, the
+cross requirements and `margin_ratio_ppm` leave them out): per linear market the
+boolean flag f of the account encoding routes the position's value, IMR and MMR either
+into the cross sums (f = 0) or into its own check (f = 1)::
+
+    cross value/IMR/MMR = (1 - f) * value/IMR/MMR
+    isolated_margin + f * value - f * MMR   in [0, 2**133)
+
+with isolated_margin < 2**96 and (1 - f) * isolated_margin = 0 (the encoding's 0 for a
+cross position), so with f = 0 the check is the vacuous 0 in range. The isolated check
+is against the MMR also when `requirement` = 1 (initial): the engine has no initial
+verdict for an isolated position.
 
 Constraint groups (scopes; a failure names its group):
 
@@ -44,6 +58,8 @@ Constraint groups (scopes; a failure names its group):
   funding indices (< 2**64), value = quote + floor(s * (mark - owed) / 10**d),
   notional = ceil(|s| * mark / 10**d), size premia, IMF/MMF with min(10**6, .),
   bracket selection, IMR/MMR, and expiry (an expired future has no requirement);
+  `market{k}/isolated`: the flag's routing and the isolated position's own check
+  `margin+value>=mmr` (a failure there is an unhealthy isolated position);
 - `option{k}`: size split into long and short parts, value = quote +
   floor((long * lower - short * upper) / 10**d), per scenario s (`scenario{s}`) the
   value changes (< 2**52 in abs) and the leg loss ceil((short * hi_s - long * lo_s) /
@@ -102,6 +118,8 @@ POW10_BITS = 60  # 10**18 < 2**60
 RATIO_BITS = 64  # public margin-ratio bound < 2**64
 VALUE_CHANGE_BITS = 52  # abs(scenario value change) < 2**52
 MULTIPLIER_BITS = 24  # initial multiplier <= 10**7 < 2**24
+#: |isolated_margin + value - MMR| < 2**96 + (2**96 + 2**130) + 2**132 < 2**133.
+ISOLATED_BITS = (2 * 2**QUOTE_BITS + 2 ** (SIZE_BITS + 66) + 2**132).bit_length()
 
 
 def _text_to_field(text: str) -> int:
@@ -603,13 +621,18 @@ class MarginHealth(Circuit):
         slot: Sequence[LinearCombination],
         timestamp: LinearCombination | None,
     ) -> tuple[LinearCombination, LinearCombination, LinearCombination]:
-        """Value, IMR and MMR of one cross position in a perpetual or future."""
+        """The cross contributions (value, IMR, MMR) of one position in a perpetual or
+        future: its own for a cross position, zero for an isolated one, which is instead
+        checked on its own (isolated_margin + value >= MMR, scope `isolated`)."""
         perpetual = m.kind == KIND_PERPETUAL
         risk = at + 8 + int(perpetual)
 
-        # Position: standard cross (not isolated), size split into sign and magnitude.
-        api.assert_equal(slot[_P_ISOLATED], 0, name="not_isolated")
-        api.assert_equal(slot[_P_ISOLATED_MARGIN], 0, name="no_isolated_margin")
+        # Position: cross or isolated (boolean flag; a cross position's isolated margin is
+        # 0, an isolated one's < 2**96), size split into sign and magnitude.
+        isolated = api.assert_boolean(slot[_P_ISOLATED], name="isolated_is_boolean")
+        isolated_margin = slot[_P_ISOLATED_MARGIN]
+        range_check(api, isolated_margin, QUOTE_BITS, name="isolated_margin_range")
+        api.assert_product(1 - isolated, isolated_margin, 0, name="cross_has_no_isolated_margin")
         size, size_abs, _short = _sign_magnitude(api, slot[_P_SIZE], SIZE_BITS, name="size")
         quote = _signed(api, slot[_P_QUOTE], QUOTE_BITS, name="quote_range")
         # Open-interest scaling of the IMF is not in the circuit: only where size = 0.
@@ -706,7 +729,15 @@ class MarginHealth(Circuit):
                 expired = greater_or_equal(api, timestamp, expiry, TIME_BITS, name="expired")
                 imr = api.mul(1 - expired, imr, name="live*imr")
                 mmr = api.mul(1 - expired, mmr, name="live*mmr")
-        return value, imr, mmr
+
+        with api.scope("isolated"):
+            # f * (isolated_margin + value - MMR) = isolated_margin + f value - f MMR (the
+            # margin is 0 when f = 0); in [0, 2**133): a negative difference is r - |diff|.
+            iso_value = api.mul(isolated, value, name="flag*value")
+            iso_imr = api.mul(isolated, imr, name="flag*imr")
+            iso_mmr = api.mul(isolated, mmr, name="flag*mmr")
+            range_check(api, isolated_margin + iso_value - iso_mmr, ISOLATED_BITS, name="margin+value>=mmr")
+        return value - iso_value, imr - iso_imr, mmr - iso_mmr
 
     def _brackets(
         self,

@@ -8,10 +8,10 @@ The public signals are ``[commitment, snapshot_hash, requirement, max_margin_rat
 (`public_signals_for`); anyone holding the snapshot and the published commitment can
 rebuild them and verify the proof with `verifier.verify`.
 
-The circuit covers standard-mode accounts whose positions are cross positions in
-perpetuals and futures (live or expired) and options (scenario-grid portfolios per
-underlying, short option minimum). `check_supported` refuses the rest with
-`UnsupportedInCircuitError`: portfolio mode, isolated positions, and positions in a
+The circuit covers standard-mode accounts whose positions are cross or isolated
+positions in perpetuals and futures (live or expired) and cross options (scenario-grid
+portfolios per underlying, short option minimum). `check_supported` refuses the rest
+with `UnsupportedInCircuitError`: portfolio mode, isolated options, and positions in a
 market whose initial fraction scales with open interest (``oi_upper_cap != 0``).
 `prove_account` refuses an account that does not meet the requirement with
 `UnhealthyAccountError` and never emits a proof for it; the circuit itself cannot be
@@ -70,8 +70,8 @@ def check_supported(account: Account, snapshot: MarketSnapshot) -> None:
         raise UnsupportedInCircuitError(f"{account.id}: portfolio margin mode is not in the margin circuit yet")
     for p in account.positions:
         m = snapshot.market(p.market)
-        if p.isolated:
-            raise UnsupportedInCircuitError(f"{account.id}: isolated position in {p.market} is not in the circuit yet")
+        if p.isolated and isinstance(m, OptionMarket):
+            raise UnsupportedInCircuitError(f"{account.id}: option {p.market} cannot be isolated in the circuit")
         if not isinstance(m, OptionMarket) and m.risk.oi_upper_cap and p.size:
             raise UnsupportedInCircuitError(
                 f"{account.id}: {p.market} scales its initial fraction with open interest "
@@ -116,10 +116,14 @@ def assign_witness(
 
 
 def meets(report: MarginReport, requirement: Requirement, max_margin_ratio_ppm: int = 0) -> bool:
-    """The engine's verdict on what the circuit proves: equity >= the chosen requirement
-    (and, with a ratio bound, margin_ratio_ppm exists and is <= it)."""
+    """The engine's verdict on what the circuit proves: cross equity >= the chosen
+    requirement, every isolated position healthy (margin + value >= its maintenance
+    requirement, whichever requirement is proven), and, with a ratio bound,
+    margin_ratio_ppm exists and is <= it."""
     required = report.initial_requirement if requirement == "initial" else report.maintenance_requirement
     if report.equity < required:
+        return False
+    if any(p.healthy is False for p in report.positions):
         return False
     if max_margin_ratio_ppm:
         return report.margin_ratio_ppm is not None and report.margin_ratio_ppm <= max_margin_ratio_ppm
@@ -154,6 +158,11 @@ def prove_account(
                 f", margin ratio {report.margin_ratio_ppm} ppm vs at most {max_margin_ratio_ppm}"
                 if max_margin_ratio_ppm
                 else ""
+            )
+            + "".join(
+                f", isolated {p.market} below its maintenance requirement"
+                for p in report.positions
+                if p.healthy is False
             )
             + ": no proof is made for an account that does not meet it"
         )

@@ -1,8 +1,9 @@
 """The margin circuit (circuits.MarginHealth) against the margin engine.
 
-Acceptance (issue 7): over random standard-mode accounts with cross positions in
-perpetuals and futures, the witness satisfies the circuit IF AND ONLY IF the engine
-says the account meets the requirement, to the micro-quote; wrap-around, smuggled
+Acceptance (issue 7): over random standard-mode accounts with cross and isolated
+positions in perpetuals and futures and cross options, the witness satisfies the circuit
+IF AND ONLY IF the engine says the account meets the requirement and every isolated
+position is healthy, to the micro-quote; wrap-around, smuggled
 signs, foreign openings, foreign snapshots and off-by-one quotients are all rejected;
 an end-to-end Groth16 proof verifies and tampered public signals do not.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +33,7 @@ from engine import (
     Asset,
     Bracket,
     FutureMarket,
+    MarginReport,
     MarketSnapshot,
     OptionMarket,
     PerpetualMarket,
@@ -50,7 +53,7 @@ from engine import (
     public_signals_for,
     sponge,
 )
-from engine._prove_account import Requirement, meets
+from engine._prove_account import Requirement, check_supported, meets
 from prover import InsecureSetupWarning, dev_setup, verifying_key
 from tests._snarkjs import snarkjs
 from verifier import PublicSignals, verify
@@ -223,6 +226,9 @@ def snapshots(draw: st.DrawFn, shape: str) -> MarketSnapshot:
     )
 
 
+isolated_margins = st.one_of(st.none(), st.none(), st.integers(0, 10**15), st.integers(0, 2**96 - 1))
+
+
 @st.composite
 def accounts(draw: st.DrawFn, snap: MarketSnapshot) -> Account:
     positions = []
@@ -236,6 +242,7 @@ def accounts(draw: st.DrawFn, snap: MarketSnapshot) -> Account:
                 size=size,
                 quote=draw(quotes),
                 funding_index=draw(signed64) if isinstance(m, PerpetualMarket) else 0,
+                isolated_margin=None if isinstance(m, OptionMarket) else draw(isolated_margins),
             )
         )
     return Account(
@@ -257,10 +264,40 @@ def with_equity_gap(account: Account, snap: MarketSnapshot, requirement: Require
     return account.model_copy(update={"quote_balance": balance})
 
 
+def with_isolated_gap(account: Account, snap: MarketSnapshot, index: int, gap: int) -> Account | None:
+    """The account with position `index` isolated and its isolated margin set so that
+    isolated_margin + value - MMR == gap (cross equity and requirements then leave the
+    position out); None if the margin would leave [0, 2**96)."""
+    position = account.positions[index]
+    flagged = list(account.positions)
+    flagged[index] = position.model_copy(update={"isolated_margin": 0})
+    account = account.model_copy(update={"positions": tuple(flagged)})
+    row = compute_margin(account, snap).positions[index]
+    assert row.margin == "isolated" and row.maintenance_requirement is not None
+    margin = row.maintenance_requirement - row.value + gap
+    if not 0 <= margin < 2**96:
+        return None
+    flagged[index] = position.model_copy(update={"isolated_margin": margin})
+    return account.model_copy(update={"positions": tuple(flagged)})
+
+
+def engine_says(report: MarginReport, requirement: Requirement, ratio: int = 0) -> bool:
+    """What the circuit proves, by the engine: the cross account meets the requirement
+    (`meets`) and every isolated position is healthy (against its MMR, as `healthy`)."""
+    return meets(report, requirement, ratio) and all(p.healthy is not False for p in report.positions)
+
+
+ISOLATED_CHECK = re.compile(r"market\d+/isolated/margin\+value>=mmr/")
+
+
 @st.composite
 def cases(draw: st.DrawFn) -> tuple[MarketSnapshot, Account, int]:
     snap = draw(snapshots(draw(st.sampled_from(sorted(SHAPES)))))
     account = draw(accounts(snap))
+    linear = [i for i, p in enumerate(account.positions) if not isinstance(snap.market(p.market), OptionMarket)]
+    if draw(st.booleans()) and linear:  # one position isolated near its own boundary
+        moved = with_isolated_gap(account, snap, draw(st.sampled_from(linear)), draw(st.integers(-2, 2)))
+        account = moved or account
     if draw(st.booleans()):  # near the boundary of one of the requirements
         moved = with_equity_gap(account, snap, draw(st.sampled_from(REQUIREMENTS)), draw(st.integers(-3, 3)))
         account = moved or account
@@ -296,11 +333,12 @@ def test_satisfiable_iff_the_engine_says_the_requirement_is_met(
     cc = margin_circuit_for(snap)
     assert margin_shape(snap).snapshot_length == len(snap.field_encoding())
     for requirement in REQUIREMENTS:
-        expected = meets(report, requirement, ratio)
+        expected = engine_says(report, requirement, ratio)
         ok, where = satisfied(cc, assign_witness(account, snap, salt, requirement, max_margin_ratio_ppm=ratio))
         assert ok == expected, (requirement, where, report.equity, report.maintenance_requirement)
-        if not ok:  # everything else about the witness holds: only the verdict fails
-            assert where is not None and where.startswith(("health/", "margin_ratio/")), where
+        if not ok:  # everything else about the witness holds: only a verdict fails
+            assert where is not None, where
+            assert where.startswith(("health/", "margin_ratio/")) or ISOLATED_CHECK.match(where), where
 
 
 @SLOW
@@ -317,8 +355,8 @@ def test_equality_is_healthy_and_one_micro_quote_below_is_not(
     cc = margin_circuit_for(snap)
     at = with_equity_gap(base, snap, requirement, 0)
     below = with_equity_gap(base, snap, requirement, -1)
-    if at is None or below is None:
-        return
+    if at is None or below is None or any(p.healthy is False for p in compute_margin(at, snap).positions):
+        return  # (isolated positions at their own boundary: test_isolated_and_cross_verdicts_...)
     assert meets(compute_margin(at, snap), requirement)
     assert not meets(compute_margin(below, snap), requirement)
     assert satisfied(cc, assign_witness(at, snap, 7, requirement)) == (True, None)
@@ -404,10 +442,10 @@ def test_margin_ratio_bound(cc: CompiledCircuit) -> None:
 # ---- attacks: each must fail to satisfy ------------------------------------------------
 
 
-def _tampered_account(edit: Callable[[list[int]], None], salt: int = SALT) -> dict[str, Any]:
+def _tampered_account(edit: Callable[[list[int]], None], salt: int = SALT, account: Account = ALICE) -> dict[str, Any]:
     """An assignment whose account encoding is edited and re-committed (the prover
     controls the commitment it publishes, so the opening itself is consistent)."""
-    a = assign_witness(ALICE, SNAP, salt)
+    a = assign_witness(account, SNAP, salt)
     enc = list(a["account"])  # type: ignore[arg-type]
     edit(enc)
     return {**a, "account": enc, "commitment": sponge(ACCOUNT_TAG, [salt, *enc])}
@@ -429,8 +467,10 @@ PERP, FUT = 3 + A, 3 + A + 5  # slots of the two markets in the account encoding
         (4, 2**64, "asset1/amount_range"),
         (2, R - 7, "account/quote_balance_range"),
         (1, 1, "account/standard_mode"),  # portfolio mode
-        (PERP + 3, 1, "market0/not_isolated"),  # an isolated flag
-        (FUT + 4, 5, "market1/no_isolated_margin"),
+        (PERP + 3, 2, "market0/isolated_is_boolean"),  # a flag of 2 would halve the cross value
+        (PERP + 3, R - 1, "market0/isolated_is_boolean"),
+        (FUT + 4, 5, "market1/cross_has_no_isolated_margin"),  # margin on a cross position
+        (FUT + 4, 2**96, "market1/isolated_margin_range"),
         (FUT + 2, SIGNED_OFFSET + 3, "market1/future_has_no_funding_index"),
     ],
 )
@@ -593,18 +633,102 @@ def test_in_circuit_refusals_of_isolated_and_portfolio() -> None:
     isolated_call = ALICE.model_copy(
         update={"positions": (*ALICE.positions, Position(market="BTC-C", size=-10, isolated_margin=0))}
     )
-    isolated = ALICE.model_copy(
-        update={"positions": (ALICE.positions[0].model_copy(update={"isolated_margin": 10**9}), ALICE.positions[1])}
-    )
     portfolio = ALICE.model_copy(update={"margin_mode": "portfolio"})
-    for account, where in (
-        (isolated_call, "option2/not_isolated"),
-        (isolated, "market0/not_isolated"),
-        (portfolio, "account/standard_mode"),
-    ):
+    for account, where in ((isolated_call, "option2/not_isolated"), (portfolio, "account/standard_mode")):
         with pytest.raises(UnsupportedInCircuitError):
             prove_account(account, snap, None, salt=1)  # type: ignore[arg-type]
         fails_at(cc, assign_witness(account, snap, 1), where)
+    isolated = ALICE.model_copy(
+        update={"positions": (ALICE.positions[0].model_copy(update={"isolated_margin": 10**9}), ALICE.positions[1])}
+    )
+    check_supported(isolated, snap)  # isolated perpetuals and futures are proven
+    assert engine_says(compute_margin(isolated, snap), "initial")
+    assert satisfied(cc, assign_witness(isolated, snap, 1, "initial")) == (True, None)
+
+
+# ---- isolated positions ------------------------------------------------------------------
+
+#: ALICE with her perpetual at a loss (value -7,520 USD, MMR 130.02 USD).
+LOSER = ALICE.model_copy(
+    update={"positions": (ALICE.positions[0].model_copy(update={"quote": -40_000 * USD}), ALICE.positions[1])}
+)
+
+
+@pytest.mark.parametrize("requirement", REQUIREMENTS)
+@pytest.mark.parametrize(("cross_gap", "isolated_gap"), [(0, 0), (0, -1), (-1, 0), (-1, -1), (5, -1), (-1, 5)])
+def test_isolated_and_cross_verdicts_are_both_required(
+    cc: CompiledCircuit, requirement: Requirement, cross_gap: int, isolated_gap: int
+) -> None:
+    """ALICE's perpetual isolated with isolated_margin + value - MMR == isolated_gap and
+    the cross account (the future and the collateral) at equity - requirement == cross_gap.
+    The isolated position is held to its MMR also under the initial requirement (the
+    engine's only isolated verdict), although its IMR is higher."""
+    isolated = with_isolated_gap(LOSER, SNAP, 0, isolated_gap)
+    assert isolated is not None
+    account = with_equity_gap(isolated, SNAP, requirement, cross_gap)
+    assert account is not None
+    report = compute_margin(account, SNAP)
+    row = report.positions[0]
+    assert row.margin == "isolated" and row.isolated_equity is not None and row.maintenance_requirement is not None
+    assert row.initial_requirement is not None and row.initial_requirement > row.maintenance_requirement
+    assert row.isolated_equity - row.maintenance_requirement == isolated_gap
+    expected = cross_gap >= 0 and isolated_gap >= 0
+    assert engine_says(report, requirement) == expected
+    assignment = assign_witness(account, SNAP, SALT, requirement)
+    if expected:
+        assert satisfied(cc, assignment) == (True, None)
+    elif isolated_gap < 0:  # the isolated check comes first in the circuit
+        fails_at(cc, assignment, "market0/isolated/margin+value>=mmr")
+    else:
+        fails_at(cc, assignment, "health/equity>=requirement")
+
+
+def test_an_isolated_position_leaves_the_public_margin_ratio() -> None:
+    """The margin-ratio bound is the engine's cross ratio: isolated positions are out."""
+    account = with_isolated_gap(LOSER, SNAP, 0, 10 * USD)
+    assert account is not None
+    report = compute_margin(account, SNAP)
+    ratio = report.margin_ratio_ppm
+    assert ratio is not None and ratio != compute_margin(LOSER, SNAP).margin_ratio_ppm
+    cc = margin_circuit_for(SNAP)
+    assert satisfied(cc, assign_witness(account, SNAP, SALT, max_margin_ratio_ppm=ratio)) == (True, None)
+    fails_at(cc, assign_witness(account, SNAP, SALT, max_margin_ratio_ppm=ratio - 1), "margin_ratio/ratio<=T")
+
+
+def test_a_losing_cross_position_cannot_be_claimed_isolated(cc: CompiledCircuit) -> None:
+    """An account unhealthy because of a losing perpetual cannot pass by flagging the
+    position isolated (re-committed): its value and MMR leave the cross sums, but its own
+    check then fails; a wrapped (r - 1) or short-by-one isolated margin fails too."""
+    broke = with_equity_gap(LOSER, SNAP, "maintenance", -1)
+    assert broke is not None and not engine_says(compute_margin(broke, SNAP), "maintenance")
+    fails_at(cc, assign_witness(broke, SNAP, SALT), "health/equity>=requirement")
+    needed = with_isolated_gap(broke, SNAP, 0, 0)
+    assert needed is not None and needed.positions[0].isolated_margin
+    margin = needed.positions[0].isolated_margin
+
+    def claim(isolated_margin: int) -> dict[str, Any]:
+        def edit(enc: list[int]) -> None:
+            enc[PERP + 3], enc[PERP + 4] = 1, isolated_margin
+
+        return _tampered_account(edit, account=broke)
+
+    fails_at(cc, claim(0), "market0/isolated/margin+value>=mmr")
+    fails_at(cc, claim(margin - 1), "market0/isolated/margin+value>=mmr")
+    fails_at(cc, claim(R - 1), "market0/isolated_margin_range")
+    fails_at(cc, claim(R - margin), "market0/isolated_margin_range")
+    # With the margin really set aside (a committed, different account) it is healthy.
+    assert engine_says(compute_margin(needed, SNAP), "maintenance")
+    assert satisfied(cc, claim(margin)) == (True, None)
+
+
+def test_an_unhealthy_isolated_position_gets_no_proof() -> None:
+    """Cross healthy, the isolated position one micro-quote short: no proof is made."""
+    account = with_isolated_gap(LOSER, SNAP, 0, -1)
+    assert account is not None
+    report = compute_margin(account, SNAP)
+    assert not report.healthy and report.equity >= report.maintenance_requirement
+    with pytest.raises(UnhealthyAccountError, match="no proof"):  # refused before any circuit work
+        prove_account(account, SNAP, None, salt=SALT)  # type: ignore[arg-type]
 
 
 # ---- end to end ------------------------------------------------------------------------------
