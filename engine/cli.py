@@ -9,6 +9,9 @@ Commands mirror snarkjs where they do the same job:
     zkmargin demo [folder]
     zkmargin margin <account.json> --snapshot <snapshot.json> [--table] [--check]
     zkmargin schema [NAME]
+    zkmargin margin-setup --snapshot <snapshot.json> --out-dir <dir> (--ptau <pot.ptau> | --dev)
+    zkmargin prove-account <account.json> --snapshot <snapshot.json> --zkey <margin.zkey>
+        --proof <proof.json> --public <public.json>
 
 Exit codes of `groth16 verify`: 0 valid ("OK"), 1 well-formed but invalid
 ("INVALID: ..."), 2 malformed or unreadable input ("ERROR: <ErrorName>: ..."; also
@@ -26,6 +29,7 @@ import typer
 from verifier import Proof, PublicSignals, VerificationInputError, VerifyingKey, verify
 
 from . import (
+    _cli_account,  # noqa: F401  (registers margin-setup and prove-account)
     _cli_keys,  # noqa: F401  (registers groth16 prove/setup and the zkey commands)
     _cli_margin,  # noqa: F401  (registers margin and schema)
 )

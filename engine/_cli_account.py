@@ -1,0 +1,316 @@
+"""CLI commands that prove an account's margin health with the margin circuit:
+
+    zkmargin margin-setup --snapshot <snapshot.json> --out-dir <dir> (--ptau <pot.ptau> | --dev)
+    zkmargin prove-account <account.json> --snapshot <snapshot.json> --zkey <margin.zkey>
+        --proof <proof.json> --public <public.json> [--requirement maintenance|initial]
+        [--max-margin-ratio-ppm N] [--salt-file <file> | --salt <int>]
+
+`margin-setup` compiles the margin circuit for the snapshot's *shape* (asset and market
+counts, kinds, bracket counts, grid size; not its prices) and writes ``margin.r1cs``,
+``margin.zkey`` and ``verification_key.json``. Any snapshot of the same shape proves
+with the same key.
+
+`prove-account` writes ``proof.json`` and ``public.json`` in snarkjs's format; the
+public signals are ``[commitment, snapshot_hash, requirement, max_margin_ratio_ppm]``.
+
+Salt (the secret that hides the account inside the public commitment): by default a
+fresh salt is drawn from the OS's CSPRNG and written to ``<proof>.salt`` (created
+exclusively, mode 0600; an existing file is never overwritten, since it may be the
+opening of an earlier commitment). ``--salt-file`` reuses a salt, to prove again
+against a commitment already published. ``--salt`` takes it on the command line
+(visible in shell history and process lists: a warning says so). A salt below 2**128
+is refused (`WeakSaltError`): a guessable salt lets anyone brute-force the committed
+account from the public commitment. The salt is never printed.
+
+Exit codes: 0 proof written; 1 the account does not meet the requirement (one
+``NOT PROVED: ...`` line naming the equity and the requirement; no file is written);
+2 malformed, unsupported or mismatched input (one ``ERROR: <ErrorName>: ...`` line; no
+file is written).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from algebra import MismatchedFilesError
+from circuits import CompiledCircuit, read_r1cs, write_r1cs
+from prover import (
+    INSECURE_NOTICE,
+    InsecureSetupWarning,
+    Prover,
+    ZkeyFile,
+    dev_setup,
+    domain_size_for,
+    export_verification_key,
+    new_zkey,
+    read_ptau,
+    read_zkey,
+    verifying_key,
+    write_zkey,
+)
+from verifier import verify
+
+from ._cli_base import EXIT_INVALID, _err, _fail, _out, _say, app, reported_errors, stages
+from ._cli_margin import format_ppm, format_quote
+from ._commitment import commit, random_salt
+from ._demo import NOTICE_FILE
+from ._errors import EngineError, MalformedInputError, ValueOutOfRangeError
+from ._margin import compute_margin
+from ._models import load_account, load_snapshot
+from ._prove_account import check_supported, margin_circuit_for, margin_shape, meets, prove_account
+
+R1CS_NAME = "margin.r1cs"
+ZKEY_NAME = "margin.zkey"
+VK_NAME = "verification_key.json"
+#: Smallest salt accepted from the user: below it the commitment could be brute-forced.
+MIN_SALT = 1 << 128
+
+_DEV_STAGES = 6  # lagrange, A, B1, B2, C, H
+_PTAU_STAGES = 7  # A, B1, B2, C, H, coefficients, circuit hash
+
+
+class WeakSaltError(ValueOutOfRangeError):
+    """A salt small enough to guess: the public commitment would not hide the account."""
+
+
+class SaltFileExistsError(EngineError):
+    """The file a fresh salt would be written to exists (it may open another commitment)."""
+
+
+class RequirementChoice(StrEnum):
+    maintenance = "maintenance"
+    initial = "initial"
+
+
+def _n_private(circuit: CompiledCircuit) -> int:
+    return sum(len(s.wires) for s in circuit.inputs if not s.public)
+
+
+def check_zkey_matches(zkey: ZkeyFile, circuit: CompiledCircuit, zkey_name: str) -> None:
+    """Raise MismatchedFilesError unless the key's sizes are the circuit's."""
+    cs = circuit.cs
+    want = {
+        "n_vars": cs.n_wires,
+        "n_public": cs.n_public,
+        "domain size": domain_size_for(cs.n_constraints, cs.n_public),
+    }
+    got = {"n_vars": zkey.n_vars, "n_public": zkey.n_public, "domain size": zkey.domain_size}
+    diffs = [f"{k} {got[k]} (circuit: {want[k]})" for k in want if got[k] != want[k]]
+    if diffs:
+        raise MismatchedFilesError(
+            f"{zkey_name} is not a key for this snapshot's margin circuit: {', '.join(diffs)}; "
+            "make one with `zkmargin margin-setup --snapshot ...`"
+        )
+
+
+@app.command("margin-setup")
+def margin_setup(
+    snapshot: Annotated[Path, typer.Option("--snapshot", "-s", help="snapshot.json: the circuit takes its shape.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out-dir", "-o", help="Folder for margin.r1cs, margin.zkey, verification_key.json.")
+    ],
+    ptau: Annotated[
+        Path | None, typer.Option("--ptau", help="A powers-of-tau file prepared for phase 2 (snarkjs phase 2).")
+    ] = None,
+    dev: Annotated[
+        bool, typer.Option("--dev", help="INSECURE single-party setup instead (tests and demos only).")
+    ] = False,
+) -> None:
+    """Compile the margin circuit for a snapshot's shape and make its Groth16 keys.
+
+    Exactly one of --ptau (phase 2 like `snarkjs groth16 setup`: the key has no
+    contribution yet, add some with `zkey contribute` and re-export the verification
+    key before using it for anything of value) or --dev (INSECURE: one process knew
+    the toxic waste).
+    """
+    if (ptau is None) == (not dev):
+        _fail("give exactly one of --ptau <pot.ptau> (phase 2 from a ceremony) or --dev (INSECURE dev setup)")
+    start = time.perf_counter()
+    r1cs_path, zkey_path, vk_path = out_dir / R1CS_NAME, out_dir / ZKEY_NAME, out_dir / VK_NAME
+    with reported_errors():
+        snapshot_obj = load_snapshot(snapshot)
+        ptau_file = read_ptau(ptau) if ptau is not None else None
+        shape = margin_shape(snapshot_obj)
+        with stages(1 + (_PTAU_STAGES if ptau_file else _DEV_STAGES) + 1, first="compile") as on_stage:
+            circuit = margin_circuit_for(snapshot_obj)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            write_r1cs(circuit.cs, r1cs_path, n_prv_in=_n_private(circuit))
+            on_stage("setup (phase 2)" if ptau_file else "setup (INSECURE dev setup)")
+            if ptau_file is not None:
+                key = new_zkey(read_r1cs(r1cs_path), ptau_file, on_stage=on_stage)
+                vk = export_verification_key(key)
+            else:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", InsecureSetupWarning)  # said loudly below instead
+                    pk = dev_setup(circuit.cs, on_stage=on_stage)
+                key = ZkeyFile.from_proving_key(pk)
+                vk = verifying_key(pk)  # carries the INSECURE notice
+            on_stage("write")
+            write_zkey(key, zkey_path)
+            vk.save(vk_path)
+            if ptau_file is None:
+                (out_dir / NOTICE_FILE).write_text(
+                    INSECURE_NOTICE + ".\nThe keys in this folder come from zkmargin's dev setup.\n"
+                )
+    cs = circuit.cs
+    _say(
+        _out,
+        f"margin circuit: {len(shape.markets)} markets, {shape.n_assets} assets, "
+        f"{cs.n_constraints:,} constraints, {cs.n_wires:,} wires, {cs.n_public} public",
+        "",
+    )
+    if ptau_file is not None:
+        _say(_out, f"circuit hash: {key.cs_hash.hex()}", "")
+    _say(_err, f"wrote {r1cs_path}, {zkey_path}, {vk_path} in {time.perf_counter() - start:.1f} s", "green")
+    if ptau_file is not None:
+        _say(_err, "the key has no contribution yet: add one with `zkmargin zkey contribute` before use", "yellow")
+    else:
+        _say(_err, f"WARNING: {INSECURE_NOTICE}.", "bold yellow")
+
+
+def _read_salt_file(path: Path) -> int:
+    text = path.read_text().strip()
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise MalformedInputError(f"{path}: a salt file holds one integer (decimal or 0x hex)") from None
+
+
+def _write_salt_file(path: Path, salt: int) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(f"{salt}\n")
+
+
+@app.command("prove-account")
+def prove_account_cmd(
+    account: Annotated[Path, typer.Argument(help="account.json (an Account).")],
+    snapshot: Annotated[Path, typer.Option("--snapshot", "-s", help="snapshot.json (a MarketSnapshot).")],
+    zkey: Annotated[Path, typer.Option("--zkey", "-k", help="margin.zkey for the snapshot's shape.")],
+    proof: Annotated[Path, typer.Option("--proof", help="Where to write proof.json.")],
+    public: Annotated[Path, typer.Option("--public", help="Where to write public.json.")],
+    requirement: Annotated[
+        RequirementChoice, typer.Option("--requirement", "-r", help="The requirement equity must meet.")
+    ] = RequirementChoice.maintenance,
+    max_margin_ratio_ppm: Annotated[
+        int,
+        typer.Option(
+            "--max-margin-ratio-ppm", min=0, max=2**64 - 1, help="Also prove margin ratio <= N ppm (0: no bound)."
+        ),
+    ] = 0,
+    salt_file: Annotated[
+        Path | None, typer.Option("--salt-file", help="Reuse the salt in this file (one integer).")
+    ] = None,
+    salt: Annotated[
+        str | None, typer.Option("--salt", help="The salt itself (visible in shell history: prefer --salt-file).")
+    ] = None,
+) -> None:
+    """Prove that an account meets its margin requirement, without revealing it.
+
+    Without --salt/--salt-file a fresh random salt is drawn and written to
+    <proof>.salt (mode 0600, never overwritten): keep it secret, it opens the
+    commitment. Exit 0: proof written; 1: the account does not meet the requirement
+    (nothing written); 2: bad, unsupported or mismatched input (nothing written).
+    """
+    if salt is not None and salt_file is not None:
+        _fail("give at most one of --salt and --salt-file")
+    start = time.perf_counter()
+    new_salt_path: Path | None = None
+    with reported_errors():
+        if salt_file is not None:
+            salt_value = _read_salt_file(salt_file)
+        elif salt is not None:
+            try:
+                salt_value = int(salt, 0)
+            except ValueError:
+                raise MalformedInputError(f"--salt {salt!r} is not an integer") from None
+            _say(_err, "warning: a salt on the command line shows in shell history and process lists", "yellow")
+        else:
+            salt_value = random_salt()
+            new_salt_path = proof.with_name(proof.name + ".salt")
+            if new_salt_path.exists():
+                raise SaltFileExistsError(
+                    f"{new_salt_path} exists (it may open an earlier commitment); move it away, "
+                    "or prove with it: --salt-file"
+                )
+        if salt_value < MIN_SALT:
+            raise WeakSaltError(
+                "a salt below 2**128 could be guessed, revealing the account from its commitment; "
+                "omit --salt/--salt-file for a fresh random one"
+            )
+        account_obj = load_account(account)
+        snapshot_obj = load_snapshot(snapshot)
+        key = read_zkey(zkey, copy_on_write=True)
+        # Refusals first, before any progress bar: each is one line.
+        check_supported(account_obj, snapshot_obj)
+        report = compute_margin(account_obj, snapshot_obj)
+        if not meets(report, requirement.value, max_margin_ratio_ppm):
+            required = (
+                report.initial_requirement
+                if requirement is RequirementChoice.initial
+                else report.maintenance_requirement
+            )
+            unhealthy = (
+                f"NOT PROVED: account {account_obj.id} does not meet the {requirement.value} requirement: "
+                f"equity {format_quote(report.equity)}, {requirement.value} requirement {format_quote(required)}"
+            )
+            if max_margin_ratio_ppm:
+                unhealthy += (
+                    f", margin ratio {format_ppm(report.margin_ratio_ppm)} (at most {format_ppm(max_margin_ratio_ppm)})"
+                )
+            _say(_out, unhealthy + " (quote units); no proof was made", "bold red")
+            raise typer.Exit(EXIT_INVALID)
+        check_zkey_matches(key, margin_circuit_for(snapshot_obj), str(zkey))
+        with stages(2, first="prove") as on_stage:
+            prover = Prover(key)
+            # prove_account checks support and health again and refuses (no proof) likewise.
+            proof_obj, signals = prove_account(
+                account_obj,
+                snapshot_obj,
+                prover,
+                salt=salt_value,
+                requirement=requirement.value,
+                max_margin_ratio_ppm=max_margin_ratio_ppm,
+            )
+            on_stage("self-check")
+            valid = verify(prover.verifying_key, signals, proof_obj)
+        # A key whose sizes match but which is not this circuit's (or is damaged) gives a
+        # proof that does not verify under the key's own verifying key.
+        if not valid:
+            raise MismatchedFilesError(
+                f"the proof does not verify under {zkey}'s own verification key: "
+                "the key is not one for this snapshot's margin circuit"
+            )
+        if new_salt_path is not None:
+            _write_salt_file(new_salt_path, salt_value)
+        proof_obj.save(proof)
+        signals.save(public)
+    commitment = commit(account_obj, snapshot_obj, salt_value)
+    _say(_out, f"commitment: {commitment}", "")
+    _say(_out, f"snapshot hash: {snapshot_obj.snapshot_hash()}", "")
+    _say(_out, f"requirement: {requirement.value}, max margin ratio ppm: {max_margin_ratio_ppm}", "")
+    if new_salt_path is not None:
+        _say(_out, f"salt: fresh, written to {new_salt_path}", "")
+        _say(
+            _err,
+            f"WARNING: {new_salt_path} is the secret opening of the commitment: keep it private, "
+            "and keep it to prove again against the same commitment (--salt-file)",
+            "bold yellow",
+        )
+    else:
+        _say(_out, f"salt: from {'--salt-file ' + str(salt_file) if salt_file else '--salt'}", "")
+    if key.cs_hash == bytes(64) and not key.contributions:
+        _say(_err, "WARNING: this key has no circuit hash: it looks like an INSECURE dev-setup key", "bold yellow")
+    elif not key.contributions:
+        _say(_err, "warning: this key has no phase-2 contribution", "yellow")
+    _say(_err, f"proved in {time.perf_counter() - start:.2f} s: {proof}, {public}", "green")
+
+
+__all__ = ["SaltFileExistsError", "WeakSaltError", "check_zkey_matches"]
