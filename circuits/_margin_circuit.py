@@ -23,13 +23,12 @@ parameters and prices are values, not constants).
 
 Supported (everything else is refused in-circuit, so a witness cannot smuggle it):
 standard margin mode; cross and isolated positions in perpetuals and futures (live or
-expired), fraction rules with size premia, or notional brackets; options (live or
+expired), fraction rules with size premia, or notional brackets, and initial fractions
+scaled by open interest (dYdX v4: between the snapshot's OI caps); options (live or
 expired, cross only), margined per underlying by the public scenario grid with the
 short option minimum; multi-asset collateral with haircuts. The circuit constrains the
-margin mode to 0, every option's isolated flag and isolated margin to 0, and, per linear
-market, `oi_upper_cap * |size| = 0` (open-interest scaling only where the account has no
-position; with size 0 every requirement is 0 whatever the IMF). Portfolio mode,
-isolated options and OI-scaled IMFs are therefore unsatisfiable for now.
+margin mode to 0 and every option's isolated flag and isolated margin to 0: portfolio
+mode and isolated options are therefore unsatisfiable for now.
 
 Isolated positions (engine: `healthy` requires isolated_margin + value >= MMR of every
 isolated position, whichever requirement the cross account is held to; `equity`, the
@@ -58,6 +57,10 @@ Constraint groups (scopes; a failure names its group):
   funding indices (< 2**64), value = quote + floor(s * (mark - owed) / 10**d),
   notional = ceil(|s| * mark / 10**d), size premia, IMF/MMF with min(10**6, .),
   bracket selection, IMR/MMR, and expiry (an expired future has no requirement);
+  `market{k}/oi_scaling`: open interest (< 2**64) and its caps (< 2**96),
+  oi_notional = ceil(open_interest * mark / 10**d), the increase
+  ceil((10**6 - base) * (clamp(oi_notional, lo, hi) - lo) / (hi - lo)) (0 if hi = 0;
+  lo < hi otherwise, by the division's divisor >= 1) added to the IMF before the min;
   `market{k}/isolated`: the flag's routing and the isolated position's own check
   `margin+value>=mmr` (a failure there is an unhealthy isolated position);
 - `option{k}`: size split into long and short parts, value = quote +
@@ -213,7 +216,7 @@ class MarginShape:
 
 
 # Field positions inside a market block (MarketSnapshot.field_encoding).
-_M_KIND, _M_SIZE_DECIMALS, _M_EXPIRY, _M_MARK = 1, 3, 4, 5
+_M_KIND, _M_SIZE_DECIMALS, _M_EXPIRY, _M_MARK, _M_OPEN_INTEREST = 1, 3, 4, 5, 6
 # After the common 8 fields (and a perpetual's funding index): the linear risk block.
 _R_IMF, _R_MMF, _R_K, _R_KMM, _R_OI_LO, _R_OI_HI, _R_NB = range(7)
 # Option block after the common 8 fields: type, strike, vol, lower, upper, then per
@@ -331,6 +334,62 @@ def _min_ppm(api: API, x: Value, bits: int, name: str) -> LinearCombination:
     with api.scope(name):
         below = less_than(api, x, PPM, bits, name="x<ppm")
         return select(api, below, x, PPM, name="select")
+
+
+def _oi_increase(
+    api: API,
+    snap: Sequence[LinearCombination],
+    at: int,
+    risk: int,
+    mark: LinearCombination,
+    scale: LinearCombination,
+    base_imf: LinearCombination,
+) -> LinearCombination:
+    """The open-interest increase of the IMF (`engine._margin.oi_imf_increase`), scope
+    `oi_scaling`, with oi_notional = ceil(open_interest * mark / 10**d) (< 2**112)::
+
+        on       = 1 - is_zero(hi)                      (hi = 0 disables the scaling)
+        clamped  = min(max(oi_notional, lo), hi)
+        increase = ceil(on * (10**6 - base) * (clamped - lo) / (on * (hi - lo - 1) + 1))
+
+    open_interest < 2**64, lo and hi < 2**96 and base <= 10**6 are range-checked. The
+    divisor is hi - lo when scaling and 1 otherwise (numerator 0: increase 0); the
+    division's `remainder<divisor` check needs divisor >= 1, so it also constrains
+    lo < hi whenever hi != 0 (the engine's RiskParams rule). Then clamped - lo is in
+    [0, hi - lo] and the increase in [0, 10**6 - base]."""
+    with api.scope("oi_scaling"):
+        open_interest = snap[at + _M_OPEN_INTEREST]
+        lo, hi = snap[risk + _R_OI_LO], snap[risk + _R_OI_HI]
+        range_check(api, open_interest, AMOUNT_BITS, name="open_interest_range")
+        range_check(api, lo, QUOTE_BITS, name="lower_cap_range")
+        range_check(api, hi, QUOTE_BITS, name="upper_cap_range")
+        range_check(api, PPM - as_lc(base_imf), PPM_BITS, name="imf<=ppm")
+        on = 1 - is_zero(api, hi, name="enabled")
+        oi_bits = AMOUNT_BITS + PRICE_BITS
+        oi_notional = _div(
+            api,
+            api.mul(open_interest, mark, name="open_interest*mark"),
+            scale,
+            n_bits=oi_bits,
+            d_bits=POW10_BITS,
+            ceil=True,
+            name="oi_notional",
+        )
+        below = less_than(api, oi_notional, lo, oi_bits, name="oi<lower_cap")
+        raised = select(api, below, lo, oi_notional, name="max_lower_cap")
+        above = less_than(api, hi, raised, oi_bits, name="upper_cap<oi")
+        clamped = select(api, above, hi, raised, name="min_upper_cap")
+        headroom = api.mul(on, PPM - as_lc(base_imf), name="enabled*(ppm-imf)")
+        span = api.mul(on, hi - lo - 1, name="enabled*(hi-lo-1)") + 1
+        return _div(
+            api,
+            api.mul(headroom, clamped - lo, name="headroom*(clamped-lo)"),
+            span,
+            n_bits=PPM_BITS + QUOTE_BITS,
+            d_bits=QUOTE_BITS,
+            ceil=True,
+            name="increase",
+        )
 
 
 # ---- the circuit ------------------------------------------------------------------------
@@ -635,8 +694,6 @@ class MarginHealth(Circuit):
         api.assert_product(1 - isolated, isolated_margin, 0, name="cross_has_no_isolated_margin")
         size, size_abs, _short = _sign_magnitude(api, slot[_P_SIZE], SIZE_BITS, name="size")
         quote = _signed(api, slot[_P_QUOTE], QUOTE_BITS, name="quote_range")
-        # Open-interest scaling of the IMF is not in the circuit: only where size = 0.
-        api.assert_product(snap[risk + _R_OI_HI], size_abs, 0, name="no_oi_scaling_or_no_position")
 
         # Market data.
         scale = _pow10(api, snap[at + _M_SIZE_DECIMALS], name="pow10_size_decimals")
@@ -708,8 +765,10 @@ class MarginHealth(Circuit):
         else:
             base_imf, mmr = self._brackets(api, m.n_brackets, snap, risk + 7, notional, notional_bits)
 
-        # IMR = ceil(notional * min(10**6, base + premium) / 10**6).
-        imf_total = _min_ppm(api, base_imf + premium, frac_bits, name="imf")
+        # IMR = ceil(notional * min(10**6, base + oi_increase + premium) / 10**6); with
+        # base + oi_increase <= 10**6 the sum stays below 2**frac_bits.
+        oi_increase = _oi_increase(api, snap, at, risk, mark, scale, base_imf)
+        imf_total = _min_ppm(api, base_imf + oi_increase + premium, frac_bits, name="imf")
         imr = _div(
             api,
             api.mul(notional, imf_total, name="notional*imf"),

@@ -10,9 +10,9 @@ rebuild them and verify the proof with `verifier.verify`.
 
 The circuit covers standard-mode accounts whose positions are cross or isolated
 positions in perpetuals and futures (live or expired) and cross options (scenario-grid
-portfolios per underlying, short option minimum). `check_supported` refuses the rest
-with `UnsupportedInCircuitError`: portfolio mode, isolated options, and positions in a
-market whose initial fraction scales with open interest (``oi_upper_cap != 0``).
+portfolios per underlying, short option minimum), initial fractions scaled by open
+interest included. `check_supported` refuses the rest with `UnsupportedInCircuitError`:
+portfolio mode and isolated options.
 `prove_account` refuses an account that does not meet the requirement with
 `UnhealthyAccountError` and never emits a proof for it; the circuit itself cannot be
 satisfied by such an account with any witness.
@@ -72,11 +72,6 @@ def check_supported(account: Account, snapshot: MarketSnapshot) -> None:
         m = snapshot.market(p.market)
         if p.isolated and isinstance(m, OptionMarket):
             raise UnsupportedInCircuitError(f"{account.id}: option {p.market} cannot be isolated in the circuit")
-        if not isinstance(m, OptionMarket) and m.risk.oi_upper_cap and p.size:
-            raise UnsupportedInCircuitError(
-                f"{account.id}: {p.market} scales its initial fraction with open interest "
-                f"(oi_upper_cap {m.risk.oi_upper_cap}), which the margin circuit does not prove yet"
-            )
 
 
 def _requirement_code(requirement: str) -> int:

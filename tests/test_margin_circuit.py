@@ -47,6 +47,8 @@ from engine import (
     assign_witness,
     commit,
     compute_margin,
+    load_example_account,
+    load_example_snapshot,
     margin_circuit_for,
     margin_shape,
     prove_account,
@@ -86,18 +88,28 @@ amounts = st.one_of(st.integers(0, 10**13), st.integers(0, 2**64 - 1))
 quotes = st.one_of(st.integers(-(10**15), 10**15), st.integers(-(2**96) + 1, 2**96 - 1))
 
 
+#: OI caps (lower, upper): none (hi = 0, with or without a stray lower cap), small,
+#: wide, adjacent, and at the engine's bound.
+oi_caps = st.one_of(
+    st.just((0, 0)),
+    st.tuples(st.integers(0, 2**96 - 1), st.just(0)),
+    st.integers(0, 10**12).flatmap(lambda lo: st.tuples(st.just(lo), st.integers(lo + 1, lo + 10**12))),
+    st.integers(0, 2**95).flatmap(lambda lo: st.tuples(st.just(lo), st.integers(lo + 1, 2**96 - 1))),
+)
+
+
 @st.composite
 def fraction_risk(draw: st.DrawFn) -> RiskParams:
     imf = draw(st.integers(1, PPM))
     k = draw(st.one_of(st.just(0), st.integers(0, 20_000), st.integers(0, PPM)))
-    oi = draw(st.booleans())
+    lo, hi = draw(oi_caps)
     return RiskParams(
         imf_ppm=imf,
         mmf_ppm=draw(st.integers(0, imf)),
         size_premium_ppm_per_unit=k,
         mm_size_premium_ppm_per_unit=draw(st.integers(0, k)),
-        oi_lower_cap=10**9 if oi else 0,
-        oi_upper_cap=10**12 if oi else 0,
+        oi_lower_cap=lo,
+        oi_upper_cap=hi,
     )
 
 
@@ -114,11 +126,30 @@ def bracket_risk(draw: st.DrawFn, n: int) -> RiskParams:
         imf_prev = imf
         cap = None if i == n - 1 and draw(st.booleans()) else caps[i]
         brackets.append(Bracket(notional_cap=cap, mmr_ppm=mmrs[i], cum=cum, imf_ppm=imf))
+    lo, hi = draw(oi_caps)
     return RiskParams(
         imf_ppm=brackets[0].imf_ppm or 1,
         brackets=tuple(brackets),
         size_premium_ppm_per_unit=draw(st.integers(0, 5_000)),
+        oi_lower_cap=lo,
+        oi_upper_cap=hi,
     )
+
+
+def open_interest(draw: st.DrawFn, risk: RiskParams, mark: int, d: int) -> int:
+    """Open interest whose notional ceil(oi * mark / 10**d) is below, inside or above the
+    OI caps (or just random), within the engine's bound 2**64."""
+    lo, hi = risk.oi_lower_cap, max(risk.oi_upper_cap, risk.oi_lower_cap)  # (hi = 0: no scaling)
+    target = draw(
+        st.one_of(
+            st.integers(0, max(lo - 1, 0)),
+            st.integers(lo, hi),
+            st.integers(hi, 2 * hi + 1),
+            st.sampled_from([lo - 1, lo, lo + 1, hi - 1, hi, hi + 1]),
+        )
+    )
+    oi = max(target, 0) * 10**d // mark + draw(st.integers(0, 1))
+    return draw(st.one_of(st.just(min(oi, 2**64 - 1)), st.integers(0, 2**64 - 1)))
 
 
 grids = st.builds(
@@ -207,8 +238,8 @@ def snapshots(draw: st.DrawFn, shape: str) -> MarketSnapshot:
             marks[mid] = draw(prices)
             if expired:
                 settlement[mid] = marks[mid]
-        if risk.oi_upper_cap:
-            extra[mid] = draw(st.integers(0, 10**9))
+        if risk.oi_upper_cap or draw(st.booleans()):
+            extra[mid] = open_interest(draw, risk, marks[mid], d)
     return MarketSnapshot(
         epoch=draw(st.integers(0, 100)),
         timestamp=NOW,
@@ -235,11 +266,10 @@ def accounts(draw: st.DrawFn, snap: MarketSnapshot) -> Account:
     for m in snap.markets:
         if not draw(st.integers(0, 4)):
             continue
-        size = 0 if not isinstance(m, OptionMarket) and m.risk.oi_upper_cap else draw(sizes)
         positions.append(
             Position(
                 market=m.id,
-                size=size,
+                size=draw(sizes),
                 quote=draw(quotes),
                 funding_index=draw(signed64) if isinstance(m, PerpetualMarket) else 0,
                 isolated_margin=None if isinstance(m, OptionMarket) else draw(isolated_margins),
@@ -549,30 +579,98 @@ def test_dishonest_hints_are_caught(
     fails_at(_with_hint(cc, hint, change), assign_witness(ALICE, SNAP, SALT), where)
 
 
-def test_option_and_oi_scaled_positions_cannot_be_smuggled() -> None:
-    """Bypassing the engine's refusal, the circuit itself rejects what it does not prove."""
-    snap = SNAP.model_copy(
-        update={
-            "markets": (
-                SNAP.markets[0],
-                FutureMarket(
-                    id="BTC-FUT",
-                    base="BTC",
-                    size_decimals=8,
-                    expiry=NOW + 86_400,
-                    risk=RiskParams.dydx(50_000, 600_000, oi_lower_cap=10**9, oi_upper_cap=10**12),
-                ),
-            ),
-            "open_interest": {"BTC-FUT": 5},
-        }
-    )
-    snap = MarketSnapshot.model_validate(snap.model_dump())
+def _with_oi_scaling(open_interest: int) -> MarketSnapshot:
+    """SNAP with its future's IMF (4%, plus 50 ppm per BTC) scaled by open interest
+    between 1,000 and 4,000 USD of open-interest notional (mark 65,500 USD)."""
+    data = SNAP.model_dump()
+    data["markets"][1]["risk"] = RiskParams(
+        imf_ppm=40_000,
+        mmf_ppm=20_000,
+        size_premium_ppm_per_unit=50,
+        oi_lower_cap=1_000 * USD,
+        oi_upper_cap=4_000 * USD,
+    ).model_dump()
+    data["open_interest"] = {"BTC-FUT": open_interest}
+    return MarketSnapshot.model_validate(data)
+
+
+#: Open interest (BTC quantums) below, inside (off the grid: the increase rounds up)
+#: and above the caps.
+OI_BELOW, OI_INSIDE, OI_ABOVE = 1_000_000, 3_333_333, 10**8
+
+
+@pytest.mark.parametrize("oi", [OI_BELOW, OI_INSIDE, OI_ABOVE])
+def test_oi_scaled_imf_boundary_and_dishonest_increase(oi: int) -> None:
+    """A position in an OI-scaled market is supported; the circuit's IMF is the engine's
+    (base + ceil((10**6 - base) (clamp(oi_notional) - lo) / (hi - lo)) + premium, capped at
+    10**6): equality passes, one micro-quote below fails, and an increase one lower (to
+    shrink the IMR) or one higher is caught at the increase's division."""
+    snap = _with_oi_scaling(oi)
     cc = margin_circuit_for(snap)
-    with pytest.raises(UnsupportedInCircuitError, match="open interest"):
-        prove_account(ALICE, snap, None, salt=1)  # type: ignore[arg-type]
-    fails_at(cc, assign_witness(ALICE, snap, 1), "market1/no_oi_scaling_or_no_position")
-    flat = ALICE.model_copy(update={"positions": (ALICE.positions[0],)})
-    assert satisfied(cc, assign_witness(flat, snap, 1))[0]
+    check_supported(ALICE, snap)
+    future = compute_margin(ALICE, snap).positions[1]
+    oi_notional = -(-oi * 65_500 * USD // 10**8)
+    clamped = min(max(oi_notional, 1_000 * USD), 4_000 * USD)
+    increase = -(-(PPM - 40_000) * (clamped - 1_000 * USD) // (3_000 * USD))
+    premium = -(-50 * 20_000_000 // 10**8)
+    imf = min(PPM, 40_000 + increase + premium)
+    assert future.initial_requirement == -(-future.notional * imf // PPM)
+    assert (increase == 0, increase == PPM - 40_000) == (oi == OI_BELOW, oi == OI_ABOVE)
+    for requirement in REQUIREMENTS:
+        at = with_equity_gap(ALICE, snap, requirement, 0)
+        below = with_equity_gap(ALICE, snap, requirement, -1)
+        assert at is not None and below is not None
+        assert satisfied(cc, assign_witness(at, snap, 5, requirement)) == (True, None)
+        fails_at(cc, assign_witness(below, snap, 5, requirement), "health/equity>=requirement")
+    hint = "market1/oi_scaling/increase/quotient_remainder"
+    # ceil: n = q d - rem. One lower keeping the equation needs rem - d < 0 (below the
+    # lower cap: a negative increase); one lower (or higher) alone breaks the equation.
+    at = with_equity_gap(ALICE, snap, "initial", 0)
+    assert at is not None
+    negative = "market1/oi_scaling/increase/quotient_range" if increase == 0 else None
+    for change, where in (
+        (lambda v, o: [o[0] - 1, o[1] - v[1]], negative or "market1/oi_scaling/increase/remainder_range"),
+        (lambda v, o: [o[0] - 1, o[1]], negative or "market1/oi_scaling/increase/division"),
+        (lambda v, o: [o[0] + 1, o[1]], "market1/oi_scaling/increase/division"),
+    ):
+        fails_at(_with_hint(cc, hint, change), assign_witness(at, snap, 5, "initial"), where)
+
+
+def test_oi_caps_must_be_ordered_in_circuit() -> None:
+    """lo < hi (when hi != 0) is constrained, not assumed: a snapshot encoding with
+    lo >= hi (the engine refuses such RiskParams) hashed and published anyway fails at
+    the increase's divisor check."""
+    snap = _with_oi_scaling(OI_INSIDE)
+    cc = margin_circuit_for(snap)
+    a = assign_witness(ALICE, snap, 5)
+    encoding = snap.field_encoding()
+    assert a["snapshot"] == encoding
+    risk = margin_shape(snap).market_offsets()[1] + 8
+    assert encoding[risk + 4 : risk + 6] == [1_000 * USD, 4_000 * USD]
+    for lo, hi in ((4_000 * USD, 4_000 * USD), (5_000 * USD, 4_000 * USD)):
+        encoding[risk + 4 : risk + 6] = [lo, hi]
+        forged = {**a, "snapshot": encoding, "snapshot_hash": sponge(SNAPSHOT_TAG, encoding)}
+        fails_at(cc, forged, "market1/oi_scaling/increase/remainder<divisor")
+    # hi = 0 disables the scaling whatever lo is (as the engine's oi_imf_increase).
+    encoding[risk + 4 : risk + 6] = [5_000 * USD, 0]
+    unscaled = {**a, "snapshot": encoding, "snapshot_hash": sponge(SNAPSHOT_TAG, encoding)}
+    assert satisfied(cc, unscaled) == (True, None)
+
+
+def test_example_accounts_with_oi_scaling_are_supported() -> None:
+    """The example snapshot scales BTC-PERP's IMF with open interest: the example
+    accounts are now proven (healthy ones satisfy, the liquidatable one does not)."""
+    snap = load_example_snapshot()
+    assert any(not isinstance(m, OptionMarket) and m.risk.oi_upper_cap for m in snap.markets)
+    cc = margin_circuit_for(snap)
+    for name, healthy in (("healthy_cross", True), ("multi_collateral", True), ("liquidatable", False)):
+        account = load_example_account(name)
+        check_supported(account, snap)
+        assert compute_margin(account, snap).healthy is healthy
+        ok, where = satisfied(cc, assign_witness(account, snap, 9))
+        assert ok is healthy, (name, where)
+        if not healthy:
+            assert where is not None and where.startswith("health/equity>=requirement/"), where
 
 
 def _with_call() -> MarketSnapshot:
