@@ -17,6 +17,22 @@ Public inputs (in this order, the proof's public signals):
 - `max_margin_ratio_ppm`: 0 disables; otherwise also proves the engine's margin ratio
   ceil(MMR * 10**6 / equity) exists (equity > 0) and is <= this (< 2**64).
 
+Anonymous mode, `MarginHealth(shape, anonymous_depth=d)` with d >= 1: the commitment
+is no longer public; the proof shows it is a leaf of a public Poseidon Merkle tree of
+depth d (`circuits._gadgets_merkle`: node = poseidon([left, right]), index bits
+little-endian) and publishes a nullifier. Public inputs, in this order:
+
+- `merkle_root`: the root of the ledger's tree of commitments;
+- `nullifier`: poseidon([NULLIFIER_TAG, salt, snapshot_hash]), NULLIFIER_TAG =
+  "zkmargin.nullifier.v1" as a field element: one per committed account (salt) and
+  snapshot, so a ledger can refuse a second proof for the same account and snapshot
+  without learning which leaf it is;
+- `snapshot_hash`, `requirement`, `max_margin_ratio_ppm` as above.
+
+Its extra secret inputs are `siblings` (d) and `index_bits` (d, boolean). Scopes:
+`membership` (`membership/merkle/level{k}/index_bit`, `membership/merkle/root`) and
+`nullifier` (`nullifier/matches`); everything else is unchanged.
+
 Secret inputs: `account` (the engine's dense account encoding, `engine._commitment`),
 `salt`, and `snapshot` (`MarketSnapshot.field_encoding()`, read by the circuit: market
 parameters and prices are values, not constants).
@@ -96,7 +112,8 @@ from ._builder import API, Circuit, Public, Secret, Value
 from ._errors import CircuitDefinitionError
 from ._gadgets_bits import MAX_BITS, range_check
 from ._gadgets_compare import greater_or_equal, is_zero, less_than, select
-from ._gadgets_poseidon import poseidon_sponge
+from ._gadgets_merkle import assert_merkle_path
+from ._gadgets_poseidon import poseidon_hash, poseidon_sponge
 from ._lc import LinearCombination, as_lc
 
 #: Offset of signed values in the encodings (engine._encoding.SIGNED_OFFSET).
@@ -132,6 +149,8 @@ def _text_to_field(text: str) -> int:
 #: Domain tags of the engine's sponges (engine._encoding).
 SNAPSHOT_TAG = _text_to_field("zkmargin.snapshot.v1")
 ACCOUNT_TAG = _text_to_field("zkmargin.account.v1")
+#: Domain tag of the anonymous mode's nullifier, poseidon([NULLIFIER_TAG, salt, snapshot_hash]).
+NULLIFIER_TAG = _text_to_field("zkmargin.nullifier.v1")
 
 
 # ---- shape and layout -----------------------------------------------------------------
@@ -411,7 +430,9 @@ class _OptionLeg:
 class MarginHealth(Circuit):
     """equity >= requirement for a committed account under a hashed snapshot (module doc).
 
-    `MarginHealth(shape)` sizes the `account` and `snapshot` inputs from `shape`.
+    `MarginHealth(shape)` sizes the `account` and `snapshot` inputs from `shape`;
+    `MarginHealth(shape, anonymous_depth=d)` (d >= 1) is the anonymous mode (module doc):
+    public [merkle_root, nullifier, snapshot_hash, requirement, max_margin_ratio_ppm].
     """
 
     commitment = Public(doc="sponge('zkmargin.account.v1', [salt, *account])")
@@ -421,14 +442,18 @@ class MarginHealth(Circuit):
     salt = Secret(doc="the commitment's blinding")
 
     shape: MarginShape
+    anonymous_depth: int
 
-    def __new__(cls, shape: MarginShape) -> MarginHealth:
+    def __new__(cls, shape: MarginShape, anonymous_depth: int = 0) -> MarginHealth:
         if cls is MarginHealth:
-            cls = _sized(shape.account_length, shape.snapshot_length)
+            if not isinstance(anonymous_depth, int) or anonymous_depth < 0:
+                raise CircuitDefinitionError(f"anonymous_depth must be an int >= 0, got {anonymous_depth!r}")
+            cls = _sized(shape.account_length, shape.snapshot_length, anonymous_depth)
         return super().__new__(cls)
 
-    def __init__(self, shape: MarginShape) -> None:
+    def __init__(self, shape: MarginShape, anonymous_depth: int = 0) -> None:
         self.shape = shape
+        self.anonymous_depth = anonymous_depth
 
     # Secret arrays `account` and `snapshot` are declared by the sized subclass.
     def define(self, api: API) -> None:
@@ -439,10 +464,21 @@ class MarginHealth(Circuit):
             which = api.assert_boolean(self.requirement, name="requirement_is_boolean")
             range_check(api, self.max_margin_ratio_ppm, RATIO_BITS, name="max_margin_ratio_range")
 
-        # The account opens the commitment; the snapshot encoding is the public one.
+        # The account opens the commitment (public, or a leaf of the public Merkle root);
+        # the snapshot encoding is the public one.
         with api.scope("commitment"):
-            digest = poseidon_sponge(api, ACCOUNT_TAG, [self.salt, *acct], name="sponge")
-            api.assert_equal(digest, self.commitment, name="opens")
+            commitment = poseidon_sponge(api, ACCOUNT_TAG, [self.salt, *acct], name="sponge")
+            if not self.anonymous_depth:
+                api.assert_equal(commitment, self.commitment, name="opens")
+        if self.anonymous_depth:
+            siblings: list[LinearCombination] = self.siblings  # type: ignore[attr-defined]
+            index_bits: list[LinearCombination] = self.index_bits  # type: ignore[attr-defined]
+            with api.scope("membership"):
+                root: LinearCombination = self.merkle_root  # type: ignore[attr-defined]
+                assert_merkle_path(api, commitment, root, siblings, index_bits, name="merkle")
+            with api.scope("nullifier"):
+                nullifier = poseidon_hash(api, [NULLIFIER_TAG, self.salt, self.snapshot_hash], name="hash")
+                api.assert_equal(nullifier, self.nullifier, name="matches")  # type: ignore[attr-defined]
         with api.scope("snapshot_hash"):
             digest = poseidon_sponge(api, SNAPSHOT_TAG, snap, name="sponge")
             api.assert_equal(digest, self.snapshot_hash, name="matches")
@@ -843,13 +879,35 @@ class MarginHealth(Circuit):
         return imf, mmr
 
 
+#: Public inputs of the anonymous mode, in order (they replace `commitment`).
+ANONYMOUS_PUBLIC = ("merkle_root", "nullifier", "snapshot_hash", "requirement", "max_margin_ratio_ppm")
+
+
 @cache
-def _sized(account_length: int, snapshot_length: int) -> type[MarginHealth]:
-    """MarginHealth with `account` and `snapshot` arrays of the given lengths."""
+def _sized(account_length: int, snapshot_length: int, anonymous_depth: int = 0) -> type[MarginHealth]:
+    """MarginHealth with `account` and `snapshot` arrays of the given lengths; with
+    `anonymous_depth` d >= 1 the anonymous mode (no `commitment` input; public
+    `merkle_root` and `nullifier` first, secret `siblings` and `index_bits` of length d)."""
     namespace: dict[str, Any] = {
         "account": Secret(account_length, doc="the dense account encoding (engine._commitment)"),
         "snapshot": Secret(snapshot_length, doc="MarketSnapshot.field_encoding()"),
         "__module__": __name__,
         "__qualname__": "MarginHealth",
     }
+    if anonymous_depth:
+        namespace |= {
+            "merkle_root": Public(doc="root of the Poseidon Merkle tree of account commitments"),
+            "nullifier": Public(doc="poseidon([NULLIFIER_TAG, salt, snapshot_hash])"),
+            "siblings": Secret(anonymous_depth, doc="the commitment's Merkle path, leaf level first"),
+            "index_bits": Secret(anonymous_depth, doc="the leaf index, little-endian bits"),
+            "declared_inputs": classmethod(_anonymous_inputs),
+        }
     return type("MarginHealth", (MarginHealth,), namespace)
+
+
+def _anonymous_inputs(cls: type[Circuit]) -> list[tuple[str, Any]]:
+    """The anonymous mode's declarations: without `commitment`, `ANONYMOUS_PUBLIC` first
+    (compile_circuit numbers public wires in declaration order)."""
+    decls = [d for d in Circuit.declared_inputs.__func__(cls) if d[0] != "commitment"]  # type: ignore[attr-defined]
+    order = {name: i for i, name in enumerate(ANONYMOUS_PUBLIC)}
+    return sorted(decls, key=lambda d: order.get(d[0], len(order)))

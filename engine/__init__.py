@@ -75,12 +75,19 @@ from ._models import (
 )
 from ._oracle import aggregate_prices, build_snapshot, median
 from ._prove_account import (
+    MerkleMembership,
+    anonymous_circuit_for,
+    assign_anonymous_witness,
     assign_witness,
     check_supported,
     margin_circuit_for,
     margin_shape,
+    membership,
+    nullifier,
     prove_account,
+    prove_account_anonymously,
     public_signals_for,
+    public_signals_for_anonymous,
 )
 from ._settlement import (
     AccountNotLiquidatableError,
@@ -114,6 +121,13 @@ from ._settlement import (
 )
 
 __all__ = [
+    "MerkleMembership",
+    "anonymous_circuit_for",
+    "assign_anonymous_witness",
+    "membership",
+    "nullifier",
+    "prove_account_anonymously",
+    "public_signals_for_anonymous",
     "AccountNotLiquidatableError",
     "ClosedPosition",
     "Deleveraging",

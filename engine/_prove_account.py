@@ -16,18 +16,42 @@ portfolio mode and isolated options.
 `prove_account` refuses an account that does not meet the requirement with
 `UnhealthyAccountError` and never emits a proof for it; the circuit itself cannot be
 satisfied by such an account with any witness.
+
+Anonymous mode (`MarginHealth(shape, anonymous_depth=d)`): the proof shows that the
+committed account is a leaf of the ledger's Poseidon Merkle tree of commitments,
+without saying which, and publishes a per-snapshot nullifier::
+
+    circuit = anonymous_circuit_for(snapshot, depth)
+    proof, public = prove_account_anonymously(account, snapshot, pk, salt=salt, leaves=leaves, index=i)
+
+The public signals are ``[merkle_root, nullifier, snapshot_hash, requirement,
+max_margin_ratio_ppm]`` (`public_signals_for_anonymous`), with `merkle_root =
+membership(leaves, i, depth).root` and `nullifier(salt, snapshot)`. A ledger accepts
+one proof per nullifier and snapshot: a second proof for the same committed account
+and snapshot repeats the nullifier.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from circuits import CompiledCircuit, MarginHealth, MarginShape, MarketShape, compile_circuit
+from algebra import R
+from circuits import (
+    CompiledCircuit,
+    MarginHealth,
+    MarginShape,
+    MarketShape,
+    compile_circuit,
+    merkle_root_native,
+    poseidon,
+)
 from prover import Prover, ProvingKey
 from verifier import Proof, PublicSignals
 
 from ._commitment import commit, encode_account
+from ._encoding import text_to_field
 from ._errors import UnhealthyAccountError, UnsupportedInCircuitError, ValueOutOfRangeError
 from ._margin import compute_margin
 from ._models import MARKET_KIND_CODES, Account, MarginReport, MarketSnapshot, OptionMarket
@@ -62,6 +86,106 @@ def _compiled(shape: MarginShape) -> CompiledCircuit:
 def margin_circuit_for(snapshot: MarketSnapshot) -> CompiledCircuit:
     """The compiled margin circuit of the snapshot's shape (cached per shape)."""
     return _compiled(margin_shape(snapshot))
+
+
+@cache
+def _compiled_anonymous(shape: MarginShape, depth: int) -> CompiledCircuit:
+    return compile_circuit(MarginHealth(shape, anonymous_depth=depth))
+
+
+def anonymous_circuit_for(snapshot: MarketSnapshot, depth: int) -> CompiledCircuit:
+    """The compiled anonymous margin circuit for the snapshot's shape and a Merkle tree of
+    depth `depth` >= 1 (cached per shape and depth)."""
+    if not isinstance(depth, int) or depth < 1:
+        raise ValueOutOfRangeError(f"Merkle depth must be an int >= 1, got {depth!r}")
+    return _compiled_anonymous(margin_shape(snapshot), depth)
+
+
+# ---- anonymous mode -------------------------------------------------------------------
+
+#: Domain tag of the nullifier (the circuit's `NULLIFIER_TAG`).
+NULLIFIER_TAG = text_to_field("zkmargin.nullifier.v1")
+
+
+def nullifier(salt: int, snapshot: MarketSnapshot) -> int:
+    """poseidon([NULLIFIER_TAG, salt, snapshot_hash]): the anonymous proof's public
+    nullifier, one per committed account (its salt) and snapshot."""
+    if not 0 <= salt < R:
+        raise ValueOutOfRangeError(f"salt {salt} is not in [0, r)")
+    return poseidon([NULLIFIER_TAG, salt, snapshot.snapshot_hash()])
+
+
+@dataclass(frozen=True)
+class MerkleMembership:
+    """A leaf's path in a Poseidon Merkle tree (`circuits._gadgets_merkle`): siblings
+    leaf level first, index bits little-endian (1 = the node is the right child)."""
+
+    root: int
+    siblings: tuple[int, ...]
+    index_bits: tuple[int, ...]
+
+    @property
+    def depth(self) -> int:
+        return len(self.siblings)
+
+
+def membership(leaves: list[int], index: int, depth: int | None = None) -> MerkleMembership:
+    """The root and the path of `leaves[index]` in the tree of `leaves`, padded with 0
+    leaves to 2**depth (default: the smallest depth >= 1 that holds them)."""
+    if depth is None:
+        depth = max(1, (len(leaves) - 1).bit_length())
+    if depth < 1 or len(leaves) > 1 << depth:
+        raise ValueOutOfRangeError(f"{len(leaves)} leaves do not fit a Merkle tree of depth {depth} (>= 1)")
+    if not 0 <= index < len(leaves):
+        raise ValueOutOfRangeError(f"leaf index {index} is outside the {len(leaves)} leaves")
+    if any(not 0 <= leaf < R for leaf in leaves):
+        raise ValueOutOfRangeError("Merkle leaves must be field elements in [0, r)")
+    level = [*leaves, *[0] * ((1 << depth) - len(leaves))]
+    siblings, bits, i = [], [], index
+    for _ in range(depth):
+        siblings.append(level[i ^ 1])
+        bits.append(i & 1)
+        level = [poseidon([level[j], level[j + 1]]) for j in range(0, len(level), 2)]
+        i >>= 1
+    root = level[0]
+    assert merkle_root_native(leaves[index], siblings, bits) == root
+    return MerkleMembership(root, tuple(siblings), tuple(bits))
+
+
+def public_signals_for_anonymous(
+    root: int,
+    nullifier: int,
+    snapshot: MarketSnapshot,
+    requirement: Requirement = "maintenance",
+    max_margin_ratio_ppm: int = 0,
+) -> PublicSignals:
+    """The public signals an anonymous margin proof must carry:
+    [merkle_root, nullifier, snapshot_hash, requirement, max_margin_ratio_ppm]."""
+    return PublicSignals.from_values(
+        [root, nullifier, snapshot.snapshot_hash(), _requirement_code(requirement), max_margin_ratio_ppm]
+    )
+
+
+def assign_anonymous_witness(
+    account: Account,
+    snapshot: MarketSnapshot,
+    salt: int,
+    path: MerkleMembership,
+    requirement: Requirement = "maintenance",
+    *,
+    max_margin_ratio_ppm: int = 0,
+) -> dict[str, int | list[int]]:
+    """The anonymous circuit's input assignment (no health or membership check: `solve`
+    rejects a bad one at its constraint)."""
+    plain = assign_witness(account, snapshot, salt, requirement, max_margin_ratio_ppm=max_margin_ratio_ppm)
+    del plain["commitment"]
+    return {
+        "merkle_root": path.root,
+        "nullifier": nullifier(salt, snapshot),
+        **plain,
+        "siblings": list(path.siblings),
+        "index_bits": list(path.index_bits),
+    }
 
 
 def check_supported(account: Account, snapshot: MarketSnapshot) -> None:
@@ -140,6 +264,19 @@ def prove_account(
     when the engine says the account does not meet the requirement (no proof is made),
     and the engine's validation errors.
     """
+    _check_provable(account, snapshot, requirement, max_margin_ratio_ppm)
+    circuit = margin_circuit_for(snapshot)
+    witness = circuit.solve(
+        assign_witness(account, snapshot, salt, requirement, max_margin_ratio_ppm=max_margin_ratio_ppm)
+    )
+    prover = proving_key if isinstance(proving_key, Prover) else Prover(proving_key)
+    return prover.prove(witness.values)
+
+
+def _check_provable(
+    account: Account, snapshot: MarketSnapshot, requirement: Requirement, max_margin_ratio_ppm: int
+) -> None:
+    """The refusals shared by both provers (see `prove_account`)."""
     code = _requirement_code(requirement)
     if not 0 <= max_margin_ratio_ppm < 2**64:
         raise ValueOutOfRangeError(f"max_margin_ratio_ppm = {max_margin_ratio_ppm} is outside [0, 2**64)")
@@ -161,9 +298,35 @@ def prove_account(
             )
             + ": no proof is made for an account that does not meet it"
         )
-    circuit = margin_circuit_for(snapshot)
+
+
+def prove_account_anonymously(
+    account: Account,
+    snapshot: MarketSnapshot,
+    proving_key: ProvingKey | Prover,
+    *,
+    salt: int,
+    leaves: list[int],
+    index: int,
+    depth: int | None = None,
+    requirement: Requirement = "maintenance",
+    max_margin_ratio_ppm: int = 0,
+) -> tuple[Proof, PublicSignals]:
+    """An anonymous margin proof: the account committed with `salt` is `leaves[index]` of
+    the ledger's tree (padded with 0 leaves to 2**depth; default the smallest depth),
+    meets `requirement` under `snapshot`, and the public signals are
+    `public_signals_for_anonymous(root, nullifier(salt, snapshot), snapshot, ...)`.
+
+    `proving_key` is for `anonymous_circuit_for(snapshot, depth)`. Raises as
+    `prove_account`, and `ValueOutOfRangeError` when the leaf is not the commitment.
+    """
+    _check_provable(account, snapshot, requirement, max_margin_ratio_ppm)
+    path = membership(leaves, index, depth)
+    if leaves[index] != commit(account, snapshot, salt):
+        raise ValueOutOfRangeError(f"{account.id}: leaf {index} is not the account's commitment under this salt")
+    circuit = anonymous_circuit_for(snapshot, path.depth)
     witness = circuit.solve(
-        assign_witness(account, snapshot, salt, requirement, max_margin_ratio_ppm=max_margin_ratio_ppm)
+        assign_anonymous_witness(account, snapshot, salt, path, requirement, max_margin_ratio_ppm=max_margin_ratio_ppm)
     )
     prover = proving_key if isinstance(proving_key, Prover) else Prover(proving_key)
     return prover.prove(witness.values)

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import circuits._margin_circuit as mc
 from algebra import R
-from circuits import CompiledCircuit, UnsatisfiedConstraintError, write_r1cs, write_wtns
+from circuits import CompiledCircuit, UnsatisfiedConstraintError, merkle_root_native, write_r1cs, write_wtns
 from engine import (
     ACCOUNT_TAG,
     SIGNED_OFFSET,
@@ -44,6 +44,7 @@ from engine import (
     ScenarioValues,
     UnhealthyAccountError,
     UnsupportedInCircuitError,
+    ValueOutOfRangeError,
     assign_witness,
     commit,
     compute_margin,
@@ -55,7 +56,18 @@ from engine import (
     public_signals_for,
     sponge,
 )
-from engine._prove_account import Requirement, check_supported, meets
+from engine._prove_account import (
+    NULLIFIER_TAG,
+    Requirement,
+    anonymous_circuit_for,
+    assign_anonymous_witness,
+    check_supported,
+    meets,
+    membership,
+    nullifier,
+    prove_account_anonymously,
+    public_signals_for_anonymous,
+)
 from prover import InsecureSetupWarning, dev_setup, verifying_key
 from tests._snarkjs import snarkjs
 from verifier import PublicSignals, verify
@@ -884,3 +896,92 @@ def test_snarkjs_checks_the_witness_and_verifies_the_proof(
     assert snarkjs("groth16", "verify", vk_path, public_path, proof_path, check=False).returncode == 0
     public_path.write_text(json.dumps([str(public.values[0] + 1), *map(str, public.values[1:])]))
     assert snarkjs("groth16", "verify", vk_path, public_path, proof_path, check=False).returncode != 0
+
+
+# ---- anonymous mode: Merkle membership and nullifier -----------------------------------------
+
+DEPTH = 3
+
+
+def _anonymous_case(index: int = 5, salt: int = SALT) -> tuple[list[int], dict[str, Any]]:
+    """ALICE's commitment as leaf `index` among 6 other accounts' commitments (a depth-3
+    tree, its last leaf empty) and her anonymous assignment."""
+    others = [commit(ALICE.model_copy(update={"id": f"acct{i}"}), SNAP, salt + i + 1) for i in range(6)]
+    leaves = [*others[:index], commit(ALICE, SNAP, salt), *others[index:]]
+    return leaves, assign_anonymous_witness(ALICE, SNAP, salt, membership(leaves, index, DEPTH))
+
+
+@pytest.fixture(scope="module")
+def anon_cc() -> CompiledCircuit:
+    return anonymous_circuit_for(SNAP, DEPTH)
+
+
+def test_anonymous_public_inputs_and_tag(anon_cc: CompiledCircuit, cc: CompiledCircuit) -> None:
+    assert [s.name for s in anon_cc.inputs if s.public] == list(mc.ANONYMOUS_PUBLIC)
+    assert [s.name for s in cc.inputs if s.public] == ["commitment", *mc.ANONYMOUS_PUBLIC[2:]]
+    assert mc.NULLIFIER_TAG == NULLIFIER_TAG
+    assert "commitment" not in {s.name for s in anon_cc.inputs}
+
+
+@pytest.mark.parametrize("index", [0, 5, 6])
+def test_anonymous_member_satisfies_and_native_nullifier_matches(anon_cc: CompiledCircuit, index: int) -> None:
+    leaves, assignment = _anonymous_case(index)
+    assert satisfied(anon_cc, assignment) == (True, None)
+    assert (
+        merkle_root_native(leaves[index], assignment["siblings"], assignment["index_bits"]) == assignment["merkle_root"]
+    )
+    witness = anon_cc.solve(assignment)
+    assert witness.values[2] == nullifier(SALT, SNAP)  # wire 2: the public nullifier
+
+
+def test_anonymous_bad_paths_and_nullifiers_fail(anon_cc: CompiledCircuit) -> None:
+    leaves, good = _anonymous_case(5)
+
+    def tampered(**changes: Any) -> dict[str, Any]:
+        return {**good, **changes}
+
+    sib = list(good["siblings"])
+    fails_at(anon_cc, tampered(siblings=[sib[0], (sib[1] + 1) % R, sib[2]]), "membership/merkle/root")
+    bits = list(good["index_bits"])
+    fails_at(anon_cc, tampered(index_bits=[1 - bits[0], *bits[1:]]), "membership/merkle/root")
+    fails_at(anon_cc, tampered(index_bits=[2, *bits[1:]]), "membership/merkle/level0/index_bit")
+    # A healthy account that is not in the tree (another salt: another commitment).
+    fails_at(anon_cc, tampered(salt=SALT + 100, nullifier=nullifier(SALT + 100, SNAP)), "membership/merkle/root")
+    # Nullifier of another salt, or of another snapshot hash.
+    fails_at(anon_cc, tampered(nullifier=nullifier(SALT + 1, SNAP)), "nullifier/matches")
+    other = SNAP.model_copy(update={"epoch": SNAP.epoch + 1})
+    assert other.snapshot_hash() != SNAP.snapshot_hash()
+    fails_at(anon_cc, tampered(nullifier=nullifier(SALT, other)), "nullifier/matches")
+    # An unhealthy member still fails at the health check.
+    broke = with_equity_gap(ALICE, SNAP, "maintenance", -1)
+    assert broke is not None
+    leaves[5] = commit(broke, SNAP, SALT)
+    fails_at(
+        anon_cc,
+        assign_anonymous_witness(broke, SNAP, SALT, membership(leaves, 5, DEPTH)),
+        "health/equity>=requirement",
+    )
+
+
+def test_membership_helper_validates() -> None:
+    assert membership([1, 2, 3], 2).depth == 2
+    with pytest.raises(ValueOutOfRangeError):
+        membership([1, 2, 3], 3)
+    with pytest.raises(ValueOutOfRangeError):
+        membership([1] * 5, 0, 2)
+    with pytest.raises(ValueOutOfRangeError, match="not the account's commitment"):  # before any circuit work
+        prove_account_anonymously(ALICE, SNAP, None, salt=SALT, leaves=[0, 1], index=0)  # type: ignore[arg-type]
+
+
+def test_anonymous_end_to_end_proof_verifies(anon_cc: CompiledCircuit) -> None:
+    leaves, assignment = _anonymous_case(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureSetupWarning)
+        pk = dev_setup(anon_cc.cs)
+    proof, public = prove_account_anonymously(ALICE, SNAP, pk, salt=SALT, leaves=leaves, index=5, depth=DEPTH)
+    assert public == public_signals_for_anonymous(assignment["merkle_root"], nullifier(SALT, SNAP), SNAP)
+    vk = verifying_key(pk)
+    assert verify(vk, public, proof)
+    root, null, *rest = public.values
+    for tampered in ([root + 1, null, *rest], [root, null + 1, *rest]):
+        assert not verify(vk, PublicSignals.from_values(tampered), proof)
