@@ -23,6 +23,7 @@ from typing import Any, Literal
 import numba
 import numpy as np
 
+from ._binfile import limbs_below
 from ._constants import FR_TWO_ADICITY, Q, R
 from ._field import fr_root_of_unity
 from ._kernels import I64Array, _check_csr, _check_scalars, _check_u64_2d
@@ -201,11 +202,7 @@ def _convert(limbs: Any, field: str, to: bool) -> U64Array:
     if not isinstance(limbs, np.ndarray) or limbs.ndim != 2 or limbs.shape[1] % 4:
         raise ValueError("limbs: expected an (n, 4k) uint64 array")
     flat = _check_u64_2d(np.ascontiguousarray(limbs).reshape(-1, 4), "limbs", 4)
-    modulus = _MODULI[field]
-    bound = [(modulus >> (64 * i)) & ((1 << 64) - 1) for i in range(4)]
-    from ._kernels import _rows_below
-
-    bad = ~_rows_below(flat, bound)
+    bad = ~limbs_below(flat, _MODULI[field])
     if bad.any():
         raise ValueError(f"limbs: group {int(np.flatnonzero(bad)[0])} is not below the modulus {field}")
     out = np.empty_like(flat)

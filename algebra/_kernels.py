@@ -35,6 +35,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from ._binfile import limbs_below
 from ._constants import Q, R
 from ._curve import G1, G2, Curve
 from ._lem import (
@@ -68,8 +69,6 @@ _G2_LIKE = G2_WIT
 G1_WIDTH = 8
 G2_WIDTH = 16
 
-_Q_LIMBS = [(Q >> (64 * i)) & ((1 << 64) - 1) for i in range(4)]
-_R_LIMBS = [(R >> (64 * i)) & ((1 << 64) - 1) for i in range(4)]
 _RM1 = np.array([((R - 1) >> (64 * i)) & ((1 << 64) - 1) for i in range(4)], dtype=np.uint64)
 
 #: Terms per Straus block in sparse combinations.
@@ -79,18 +78,6 @@ _MAX_CHUNK = 256
 
 
 # ---- validation --------------------------------------------------------------------
-
-
-def _rows_below(limbs: U64Array, bound_limbs: list[int]) -> npt.NDArray[np.bool_]:
-    """For an (m, 4) limb array, which rows are below the 4-limb bound (lexicographic)."""
-    lt = np.zeros(limbs.shape[0], dtype=bool)
-    eq = np.ones(limbs.shape[0], dtype=bool)
-    for i in (3, 2, 1, 0):
-        col = limbs[:, i]
-        b = np.uint64(bound_limbs[i])
-        lt |= eq & (col < b)
-        eq &= col == b
-    return lt
 
 
 def _writable(arr: Any) -> Any:
@@ -116,7 +103,7 @@ def _check_u64_2d(arr: Any, name: str, width: int) -> U64Array:
 
 def _check_points(points: Any, width: int, name: str = "points") -> U64Array:
     points = _check_u64_2d(points, name, width)
-    bad = ~_rows_below(points.reshape(-1, 4), _Q_LIMBS)
+    bad = ~limbs_below(points, Q)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raise ValueError(
@@ -128,7 +115,7 @@ def _check_points(points: Any, width: int, name: str = "points") -> U64Array:
 
 def _check_scalars(scalars: Any, name: str = "scalars") -> U64Array:
     scalars = _check_u64_2d(scalars, name, 4)
-    bad = ~_rows_below(scalars, _R_LIMBS)
+    bad = ~limbs_below(scalars, R)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         value = limbs_to_ints(scalars[first : first + 1])[0]
@@ -416,9 +403,10 @@ def g1_msm(points: U64Array, scalars: U64Array) -> U64Array:
     """sum_i scalars[i] * points[i] in G1: points (n, 8) LEM affine, scalars (n, 4) below r.
 
     Returns one LEM affine point, shape (8,). Zero scalars are skipped, 1 and r - 1 are
-    plain additions; the rest go through Pippenger with signed-digit windows (window from
-    `msm_window_bits`), the windows in parallel, with affine buckets and batched
-    inversions once a window has 512 buckets or more.
+    plain additions; scalars below 2^64 and full-width ones each go through their own
+    Pippenger pass with signed-digit windows (window from `msm_window_bits`), the windows
+    in parallel, with affine buckets and batched inversions once a window has 512
+    buckets or more.
     """
     return _msm(points, scalars, G1_WIDTH, _G1_LIKE)
 

@@ -47,10 +47,12 @@ from algebra import (
     g2_from_lem,
     g2_msm,
     g2_to_lem,
+    limbs_below,
     limbs_to_ints,
 )
 from verifier import Proof, PublicSignals, VerifyingKey
 
+from ._csr import group_by_output
 from ._errors import WitnessError
 from ._keys import MatrixEntry, ProvingKey
 from ._prove import RawProof, prove_raw_reference
@@ -61,8 +63,6 @@ I64Array = npt.NDArray[np.int64]
 
 #: The proof's stages, in order (names for progress bars and `last_timings`).
 STAGES = ("witness map", "A in G1", "B in G2", "B in G1", "C in G1")
-
-_R_LIMBS = [(R >> (64 * i)) & ((1 << 64) - 1) for i in range(4)]
 
 
 @dataclass(frozen=True)
@@ -75,12 +75,7 @@ class _Csr:
 
     @classmethod
     def build(cls, rows: npt.ArrayLike, cols: npt.ArrayLike, coefs: U64Array, n_rows: int) -> _Csr:
-        rows = np.asarray(rows, dtype=np.int64)
-        order = np.argsort(rows, kind="stable")
-        counts = np.bincount(rows, minlength=n_rows)
-        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        indices = np.ascontiguousarray(np.asarray(cols, dtype=np.int64)[order])
-        return cls(indptr, indices, np.ascontiguousarray(coefs[order]))
+        return cls(*group_by_output(rows, cols, coefs, n_rows))
 
     @classmethod
     def from_entries(cls, entries: Sequence[MatrixEntry], n_rows: int) -> _Csr:
@@ -162,7 +157,7 @@ class Prover:
             raise WitnessError(f"witness has {w.shape[0]} values, proving key expects {self.n_vars}")
         if w.shape[0] and not (w[0, 0] == 1 and not w[0, 1:].any()):
             raise WitnessError(f"witness[0] must be the constant 1, got {limbs_to_ints(w[:1])[0]}")
-        bad = _not_below_r(w)
+        bad = ~limbs_below(w, R)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise WitnessError(f"witness[{i}] = {limbs_to_ints(w[i : i + 1])[0]} is not a field element in [0, r)")
@@ -297,16 +292,6 @@ def _writable(points: Any) -> U64Array:
     """The key's point array itself when numba can take it (writable, C order), else a copy."""
     arr = np.ascontiguousarray(points)
     return arr if arr.flags.writeable else arr.copy()
-
-
-def _not_below_r(w: U64Array) -> npt.NDArray[np.bool_]:
-    lt = np.zeros(w.shape[0], dtype=bool)
-    eq = np.ones(w.shape[0], dtype=bool)
-    for i in (3, 2, 1, 0):
-        col, b = w[:, i], np.uint64(_R_LIMBS[i])
-        lt |= eq & (col < b)
-        eq &= col == b
-    return ~lt
 
 
 def _g1_sum(rows: U64Array, scalars: Sequence[int]) -> U64Array:
