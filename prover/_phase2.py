@@ -22,11 +22,11 @@ import dataclasses
 from collections.abc import Callable
 
 import numpy as np
-import numpy.typing as npt
 
-from algebra import G1_GEN, G2_GEN, U64Array, g1_from_lem, g1_sparse_combination, g2_sparse_combination, limbs_to_ints
+from algebra import G1_GEN, G2_GEN, g1_from_lem, g1_sparse_combination, g2_sparse_combination, limbs_to_ints
 from circuits import R1csFile
 
+from ._csr import group_by_output
 from ._keys import ProvingKey
 from ._mpc_hash import cs_hash, tau_g1_rows_needed
 from ._ptau_file import (
@@ -40,17 +40,6 @@ from ._setup import domain_size_for
 from ._zkey_file import SNARKJS_SETUP_SECTION_ORDER, ZkeyFile
 
 _ONE_LIMBS = np.array([[1, 0, 0, 0]], dtype=np.uint64)
-
-
-def _csr(
-    outputs: npt.NDArray[np.int64], points: npt.NDArray[np.int64], scalars: U64Array, n_out: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], U64Array]:
-    """Group (output, point, scalar) terms by output into CSR arrays."""
-    order = np.argsort(outputs, kind="stable")
-    counts = np.bincount(outputs, minlength=n_out)
-    indptr = np.zeros(n_out + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    return indptr, np.ascontiguousarray(points[order], dtype=np.int64), np.ascontiguousarray(scalars[order])
 
 
 def new_zkey(r1cs: R1csFile, ptau: PtauFile, *, on_stage: Callable[[str], None] | None = None) -> ZkeyFile:
@@ -80,9 +69,9 @@ def new_zkey(r1cs: R1csFile, ptau: PtauFile, *, on_stage: Callable[[str], None] 
     b_rows, b_wires, b_coefs = mat_b.rows, mat_b.wires.astype(np.int64), mat_b.coefs
 
     stage("A")
-    a_points = g1_sparse_combination(tau, *_csr(a_wires, a_rows, a_coefs, n_vars))
+    a_points = g1_sparse_combination(tau, *group_by_output(a_wires, a_rows, a_coefs, n_vars))
     stage("B1")
-    b_csr = _csr(b_wires, b_rows, b_coefs, n_vars)
+    b_csr = group_by_output(b_wires, b_rows, b_coefs, n_vars)
     b1_points = g1_sparse_combination(tau, *b_csr)
     stage("B2")
     b2_points = g2_sparse_combination(tau2, *b_csr)
@@ -93,7 +82,7 @@ def new_zkey(r1cs: R1csFile, ptau: PtauFile, *, on_stage: Callable[[str], None] 
     l_wires = np.concatenate([a_wires, b_wires, mat_c.wires.astype(np.int64)])
     l_points = np.concatenate([2 * n + a_rows, n + b_rows, mat_c.rows])
     l_coefs = np.concatenate([a_coefs, b_coefs, mat_c.coefs])
-    l_all = g1_sparse_combination(table, *_csr(l_wires, l_points, l_coefs, n_vars))
+    l_all = g1_sparse_combination(table, *group_by_output(l_wires, l_points, l_coefs, n_vars))
     ic = l_all[: n_pub + 1]
     c_points = np.ascontiguousarray(l_all[n_pub + 1 :])
 
