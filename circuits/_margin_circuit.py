@@ -38,13 +38,24 @@ Secret inputs: `account` (the engine's dense account encoding, `engine._commitme
 parameters and prices are values, not constants).
 
 Supported (everything else is refused in-circuit, so a witness cannot smuggle it):
-standard margin mode; cross and isolated positions in perpetuals and futures (live or
-expired), fraction rules with size premia, or notional brackets, and initial fractions
-scaled by open interest (dYdX v4: between the snapshot's OI caps); options (live or
-expired, cross only), margined per underlying by the public scenario grid with the
-short option minimum; multi-asset collateral with haircuts. The circuit constrains the
-margin mode to 0 and every option's isolated flag and isolated margin to 0: portfolio
-mode and isolated options are therefore unsatisfiable for now.
+both margin modes (the mode is a private bit of the account: one key serves both);
+cross and isolated positions in perpetuals and futures (live or expired), fraction
+rules with size premia, or notional brackets, and initial fractions scaled by open
+interest (dYdX v4: between the snapshot's OI caps); options (live or expired, cross
+only), margined per underlying by the public scenario grid with the short option
+minimum; in portfolio mode, cross perpetuals and futures joining their underlying's
+grid; multi-asset collateral with haircuts. The circuit constrains every option's
+isolated flag and isolated margin to 0: isolated options (which the engine refuses too)
+are unsatisfiable.
+
+Portfolio mode (engine: a cross linear position of a portfolio-mode account carries no
+linear requirement; its losses join its underlying's portfolio): per linear market,
+with mode bit p and isolated flag f, ``in_portfolio = p (1 - f)`` (times ``1 -
+expired`` for a future) gates its scenario losses, and ``standard = 1 - f -
+in_portfolio`` gates its linear IMR and MMR into the cross sums. A linear market's
+per-contract value change depends on the scenario's price class only (its price move,
+or one of the two extremes), so the losses are computed once per class
+(`MarginShape.scenario_classes`) and shared by the class's volatility moves.
 
 Isolated positions (engine: `healthy` requires isolated_margin + value >= MMR of every
 isolated position, whichever requirement the cross account is held to; `equity`, the
@@ -66,7 +77,8 @@ Constraint groups (scopes; a failure names its group):
 - `commitment`: the account re-hashed with the salt equals `commitment`;
 - `snapshot_hash`: the snapshot encoding hashes to `snapshot_hash`;
 - `shape`: the encoding's counts and market kinds are the circuit's shape;
-- `account`: standard mode, quote balance recovered from its offset (< 2**96 in abs);
+- `account`: the margin mode is boolean, quote balance recovered from its offset
+  (< 2**96 in abs);
 - `asset{j}`: amount < 2**64, index < 2**48, weight < 2**20, decimals in 0..18 and
   collateral = floor(amount * index * weight / (10**dec * 10**6));
 - `market{k}`: size split into sign and magnitude (< 2**64), quote (< 2**96),
@@ -79,12 +91,15 @@ Constraint groups (scopes; a failure names its group):
   lo < hi otherwise, by the division's divisor >= 1) added to the IMF before the min;
   `market{k}/isolated`: the flag's routing and the isolated position's own check
   `margin+value>=mmr` (a failure there is an unhealthy isolated position);
+  `market{k}/portfolio_leg/class{c}`: the per-contract value change floor/ceil(mark *
+  move * fraction / 10**12) and the gated leg loss (see `_linear_leg`);
+- `grid/linear`: price moves (|move| < 2**24), extreme move and fraction (< 2**20);
 - `option{k}`: size split into long and short parts, value = quote +
   floor((long * lower - short * upper) / 10**d), per scenario s (`scenario{s}`) the
   value changes (< 2**52 in abs) and the leg loss ceil((short * hi_s - long * lo_s) /
   10**d), zeroed once expired;
 - `grid`: short option minimum (< 2**20) and initial multiplier (< 2**24);
-- `portfolio{u}` (options on asset u): scan = max(0, max_s sum of leg losses), the
+- `portfolio{u}` (options on asset u, and its linear markets' gated legs): scan = max(0, max_s sum of leg losses), the
   short option minimum sum ceil(short * S_u * min / (10**d 10**6)), MMR = max(scan,
   minimum), IMR = ceil(MMR * multiplier / 10**6);
 - `health`: equity - requirement in [0, 2**K) (equality is healthy), K from the
@@ -138,6 +153,9 @@ POW10_BITS = 60  # 10**18 < 2**60
 RATIO_BITS = 64  # public margin-ratio bound < 2**64
 VALUE_CHANGE_BITS = 52  # abs(scenario value change) < 2**52
 MULTIPLIER_BITS = 24  # initial multiplier <= 10**7 < 2**24
+MOVE_BITS = 24  # abs(grid price move) <= 10**7 < 2**24
+#: |scenario loss numerator| of a leg: |size| * |value change| + |size| < 2**117.
+LOSS_BITS = SIZE_BITS + VALUE_CHANGE_BITS + 1
 #: |isolated_margin + value - MMR| < 2**96 + (2**96 + 2**130) + 2**132 < 2**133.
 ISOLATED_BITS = (2 * 2**QUOTE_BITS + 2 ** (SIZE_BITS + 66) + 2**132).bit_length()
 
@@ -158,9 +176,10 @@ NULLIFIER_TAG = _text_to_field("zkmargin.nullifier.v1")
 
 @dataclass(frozen=True)
 class MarketShape:
-    """A market's kind (1 perpetual, 2 future, 3 option), bracket count (linear only) and,
-    for an option, the position of its underlying among the assets (public structure:
-    it groups options into portfolios and names the index price of the minimum)."""
+    """A market's kind (1 perpetual, 2 future, 3 option), bracket count (linear only) and
+    the position of its underlying among the assets (public structure: it groups the
+    options, and in portfolio mode the cross linear positions, into one portfolio per
+    underlying, and names the index price of the short option minimum)."""
 
     kind: int
     n_brackets: int = 0
@@ -186,7 +205,7 @@ class MarginShape:
         if self.n_assets < 1 or self.n_price_moves < 1 or self.n_vol_moves < 1:
             raise CircuitDefinitionError(f"a snapshot needs at least one asset and grid move: {self}")
         for k, m in enumerate(self.markets):
-            if m.kind == KIND_OPTION and not 0 <= m.base < self.n_assets:
+            if not 0 <= m.base < self.n_assets:
                 raise CircuitDefinitionError(f"market {k}: base asset {m.base} is not one of {self.n_assets}")
 
     @property
@@ -204,6 +223,13 @@ class MarginShape:
 
     def grid_offset(self) -> int:
         return 4
+
+    def scenario_classes(self) -> list[int]:
+        """For each scenario, its price class: the index of its price move (0 ..
+        n_price_moves - 1), then n_price_moves and n_price_moves + 1 for the extreme down
+        and up moves. A linear market's value change depends on the class only."""
+        regular = [i for i in range(self.n_price_moves) for _ in range(self.n_vol_moves)]
+        return [*regular, self.n_price_moves, self.n_price_moves + 1]
 
     def short_option_min_offset(self) -> int:
         """Position of the grid's short option minimum (the initial multiplier follows)."""
@@ -235,7 +261,7 @@ class MarginShape:
 
 
 # Field positions inside a market block (MarketSnapshot.field_encoding).
-_M_KIND, _M_SIZE_DECIMALS, _M_EXPIRY, _M_MARK, _M_OPEN_INTEREST = 1, 3, 4, 5, 6
+_M_KIND, _M_BASE, _M_SIZE_DECIMALS, _M_EXPIRY, _M_MARK, _M_OPEN_INTEREST = 1, 2, 3, 4, 5, 6
 # After the common 8 fields (and a perpetual's funding index): the linear risk block.
 _R_IMF, _R_MMF, _R_K, _R_KMM, _R_OI_LO, _R_OI_HI, _R_NB = range(7)
 # Option block after the common 8 fields: type, strike, vol, lower, upper, then per
@@ -313,13 +339,30 @@ def _div(
     ceil: bool = False,
     name: str,
 ) -> LinearCombination:
-    """q = floor(n / d) (or ceil) for 0 < d < 2**d_bits and 0 <= n < 2**n_bits (signed:
+    """q = floor(n / d) (or ceil): `_divmod` without the remainder."""
+    return _divmod(api, n, d, n_bits=n_bits, d_bits=d_bits, signed=signed, ceil=ceil, name=name)[0]
+
+
+def _divmod(
+    api: API,
+    n: Value,
+    d: Value,
+    *,
+    n_bits: int,
+    d_bits: int,
+    signed: bool = False,
+    ceil: bool = False,
+    q_bits: int | None = None,
+    name: str,
+) -> tuple[LinearCombination, LinearCombination]:
+    """(q, rem): q = floor(n / d) (or ceil) for 0 < d < 2**d_bits and 0 <= n < 2**n_bits (signed:
     |n| < 2**n_bits), with hinted q and rem constrained by
 
         floor: n = q * d + rem        ceil: n = q * d - rem        0 <= rem < d
 
     rem and d - 1 - rem are range-checked to d_bits (so also d >= 1), q to n_bits
-    (signed: q + 2**n_bits to n_bits + 1 bits; |q| <= |n| as d >= 1). Both sides of the
+    (signed: q + 2**n_bits to n_bits + 1 bits; |q| <= |n| as d >= 1), or to the tighter
+    `q_bits` when the caller knows |q| < 2**q_bits for every honest input. Both sides of the
     equation are then integers below 2**(n_bits + d_bits + 1) in absolute value, far
     from r: the equation holds over the integers, and q is the unique quotient.
     """
@@ -337,15 +380,16 @@ def _div(
 
     with api.scope(name):
         q, rem = api.hint(hint, [ln, ld], 2, name="quotient_remainder")
+        qb = n_bits if q_bits is None else min(q_bits, n_bits)
         if signed:
-            range_check(api, q + (1 << n_bits), n_bits + 1, name="quotient_range")
+            range_check(api, q + (1 << qb), qb + 1, name="quotient_range")
         else:
-            range_check(api, q, n_bits, name="quotient_range")
+            range_check(api, q, qb, name="quotient_range")
         range_check(api, rem, d_bits, name="remainder_range")
         range_check(api, ld - 1 - rem, d_bits, name="remainder<divisor")
         qd = api.mul(q, ld, name="quotient*divisor")
         api.assert_equal(qd - rem if ceil else qd + rem, ln, name="division")
-    return q
+    return q, as_lc(rem)
 
 
 def _min_ppm(api: API, x: Value, bits: int, name: str) -> LinearCombination:
@@ -412,6 +456,27 @@ def _oi_increase(
 
 
 # ---- the circuit ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _LinearClass:
+    """One price class of the grid for linear markets: the value change of one whole
+    contract is mark * multiplier / divisor (multiplier = move * 10**6 / 10**6 for a
+    regular move, +/- extreme_move * extreme_fraction over 10**12 for an extreme one)."""
+
+    multiplier: LinearCombination
+    divisor: int
+    divisor_bits: int
+
+
+@dataclass
+class _LinearLeg:
+    """What a portfolio needs from one perpetual or future position: its loss in every
+    scenario, already zero unless the position is in the portfolio (portfolio mode,
+    cross, live)."""
+
+    losses: list[LinearCombination]
+    loss_bits: int
 
 
 @dataclass
@@ -492,11 +557,13 @@ class MarginHealth(Circuit):
             for k, m in enumerate(sh.markets):
                 api.assert_equal(snap[offsets[k] + _M_KIND], m.kind, name=f"market{k}/kind")
                 if m.kind != KIND_OPTION:
+                    api.assert_equal(snap[offsets[k] + _M_BASE], m.base, name=f"market{k}/base_asset")
                     risk = offsets[k] + 8 + (m.kind == KIND_PERPETUAL)
                     api.assert_equal(snap[risk + _R_NB], m.n_brackets, name=f"market{k}/n_brackets")
 
         with api.scope("account"):
-            api.assert_equal(acct[_A_MODE], 0, name="standard_mode")
+            # 0 standard, 1 portfolio (cross linear positions join their underlying's grid).
+            portfolio_mode = api.assert_boolean(acct[_A_MODE], name="mode_is_boolean")
             quote_balance = _signed(api, acct[_A_QUOTE_BALANCE], QUOTE_BITS, name="quote_balance_range")
 
         timestamp: LinearCombination | None = None
@@ -541,7 +608,8 @@ class MarginHealth(Circuit):
         values: list[LinearCombination] = []
         initial: list[LinearCombination] = []
         maintenance: list[LinearCombination] = []
-        legs: dict[int, list[_OptionLeg]] = {}
+        legs: dict[int, list[_OptionLeg | _LinearLeg]] = {}
+        classes = self._linear_classes(api, snap) if any(m.kind != KIND_OPTION for m in sh.markets) else []
         for k, m in enumerate(sh.markets):
             slot = acct[3 + sh.n_assets + 5 * k : 3 + sh.n_assets + 5 * (k + 1)]
             if m.kind == KIND_OPTION:
@@ -552,7 +620,10 @@ class MarginHealth(Circuit):
                 equity_bound += leg.value_bound
                 continue
             with api.scope(f"market{k}"):
-                value, imr, mmr = self._linear_market(api, m, snap, offsets[k], slot, timestamp)
+                value, imr, mmr, linear_leg = self._linear_market(
+                    api, m, snap, offsets[k], slot, timestamp, portfolio_mode, classes
+                )
+            legs.setdefault(m.base, []).append(linear_leg)
             values.append(value)
             initial.append(imr)
             maintenance.append(mmr)
@@ -658,18 +729,27 @@ class MarginHealth(Circuit):
         )
 
     def _portfolio(
-        self, api: API, legs: list[_OptionLeg], som_ppm: LinearCombination, multiplier: LinearCombination
+        self,
+        api: API,
+        legs: list[_OptionLeg | _LinearLeg],
+        som_ppm: LinearCombination,
+        multiplier: LinearCombination,
     ) -> tuple[LinearCombination, LinearCombination, int, int]:
-        """(IMR, MMR, bounds) of the options on one underlying:
+        """(IMR, MMR, bounds) of the portfolio of one underlying (its options, and its
+        linear markets' legs, zero unless in the portfolio):
 
         loss_s = sum_i loss_i,s;  scan = max(0, max_s loss_s)
         SOM    = sum_i ceil(short_i * S * min_ppm / (10**d_i 10**6))   (live options)
         MMR    = max(scan, SOM);  IMR = ceil(MMR * initial_multiplier / 10**6)
-        """
+
+        Without options, scenarios of one price class have equal losses: the max runs
+        over one scenario per class."""
         n = len(legs)
         som_bits = SIZE_BITS + PRICE_BITS + PPM_BITS
         som_terms = []
         for i, leg in enumerate(legs):
+            if not isinstance(leg, _OptionLeg):
+                continue
             with api.scope(f"leg{i}/short_option_minimum"):
                 numerator = api.mul(leg.short_exposure, som_ppm, name="short*spot*min")
                 q = _div(
@@ -686,12 +766,16 @@ class MarginHealth(Circuit):
         # Scenario losses are signed: |loss_s| < n 2**loss_bits.
         loss_bits = (n * 2 ** max(leg.loss_bits for leg in legs)).bit_length()
         scan: LinearCombination = api.constant(0)
-        for s in range(self.shape.n_scenarios):
+        scenarios: Sequence[int] = range(self.shape.n_scenarios)
+        if not som_terms:
+            classes = self.shape.scenario_classes()
+            scenarios = [classes.index(c) for c in sorted(set(classes))]
+        for s in scenarios:
             loss = api.sum([leg.losses[s] for leg in legs])
             with api.scope(f"max/scenario{s}"):
                 ge = greater_or_equal(api, scan + 2**loss_bits, loss + 2**loss_bits, loss_bits + 1, name="scan>=loss")
                 scan = select(api, ge, scan, loss, name="max")
-        mmr_bits = max(loss_bits, (n * 2**som_bits).bit_length())
+        mmr_bits = max(loss_bits, (len(som_terms) * 2**som_bits).bit_length())
         with api.scope("maintenance"):
             ge = greater_or_equal(api, scan, som, mmr_bits, name="scan>=minimum")
             mmr = select(api, ge, scan, som, name="max")
@@ -707,6 +791,68 @@ class MarginHealth(Circuit):
         )
         return imr, mmr, 2**imr_bits, 2**mmr_bits
 
+    def _linear_classes(self, api: API, snap: Sequence[LinearCombination]) -> list[_LinearClass]:
+        """The grid's price classes for linear markets (`MarginShape.scenario_classes`),
+        scope `grid/linear`: price moves signed with |move| < 2**24, the extreme move and
+        fraction < 2**20; a regular move's change is mark * move / 10**6 (its fraction is
+        10**6: floor(mark * move * 10**6 / 10**12) is the same integer), an extreme one's
+        +/- mark * extreme * fraction / 10**12."""
+        n_p, n_v = self.shape.n_price_moves, self.shape.n_vol_moves
+        out = []
+        with api.scope("grid/linear"):
+            for i in range(n_p):
+                move = _signed(api, snap[5 + i], MOVE_BITS, name=f"price_move{i}_range")
+                out.append(_LinearClass(move, PPM, PPM_BITS))
+            extreme, fraction = snap[6 + n_p + n_v], snap[7 + n_p + n_v]
+            range_check(api, extreme, PPM_BITS, name="extreme_move_range")
+            range_check(api, fraction, PPM_BITS, name="extreme_fraction_range")
+            both = api.mul(extreme, fraction, name="extreme*fraction")
+            out.append(_LinearClass(-both, PPM * PPM, 2 * PPM_BITS))
+            out.append(_LinearClass(both, PPM * PPM, 2 * PPM_BITS))
+        return out
+
+    def _linear_leg(
+        self,
+        api: API,
+        classes: list[_LinearClass],
+        mark: LinearCombination,
+        size: LinearCombination,
+        short: LinearCombination,
+        scale: LinearCombination,
+        gate: LinearCombination,
+    ) -> _LinearLeg:
+        """The position's scenario losses (`engine._margin.linear_scenario_values` and
+        `leg_loss`), scope `portfolio_leg`, per price class c::
+
+            lower_c = floor(mark * multiplier_c / divisor_c),  upper_c = lower_c + (rem != 0)
+            loss_c  = gate * ceil((short * upper_c - long * lower_c) / 10**d)
+                    = gate * ceil((short * (rem != 0) - size * lower_c) / 10**d)
+
+        |lower_c| <= mark * 10 < 2**52 (moves up to 10**7 ppm); gate = 1 only for a live
+        cross position of a portfolio-mode account."""
+        per_class = []
+        with api.scope("portfolio_leg"):
+            for c, cls in enumerate(classes):
+                with api.scope(f"class{c}"):
+                    change = api.mul(mark, cls.multiplier, name="mark*multiplier")
+                    lower, rem = _divmod(
+                        api,
+                        change,
+                        cls.divisor,
+                        n_bits=PRICE_BITS + 2 * PPM_BITS,
+                        d_bits=cls.divisor_bits,
+                        signed=True,
+                        q_bits=VALUE_CHANGE_BITS,
+                        name="value_change",
+                    )
+                    inexact = 1 - is_zero(api, rem, name="exact")
+                    num = api.mul(short, inexact, name="short*inexact") - api.mul(size, lower, name="size*lower")
+                    loss = _div(
+                        api, num, scale, n_bits=LOSS_BITS, d_bits=POW10_BITS, signed=True, ceil=True, name="loss"
+                    )
+                    per_class.append(api.mul(gate, loss, name="gate*loss"))
+        return _LinearLeg([per_class[c] for c in self.shape.scenario_classes()], LOSS_BITS)
+
     def _linear_market(
         self,
         api: API,
@@ -715,10 +861,15 @@ class MarginHealth(Circuit):
         at: int,
         slot: Sequence[LinearCombination],
         timestamp: LinearCombination | None,
-    ) -> tuple[LinearCombination, LinearCombination, LinearCombination]:
-        """The cross contributions (value, IMR, MMR) of one position in a perpetual or
-        future: its own for a cross position, zero for an isolated one, which is instead
-        checked on its own (isolated_margin + value >= MMR, scope `isolated`)."""
+        portfolio_mode: LinearCombination,
+        classes: list[_LinearClass],
+    ) -> tuple[LinearCombination, LinearCombination, LinearCombination, _LinearLeg]:
+        """The cross contributions (value, IMR, MMR) and the portfolio leg of one position
+        in a perpetual or future. A cross position of a standard-mode account carries its
+        own IMR and MMR (linear rules); an isolated one carries none and is checked on its
+        own (isolated_margin + value >= MMR, scope `isolated`); a cross position of a
+        portfolio-mode account carries none either: its losses join its underlying's
+        portfolio (the leg's gate). Its value counts in equity unless isolated."""
         perpetual = m.kind == KIND_PERPETUAL
         risk = at + 8 + int(perpetual)
 
@@ -728,7 +879,7 @@ class MarginHealth(Circuit):
         isolated_margin = slot[_P_ISOLATED_MARGIN]
         range_check(api, isolated_margin, QUOTE_BITS, name="isolated_margin_range")
         api.assert_product(1 - isolated, isolated_margin, 0, name="cross_has_no_isolated_margin")
-        size, size_abs, _short = _sign_magnitude(api, slot[_P_SIZE], SIZE_BITS, name="size")
+        size, size_abs, short = _sign_magnitude(api, slot[_P_SIZE], SIZE_BITS, name="size")
         quote = _signed(api, slot[_P_QUOTE], QUOTE_BITS, name="quote_range")
 
         # Market data.
@@ -815,8 +966,12 @@ class MarginHealth(Circuit):
             name="imr",
         )
 
+        # In the portfolio: a cross position (f = 0) of a portfolio-mode account.
+        in_portfolio = api.mul(portfolio_mode, 1 - isolated, name="portfolio*cross")
+        gate = in_portfolio
         if m.kind == KIND_FUTURE:
-            # Expired (expiry <= timestamp): valued at settlement (= mark), no requirement.
+            # Expired (expiry <= timestamp): valued at settlement (= mark), no requirement,
+            # out of any portfolio.
             assert timestamp is not None
             expiry = snap[at + _M_EXPIRY]
             with api.scope("expiry"):
@@ -824,15 +979,20 @@ class MarginHealth(Circuit):
                 expired = greater_or_equal(api, timestamp, expiry, TIME_BITS, name="expired")
                 imr = api.mul(1 - expired, imr, name="live*imr")
                 mmr = api.mul(1 - expired, mmr, name="live*mmr")
+                gate = api.mul(1 - expired, in_portfolio, name="live*in_portfolio")
+        leg = self._linear_leg(api, classes, mark, size, short, scale, gate)
 
         with api.scope("isolated"):
             # f * (isolated_margin + value - MMR) = isolated_margin + f value - f MMR (the
             # margin is 0 when f = 0); in [0, 2**133): a negative difference is r - |diff|.
             iso_value = api.mul(isolated, value, name="flag*value")
-            iso_imr = api.mul(isolated, imr, name="flag*imr")
             iso_mmr = api.mul(isolated, mmr, name="flag*mmr")
             range_check(api, isolated_margin + iso_value - iso_mmr, ISOLATED_BITS, name="margin+value>=mmr")
-        return value - iso_value, imr - iso_imr, mmr - iso_mmr
+        # Linear rules count for the cross account only for standard = (1 - f)(1 - mode).
+        standard = 1 - isolated - in_portfolio
+        cross_imr = api.mul(standard, imr, name="standard*imr")
+        cross_mmr = api.mul(standard, mmr, name="standard*mmr")
+        return value - iso_value, cross_imr, cross_mmr, leg
 
     def _brackets(
         self,

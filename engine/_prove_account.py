@@ -8,11 +8,12 @@ The public signals are ``[commitment, snapshot_hash, requirement, max_margin_rat
 (`public_signals_for`); anyone holding the snapshot and the published commitment can
 rebuild them and verify the proof with `verifier.verify`.
 
-The circuit covers standard-mode accounts whose positions are cross or isolated
+The circuit covers accounts in either margin mode (standard, or portfolio with cross
+perpetuals and futures on the scenario grid) whose positions are cross or isolated
 positions in perpetuals and futures (live or expired) and cross options (scenario-grid
 portfolios per underlying, short option minimum), initial fractions scaled by open
 interest included. `check_supported` refuses the rest with `UnsupportedInCircuitError`:
-portfolio mode and isolated options.
+isolated options (which `validate_account` refuses as well).
 `prove_account` refuses an account that does not meet the requirement with
 `UnhealthyAccountError` and never emits a proof for it; the circuit itself cannot be
 satisfied by such an account with any witness.
@@ -63,14 +64,16 @@ REQUIREMENT_CODES: dict[str, int] = {"maintenance": 0, "initial": 1}
 
 def margin_shape(snapshot: MarketSnapshot) -> MarginShape:
     """The shape the margin circuit is compiled for: counts, kinds, bracket counts and each
-    option's underlying (public structure), no values."""
+    market's underlying (public structure), no values."""
     position = {a.symbol: i for i, a in enumerate(snapshot.assets)}
     return MarginShape(
         n_assets=len(snapshot.assets),
         markets=tuple(
-            MarketShape(MARKET_KIND_CODES[m.kind], base=position[m.base])
-            if isinstance(m, OptionMarket)
-            else MarketShape(MARKET_KIND_CODES[m.kind], len(m.risk.brackets))
+            MarketShape(
+                MARKET_KIND_CODES[m.kind],
+                0 if isinstance(m, OptionMarket) else len(m.risk.brackets),
+                base=position[m.base],
+            )
             for m in snapshot.markets
         ),
         n_price_moves=len(snapshot.grid.price_moves_ppm),
@@ -190,8 +193,6 @@ def assign_anonymous_witness(
 
 def check_supported(account: Account, snapshot: MarketSnapshot) -> None:
     """Raise `UnsupportedInCircuitError` unless the circuit can prove this account."""
-    if account.margin_mode != "standard":
-        raise UnsupportedInCircuitError(f"{account.id}: portfolio margin mode is not in the margin circuit yet")
     for p in account.positions:
         m = snapshot.market(p.market)
         if p.isolated and isinstance(m, OptionMarket):

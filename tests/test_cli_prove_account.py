@@ -158,9 +158,14 @@ def test_zkey_of_another_circuit_is_a_named_error(work: Path, tmp_path: Path) ->
     assert list(out.iterdir()) == []
 
 
-def test_portfolio_mode_account_is_unsupported(work: Path, tmp_path: Path) -> None:
+def test_portfolio_mode_account_proves_with_the_same_key(work: Path, tmp_path: Path) -> None:
+    """The margin mode is private: a portfolio-mode account proves with the snapshot's one
+    key (its BTC perpetual margined on the grid), and the proof verifies."""
     res = prove(work, "portfolio.json", tmp_path)
-    assert res.returncode == 2
-    assert res.stderr.startswith("ERROR: UnsupportedInCircuitError:") and "portfolio" in res.stderr
-    assert len(res.stderr.strip().splitlines()) == 1
-    assert list(tmp_path.iterdir()) == []
+    assert res.returncode == 0, res.stderr
+    salt = int((tmp_path / "proof.json.salt").read_text())
+    public = json.loads((tmp_path / "public.json").read_text())
+    assert public[0] == str(commit(PORTFOLIO, SNAP, salt)) != str(commit(HEALTHY, SNAP, salt))
+    vk = work / "keys" / "verification_key.json"
+    ours = run("groth16", "verify", vk, tmp_path / "public.json", tmp_path / "proof.json")
+    assert ours.returncode == 0 and "OK" in ours.stdout

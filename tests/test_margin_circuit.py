@@ -1,7 +1,8 @@
 """The margin circuit (circuits.MarginHealth) against the margin engine.
 
-Acceptance (issue 7): over random standard-mode accounts with cross and isolated
-positions in perpetuals and futures and cross options, the witness satisfies the circuit
+Acceptance (issue 7): over random standard- and portfolio-mode accounts with cross and
+isolated positions in perpetuals and futures and cross options, on random scenario
+grids, the witness satisfies the circuit
 IF AND ONLY IF the engine says the account meets the requirement and every isolated
 position is healthy, to the micro-quote; wrap-around, smuggled
 signs, foreign openings, foreign snapshots and off-by-one quotients are all rejected;
@@ -82,12 +83,14 @@ REQUIREMENTS: tuple[Requirement, ...] = ("maintenance", "initial")
 SLOW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 #: Shapes exercised by the property tests: (asset symbols, market kinds with bracket counts).
-#: An option's entry names its underlying's position among the assets.
-SHAPES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, int], ...]]] = {
+#: An option's entry names its underlying's position among the assets; a linear market's
+#: underlying is the last asset unless a third entry names its position.
+SHAPES: dict[str, tuple[tuple[str, ...], tuple[tuple[Any, ...], ...]]] = {
     "one_perp": (("USDC",), (("perpetual", 0),)),
     "brackets_and_future": (("USDC", "BTC"), (("perpetual", 2), ("future", 0))),
     "three_markets": (("USDC", "BTC"), (("future", 3), ("perpetual", 0), ("option", 1))),
     "options": (("USDC", "BTC", "ETH"), (("option", 1), ("perpetual", 0), ("option", 2), ("option", 1))),
+    "two_underlyings": (("USDC", "BTC", "ETH"), (("perpetual", 0, 1), ("future", 2, 2), ("option", 1))),
 }
 
 
@@ -164,11 +167,14 @@ def open_interest(draw: st.DrawFn, risk: RiskParams, mark: int, d: int) -> int:
     return draw(st.one_of(st.just(min(oi, 2**64 - 1)), st.integers(0, 2**64 - 1)))
 
 
+#: Price moves in (-100%, +1000%] (the engine's bound), with the usual ones often.
+moves = st.one_of(st.sampled_from([-100_000, -50_000, 0, 50_000, 100_000]), st.integers(-PPM + 1, 10 * PPM))
 grids = st.builds(
     ScenarioGrid,
-    price_moves_ppm=st.just((-100_000,)),
-    extreme_move_ppm=st.just(300_000),
-    extreme_fraction_ppm=st.just(300_000),
+    price_moves_ppm=st.lists(moves, min_size=1, max_size=2, unique=True).map(tuple),
+    vol_moves_ppm=st.lists(st.integers(-PPM + 1, PPM), min_size=1, max_size=2, unique=True).map(tuple),
+    extreme_move_ppm=st.one_of(st.just(300_000), st.integers(1, PPM - 1)),
+    extreme_fraction_ppm=st.one_of(st.just(300_000), st.integers(0, PPM)),
     short_option_min_ppm=st.integers(0, PPM),
     initial_multiplier_ppm=st.integers(PPM, 10 * PPM),
 )
@@ -186,8 +192,9 @@ def _option(
     vols: dict[str, int],
     bounds: dict[str, PriceBounds],
     values: dict[str, ScenarioValues],
+    n_scenarios: int,
 ) -> None:
-    """A live or expired option on `base` with random public price data (3 scenarios)."""
+    """A live or expired option on `base` with random public price data."""
     expired = draw(st.booleans())
     expiry = NOW - draw(st.integers(0, 10**6)) if expired else NOW + draw(st.integers(1, 10**7))
     option = OptionMarket(
@@ -207,7 +214,7 @@ def _option(
     marks[mid] = mark
     vols[mid] = draw(st.integers(1, 10**7))
     bounds[mid] = PriceBounds(lower=lo, upper=hi)
-    pairs = [sorted(draw(st.lists(value_changes, min_size=2, max_size=2))) for _ in range(3)]
+    pairs = [sorted(draw(st.lists(value_changes, min_size=2, max_size=2))) for _ in range(n_scenarios)]
     values[mid] = ScenarioValues(lower=tuple(p[0] for p in pairs), upper=tuple(p[1] for p in pairs))
 
 
@@ -222,7 +229,7 @@ def snapshots(draw: st.DrawFn, shape: str) -> MarketSnapshot:
         )
         for s in symbols
     )
-    base = symbols[-1]  # of the linear markets
+    grid = draw(grids)
     markets: list[Any] = []
     index = {s: (USD if s == "USDC" else draw(prices)) for s in symbols}
     marks: dict[str, int] = {}
@@ -232,12 +239,15 @@ def snapshots(draw: st.DrawFn, shape: str) -> MarketSnapshot:
     vols: dict[str, int] = {}
     bounds: dict[str, PriceBounds] = {}
     values: dict[str, ScenarioValues] = {}
-    for k, (kind, n_brackets) in enumerate(kinds):
+    for k, (kind, n_brackets, *where) in enumerate(kinds):
         mid = f"M{k}"
         d = draw(st.integers(0, 18))
         if kind == "option":
-            _option(draw, mid, symbols[n_brackets], d, markets, marks, settlement, vols, bounds, values)
+            _option(
+                draw, mid, symbols[n_brackets], d, markets, marks, settlement, vols, bounds, values, grid.scenario_count
+            )
             continue
+        base = symbols[where[0]] if where else symbols[-1]
         risk = draw(bracket_risk(n_brackets)) if n_brackets else draw(fraction_risk())
         if kind == "perpetual":
             markets.append(PerpetualMarket(id=mid, base=base, size_decimals=d, risk=risk))
@@ -263,7 +273,7 @@ def snapshots(draw: st.DrawFn, shape: str) -> MarketSnapshot:
         open_interest=extra,
         settlement_prices=settlement,
         implied_vols_ppm=vols,
-        grid=draw(grids),
+        grid=grid,
         scenario_values=values,
         option_price_bounds=bounds,
     )
@@ -289,6 +299,7 @@ def accounts(draw: st.DrawFn, snap: MarketSnapshot) -> Account:
         )
     return Account(
         id="acct",
+        margin_mode=draw(st.sampled_from(["standard", "portfolio"])),
         collateral={a.symbol: draw(amounts) for a in snap.assets if draw(st.booleans())},
         quote_balance=draw(quotes),
         positions=tuple(positions),
@@ -508,7 +519,8 @@ PERP, FUT = 3 + A, 3 + A + 5  # slots of the two markets in the account encoding
         (3, R - 5, "asset0/amount_range"),  # an amount of r - 5
         (4, 2**64, "asset1/amount_range"),
         (2, R - 7, "account/quote_balance_range"),
-        (1, 1, "account/standard_mode"),  # portfolio mode
+        (1, 2, "account/mode_is_boolean"),  # a mode of 2 would double the portfolio losses
+        (1, R - 1, "account/mode_is_boolean"),  # a mode of -1 would turn them into gains
         (PERP + 3, 2, "market0/isolated_is_boolean"),  # a flag of 2 would halve the cross value
         (PERP + 3, R - 1, "market0/isolated_is_boolean"),
         (FUT + 4, 5, "market1/cross_has_no_isolated_margin"),  # margin on a cross position
@@ -553,7 +565,8 @@ def _with_hint(cc: CompiledCircuit, name: str, change: Callable[[list[int], list
             honest = step.fn  # type: ignore[union-attr]
 
             def fn(v: list[int], honest: Any = honest) -> list[int]:
-                return [x % R for x in change(v, list(honest(v)))]
+                out = honest(v)
+                return [x % R for x in change(v, list(out) if isinstance(out, list | tuple) else [out])]
 
             steps.append(dataclasses.replace(step, fn=fn))  # type: ignore[arg-type, type-var]
             found = True
@@ -734,26 +747,120 @@ def test_option_portfolio_boundary_and_dishonest_loss(size: int) -> None:
     fails_at(cheat, assign_witness(account, WITH_CALL, 5), f"option2/scenario{worst}/loss/remainder_range")
 
 
-def test_in_circuit_refusals_of_isolated_and_portfolio() -> None:
+def test_in_circuit_refusal_of_isolated_options() -> None:
     snap = WITH_CALL
     cc = margin_circuit_for(snap)
     assert satisfied(cc, assign_witness(ALICE, snap, 1))[0]
     long_call = ALICE.model_copy(update={"positions": (*ALICE.positions, Position(market="BTC-C", size=10))})
-    assert satisfied(cc, assign_witness(long_call, snap, 1))[0]  # options are proven (standard mode)
+    assert satisfied(cc, assign_witness(long_call, snap, 1))[0]  # options are proven
     isolated_call = ALICE.model_copy(
         update={"positions": (*ALICE.positions, Position(market="BTC-C", size=-10, isolated_margin=0))}
     )
-    portfolio = ALICE.model_copy(update={"margin_mode": "portfolio"})
-    for account, where in ((isolated_call, "option2/not_isolated"), (portfolio, "account/standard_mode")):
-        with pytest.raises(UnsupportedInCircuitError):
-            prove_account(account, snap, None, salt=1)  # type: ignore[arg-type]
-        fails_at(cc, assign_witness(account, snap, 1), where)
+    with pytest.raises(UnsupportedInCircuitError):
+        prove_account(isolated_call, snap, None, salt=1)  # type: ignore[arg-type]
+    fails_at(cc, assign_witness(isolated_call, snap, 1), "option2/not_isolated")
     isolated = ALICE.model_copy(
         update={"positions": (ALICE.positions[0].model_copy(update={"isolated_margin": 10**9}), ALICE.positions[1])}
     )
     check_supported(isolated, snap)  # isolated perpetuals and futures are proven
+    check_supported(ALICE.model_copy(update={"margin_mode": "portfolio"}), snap)  # and portfolio mode
     assert engine_says(compute_margin(isolated, snap), "initial")
     assert satisfied(cc, assign_witness(isolated, snap, 1, "initial")) == (True, None)
+
+
+# ---- portfolio mode ----------------------------------------------------------------------
+
+EXAMPLE = load_example_snapshot()
+EXAMPLE_NAMES = ("healthy_cross", "liquidatable", "isolated", "multi_collateral", "options_portfolio")
+
+
+@pytest.fixture(scope="module")
+def example_cc() -> CompiledCircuit:
+    return margin_circuit_for(EXAMPLE)
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_portfolio_mode_on_the_example_grid(example_cc: CompiledCircuit, name: str) -> None:
+    """The example snapshot's 7 x 3 grid (23 scenarios, 9 price classes): each example
+    account in portfolio mode satisfies iff the engine says so, equality passes and one
+    micro-quote below fails."""
+    account = load_example_account(name).model_copy(update={"margin_mode": "portfolio"})
+    report = compute_margin(account, EXAMPLE)
+    assert report.portfolios  # the linear markets joined their underlyings' grids
+    for requirement in REQUIREMENTS:
+        ok, where = satisfied(example_cc, assign_witness(account, EXAMPLE, 3, requirement))
+        assert ok == engine_says(report, requirement), (requirement, where)
+        at = with_equity_gap(account, EXAMPLE, requirement, 0)
+        below = with_equity_gap(account, EXAMPLE, requirement, -1)
+        assert at is not None and below is not None
+        if all(p.healthy is not False for p in compute_margin(at, EXAMPLE).positions):
+            assert satisfied(example_cc, assign_witness(at, EXAMPLE, 3, requirement)) == (True, None)
+            fails_at(example_cc, assign_witness(below, EXAMPLE, 3, requirement), "health/equity>=requirement")
+
+
+def _hedged(mode: str) -> Account:
+    """Long 2 BTC perpetual against short 2 BTC of the March future, 20,000 USD collateral."""
+    return Account(
+        id="hedger",
+        margin_mode=mode,  # type: ignore[arg-type]
+        collateral={"USDC": 20_000 * USD},
+        positions=(
+            Position(market="BTC-PERP", size=2 * 10**8, quote=-2 * 65_000 * USD),
+            Position(market="BTC-27MAR26", size=-2 * 10**8, quote=2 * 66_000 * USD),
+        ),
+    )
+
+
+def test_portfolio_mode_nets_a_hedge_in_circuit_as_in_the_engine(example_cc: CompiledCircuit) -> None:
+    """A calendar hedge: in standard mode both legs carry their linear requirement, in
+    portfolio mode the grid nets them. The circuit proves the smaller requirement only in
+    portfolio mode; a standard-mode account cannot borrow it."""
+    standard, portfolio = (compute_margin(_hedged(m), EXAMPLE) for m in ("standard", "portfolio"))
+    assert portfolio.maintenance_requirement < standard.maintenance_requirement
+    # Equity between the two requirements: healthy only in portfolio mode.
+    for mode, report in (("standard", standard), ("portfolio", portfolio)):
+        account = _hedged(mode)
+        gap = (
+            standard.maintenance_requirement + portfolio.maintenance_requirement
+        ) // 2 - report.maintenance_requirement
+        moved = with_equity_gap(account, EXAMPLE, "maintenance", gap)
+        assert moved is not None
+        ok, where = satisfied(example_cc, assign_witness(moved, EXAMPLE, 9))
+        assert ok == (mode == "portfolio"), where
+        assert ok == engine_says(compute_margin(moved, EXAMPLE), "maintenance")
+
+
+@pytest.mark.parametrize(
+    ("hint", "change", "where"),
+    [
+        # a loss one lower (shrinks the requirement): ceil needs rem - d < 0
+        (
+            "market0/portfolio_leg/class0/loss/quotient_remainder",
+            lambda v, o: [o[0] - 1, o[1] - v[1]],
+            "market0/portfolio_leg/class0/loss/remainder_range",
+        ),
+        # a per-contract value change one higher (a long's loss lower)
+        (
+            "market0/portfolio_leg/class8/value_change/quotient_remainder",
+            lambda v, o: [o[0] + 1, o[1] - v[1]],
+            "market0/portfolio_leg/class8/value_change/remainder_range",
+        ),
+        # claim the short future's change exact (upper = lower) when it is not: its loss lower
+        (
+            "market2/portfolio_leg/class1/exact/inv",
+            lambda v, o: [0],
+            "market2/portfolio_leg/class1/exact/x*out==0",
+        ),
+    ],
+)
+def test_dishonest_portfolio_hints_are_caught(
+    example_cc: CompiledCircuit, hint: str, change: Callable[[list[int], list[int]], list[int]], where: str
+) -> None:
+    # An odd future mark, so that mark * move / 10**6 is not an integer.
+    odd = EXAMPLE.model_copy(update={"mark_prices": {**EXAMPLE.mark_prices, "BTC-27MAR26": 66_000 * USD + 1}})
+    account = _hedged("portfolio")
+    assert satisfied(example_cc, assign_witness(account, odd, 4))[0]
+    fails_at(_with_hint(example_cc, hint, change), assign_witness(account, odd, 4), where)
 
 
 # ---- isolated positions ------------------------------------------------------------------
