@@ -17,28 +17,39 @@ Public API of the margin engine (units and rounding: `engine._units`; formulas:
 - commitments: `encode_account`, `commit`, `random_salt`;
 - proofs: `margin_circuit_for`, `assign_witness`, `prove_account`, `check_supported`,
   `public_signals_for` (`engine._prove_account`);
+- ledger: `Ledger` (SQLite, hash-chained, verify-first appends), `audit_ledger`,
+  `AuditReport`, `Outcome`, `EpochRecord`; epochs: `run_epoch`, `load_accounts`,
+  `EpochSummary` (`engine._ledger`, `engine._ledger_audit`, `engine._epoch`);
 - examples: `load_example_snapshot`, `load_example_account`, `example_path`;
 - errors: `EngineError` and its named subclasses.
 """
 
 from ._commitment import commit, encode_account, encoding_length, random_salt
 from ._encoding import ACCOUNT_TAG, SIGNED_OFFSET, SNAPSHOT_TAG, sponge, text_to_field
+from ._epoch import EpochSummary, load_accounts, run_epoch
 from ._errors import (
+    CommitmentConflictError,
     DuplicateEntryError,
     DuplicateSourceError,
     EngineError,
+    EpochClosedError,
+    EpochConflictError,
     FutureReportError,
     InconsistentSnapshotError,
     InsufficientSourcesError,
     InvalidRiskParamsError,
     InvalidScenarioGridError,
+    LedgerError,
     MalformedInputError,
     MissingPriceError,
     NegativeCollateralError,
+    NotALedgerError,
     PriceDeviationError,
     StalePriceError,
     UnhealthyAccountError,
+    UnknownAccountError,
     UnknownAssetError,
+    UnknownEpochError,
     UnknownMarketError,
     UnknownSchemaError,
     UnsupportedInCircuitError,
@@ -46,6 +57,8 @@ from ._errors import (
     ValueOutOfRangeError,
 )
 from ._examples import EXAMPLE_ACCOUNTS, example_path, load_example_account, load_example_reports, load_example_snapshot
+from ._ledger import EpochRecord, EpochStats, Ledger, Outcome, VerdictRecord
+from ._ledger_audit import AuditProblem, AuditReport, audit_ledger
 from ._margin import compute_margin, validate_account
 from ._models import (
     MODELS,
@@ -121,6 +134,24 @@ from ._settlement import (
 )
 
 __all__ = [
+    "AuditProblem",
+    "AuditReport",
+    "CommitmentConflictError",
+    "EpochClosedError",
+    "EpochConflictError",
+    "EpochRecord",
+    "EpochStats",
+    "EpochSummary",
+    "Ledger",
+    "LedgerError",
+    "NotALedgerError",
+    "Outcome",
+    "UnknownAccountError",
+    "UnknownEpochError",
+    "VerdictRecord",
+    "audit_ledger",
+    "load_accounts",
+    "run_epoch",
     "MerkleMembership",
     "anonymous_circuit_for",
     "assign_anonymous_witness",

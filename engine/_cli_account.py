@@ -47,7 +47,6 @@ from prover import (
     Prover,
     ZkeyFile,
     dev_setup,
-    domain_size_for,
     export_verification_key,
     new_zkey,
     read_ptau,
@@ -64,7 +63,7 @@ from ._demo import NOTICE_FILE
 from ._errors import EngineError, MalformedInputError, ValueOutOfRangeError
 from ._margin import compute_margin
 from ._models import load_account, load_snapshot
-from ._prove_account import check_supported, margin_circuit_for, margin_shape, meets, prove_account
+from ._prove_account import check_supported, check_zkey_matches, margin_circuit_for, margin_shape, meets, prove_account
 
 R1CS_NAME = "margin.r1cs"
 ZKEY_NAME = "margin.zkey"
@@ -91,23 +90,6 @@ class RequirementChoice(StrEnum):
 
 def _n_private(circuit: CompiledCircuit) -> int:
     return sum(len(s.wires) for s in circuit.inputs if not s.public)
-
-
-def check_zkey_matches(zkey: ZkeyFile, circuit: CompiledCircuit, zkey_name: str) -> None:
-    """Raise MismatchedFilesError unless the key's sizes are the circuit's."""
-    cs = circuit.cs
-    want = {
-        "n_vars": cs.n_wires,
-        "n_public": cs.n_public,
-        "domain size": domain_size_for(cs.n_constraints, cs.n_public),
-    }
-    got = {"n_vars": zkey.n_vars, "n_public": zkey.n_public, "domain size": zkey.domain_size}
-    diffs = [f"{k} {got[k]} (circuit: {want[k]})" for k in want if got[k] != want[k]]
-    if diffs:
-        raise MismatchedFilesError(
-            f"{zkey_name} is not a key for this snapshot's margin circuit: {', '.join(diffs)}; "
-            "make one with `zkmargin margin-setup --snapshot ...`"
-        )
 
 
 @app.command("margin-setup")

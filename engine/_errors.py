@@ -99,3 +99,31 @@ class UnhealthyAccountError(EngineError):
 class UnsupportedInCircuitError(EngineError):
     """The account uses a feature the margin circuit does not prove yet (portfolio mode,
     isolated positions, open-interest scaled IMF)."""
+
+
+class LedgerError(EngineError):
+    """The settlement ledger refuses an operation (nothing was written)."""
+
+
+class UnknownEpochError(LedgerError):
+    """No epoch with this number is in the ledger."""
+
+
+class EpochConflictError(LedgerError):
+    """An epoch with this number exists with another snapshot, key or requirement."""
+
+
+class EpochClosedError(LedgerError):
+    """The epoch is closed: it takes no more commitments, proofs or verdicts."""
+
+
+class UnknownAccountError(LedgerError):
+    """No commitment is registered for this account in this epoch."""
+
+
+class CommitmentConflictError(LedgerError):
+    """The account has another commitment in this epoch, or the commitment is another account's."""
+
+
+class NotALedgerError(LedgerError):
+    """The file is not a zkmargin ledger (or one of an unknown schema version)."""

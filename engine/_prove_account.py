@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from algebra import R
+from algebra import MismatchedFilesError, R
 from circuits import (
     CompiledCircuit,
     MarginHealth,
@@ -48,7 +48,7 @@ from circuits import (
     merkle_root_native,
     poseidon,
 )
-from prover import Prover, ProvingKey
+from prover import Prover, ProvingKey, ZkeyFile, domain_size_for
 from verifier import Proof, PublicSignals
 
 from ._commitment import commit, encode_account
@@ -331,3 +331,20 @@ def prove_account_anonymously(
     )
     prover = proving_key if isinstance(proving_key, Prover) else Prover(proving_key)
     return prover.prove(witness.values)
+
+
+def check_zkey_matches(zkey: ZkeyFile, circuit: CompiledCircuit, zkey_name: str) -> None:
+    """Raise MismatchedFilesError unless the key's sizes are the circuit's."""
+    cs = circuit.cs
+    want = {
+        "n_vars": cs.n_wires,
+        "n_public": cs.n_public,
+        "domain size": domain_size_for(cs.n_constraints, cs.n_public),
+    }
+    got = {"n_vars": zkey.n_vars, "n_public": zkey.n_public, "domain size": zkey.domain_size}
+    diffs = [f"{k} {got[k]} (circuit: {want[k]})" for k in want if got[k] != want[k]]
+    if diffs:
+        raise MismatchedFilesError(
+            f"{zkey_name} is not a key for this snapshot's margin circuit: {', '.join(diffs)}; "
+            "make one with `zkmargin margin-setup --snapshot ...`"
+        )

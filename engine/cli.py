@@ -12,6 +12,9 @@ Commands mirror snarkjs where they do the same job:
     zkmargin margin-setup --snapshot <snapshot.json> --out-dir <dir> (--ptau <pot.ptau> | --dev)
     zkmargin prove-account <account.json> --snapshot <snapshot.json> --zkey <margin.zkey>
         --proof <proof.json> --public <public.json>
+    zkmargin epoch run --accounts <dir> --snapshot <snapshot.json> --ledger <ledger.db> --zkey <margin.zkey>
+    zkmargin ledger audit <ledger.db> [--head <hex>]
+    zkmargin ledger show <ledger.db> [--epoch N]
 
 Exit codes of `groth16 verify`: 0 valid ("OK"), 1 well-formed but invalid
 ("INVALID: ..."), 2 malformed or unreadable input ("ERROR: <ErrorName>: ..."; also
@@ -31,6 +34,7 @@ from verifier import Proof, PublicSignals, VerificationInputError, VerifyingKey,
 from . import (
     _cli_account,  # noqa: F401  (registers margin-setup and prove-account)
     _cli_keys,  # noqa: F401  (registers groth16 prove/setup and the zkey commands)
+    _cli_ledger,  # noqa: F401  (registers epoch run, ledger audit and ledger show)
     _cli_margin,  # noqa: F401  (registers margin and schema)
 )
 from ._cli_base import EXIT_ERROR, EXIT_INVALID, EXIT_OK, _fail, _out, _say, app, groth16_app, zkey_app

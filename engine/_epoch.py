@@ -1,0 +1,262 @@
+"""The epoch workflow: prove every account, verify, append, close.
+
+    summary = run_epoch(accounts, snapshot, "margin.zkey", "ledger.db", workers=2)
+
+1. The epoch's statement (snapshot, verification key of the .zkey, requirement, ratio
+   bound) is recorded (`Ledger.open_epoch`; the same statement again is a no-op).
+2. Accounts that already have a verdict in this epoch are skipped: a rerun after a
+   crash picks up where the last append left off.
+3. Each other account gets a fresh salt (written first to `salts_dir/epoch-N/<account>.salt`,
+   mode 0600: the account's opening), its commitment and, by the engine, its verdict:
+   an account that does not meet the requirement is appended as flagged, with its
+   commitment, and no proof is made; a healthy one is proven on a process pool
+   (`workers` processes, spawn, each loading the key once).
+4. The parent process is the only writer: each result is verified and appended in one
+   transaction (`Ledger.record_account`), so a SIGKILL anywhere leaves whole accounts
+   or none.
+5. The epoch is closed (`Ledger.close_epoch`): registered accounts without a verdict
+   are flagged. `close=False` leaves it open for proofs submitted from elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prover import Prover, read_zkey
+from verifier import Proof, PublicSignals
+
+from ._commitment import commit, random_salt
+from ._errors import DuplicateEntryError, MalformedInputError
+from ._ledger import Ledger, Outcome, Requirement
+from ._margin import compute_margin
+from ._models import Account, MarketSnapshot, load_account
+from ._prove_account import check_supported, check_zkey_matches, margin_circuit_for, meets, prove_account
+
+
+@dataclass(frozen=True)
+class EpochSummary:
+    """One run of an epoch: counts over the whole epoch, and this run's own work."""
+
+    epoch: int
+    accounts: int
+    proven: int
+    flagged: int
+    rejected: int
+    skipped: int
+    proved_now: int
+    prove_seconds: float
+    seconds: float
+    closed: bool
+    head: str
+
+    @property
+    def proofs_per_second(self) -> float:
+        return self.proved_now / self.prove_seconds if self.prove_seconds > 0 else 0.0
+
+
+def load_accounts(folder: str | Path) -> list[Account]:
+    """Every `*.json` in the folder as an Account, sorted by file name; malformed files and
+    duplicate account ids raise named errors before anything runs."""
+    paths = sorted(Path(folder).glob("*.json"))
+    if not paths:
+        raise MalformedInputError(f"{folder}: no account files (*.json)")
+    accounts = [load_account(p) for p in paths]
+    seen: dict[str, Path] = {}
+    for a, p in zip(accounts, paths, strict=True):
+        if a.id in seen:
+            raise DuplicateEntryError(f"account {a.id!r} is in both {seen[a.id].name} and {p.name}")
+        seen[a.id] = p
+    return accounts
+
+
+def salt_path(salts_dir: Path, epoch: int, account: str) -> Path:
+    """Where the salt of an account's commitment in an epoch is kept."""
+    name = account if re.fullmatch(r"[A-Za-z0-9._-]{1,100}", account) else hashlib.sha256(account.encode()).hexdigest()
+    return salts_dir / f"epoch-{epoch}" / f"{name}.salt"
+
+
+def _write_salt(path: Path, salt: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(f"{salt}\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _read_salt(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+# ---- the worker side ------------------------------------------------------------------------
+
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(zkey: str, snapshot_json: str, threads: int) -> None:
+    import numba
+
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
+    _worker["snapshot"] = MarketSnapshot.model_validate_json(snapshot_json)
+    _worker["prover"] = Prover.from_zkey(zkey)
+    margin_circuit_for(_worker["snapshot"])  # compile once per worker
+
+
+def _prove_in_worker(account_json: str, salt: int, requirement: Requirement, ratio: int) -> tuple[str, str]:
+    account = Account.model_validate_json(account_json)
+    proof, public = prove_account(
+        account, _worker["snapshot"], _worker["prover"], salt=salt, requirement=requirement, max_margin_ratio_ppm=ratio
+    )
+    return proof.to_json(), public.to_json()
+
+
+# ---- the parent side ------------------------------------------------------------------------
+
+
+def run_epoch(
+    accounts: Sequence[Account],
+    snapshot: MarketSnapshot,
+    zkey: str | Path,
+    ledger: Ledger,
+    *,
+    requirement: Requirement = "maintenance",
+    max_margin_ratio_ppm: int = 0,
+    workers: int = 1,
+    salts_dir: str | Path | None = None,
+    close: bool = True,
+    on_start: Callable[[int, int], None] | None = None,
+    on_account: Callable[[Outcome], None] | None = None,
+) -> EpochSummary:
+    """Run one epoch (module doc). `on_start(total, skipped)` is called once the work is
+    known, `on_account(outcome)` after each append."""
+    start = time.perf_counter()
+    zkey = Path(zkey)
+    salts = Path(salts_dir) if salts_dir is not None else ledger.path.with_name(ledger.path.name + ".salts")
+    for a in accounts:  # refusals first: nothing is written for bad input
+        check_supported(a, snapshot)
+    key = read_zkey(zkey, copy_on_write=True)
+    check_zkey_matches(key, margin_circuit_for(snapshot), str(zkey))
+    prover = Prover(key)
+    record = ledger.open_epoch(
+        snapshot, prover.verifying_key, requirement=requirement, max_margin_ratio_ppm=max_margin_ratio_ppm
+    )
+    n = record.epoch
+    if record.closed:
+        return _summary(ledger, n, len(accounts), 0, 0, 0.0, start)
+
+    todo: list[tuple[Account, int]] = []
+    skipped = 0
+    for a in accounts:
+        if ledger.verdict(n, a.id) is not None:
+            skipped += 1
+            continue
+        registered = ledger.commitment(n, a.id)
+        path = salt_path(salts, n, a.id)
+        if registered is not None:  # registered earlier without a verdict: reuse its salt
+            salt = _read_salt(path)
+            if salt is None or commit(a, snapshot, salt) != registered:
+                continue  # cannot open the registered commitment: flagged at close
+        else:
+            salt = random_salt()
+            _write_salt(path, salt)
+        todo.append((a, salt))
+    if on_start is not None:
+        on_start(len(todo), skipped)
+
+    def append(outcome: Outcome) -> None:
+        if on_account is not None:
+            on_account(outcome)
+
+    healthy: list[tuple[Account, int]] = []
+    for a, salt in todo:
+        report = compute_margin(a, snapshot)
+        if meets(report, requirement, max_margin_ratio_ppm):
+            healthy.append((a, salt))
+        else:
+            append(
+                ledger.record_account(
+                    n,
+                    a.id,
+                    commit(a, snapshot, salt),
+                    flag_reason=f"does not meet the {requirement} requirement: no proof",
+                )
+            )
+
+    prove_start = time.perf_counter()
+    proved = 0
+    if healthy and workers <= 1:
+        for a, salt in healthy:
+            proof, public = prove_account(
+                a, snapshot, prover, salt=salt, requirement=requirement, max_margin_ratio_ppm=max_margin_ratio_ppm
+            )
+            proved += 1
+            append(ledger.record_account(n, a.id, commit(a, snapshot, salt), proof, public))
+    elif healthy:
+        del prover, key  # each worker maps the key itself
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(healthy)),
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(str(zkey), snapshot.model_dump_json(), threads),
+        ) as pool:
+            pending: dict[Future[tuple[str, str]], tuple[Account, int]] = {
+                pool.submit(_prove_in_worker, a.model_dump_json(), salt, requirement, max_margin_ratio_ppm): (a, salt)
+                for a, salt in healthy
+            }
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    a, salt = pending.pop(fut)
+                    proof_json, public_json = fut.result()
+                    proved += 1
+                    append(
+                        ledger.record_account(
+                            n,
+                            a.id,
+                            commit(a, snapshot, salt),
+                            Proof.from_json(proof_json),
+                            PublicSignals.from_json(public_json),
+                        )
+                    )
+    prove_seconds = time.perf_counter() - prove_start
+    if close:
+        ledger.close_epoch(n)
+    return _summary(ledger, n, len(accounts), skipped, proved, prove_seconds, start)
+
+
+def _summary(
+    ledger: Ledger, n: int, n_accounts: int, skipped: int, proved: int, prove_s: float, start: float
+) -> EpochSummary:
+    stats = next(s for s in ledger.epochs() if s.epoch == n)
+    return EpochSummary(
+        epoch=n,
+        accounts=max(stats.accounts, n_accounts),
+        proven=stats.proven,
+        flagged=stats.flagged,
+        rejected=stats.rejected_proofs,
+        skipped=skipped,
+        proved_now=proved,
+        prove_seconds=prove_s,
+        seconds=time.perf_counter() - start,
+        closed=stats.closed,
+        head=ledger.head()[1],
+    )
+
+
+__all__ = ["EpochSummary", "load_accounts", "run_epoch", "salt_path"]

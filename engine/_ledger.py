@@ -1,0 +1,610 @@
+"""The public settlement ledger: SQLite, append-only, hash-chained.
+
+    with Ledger.open("ledger.db") as ledger:
+        ledger.open_epoch(snapshot, verifying_key)             # the epoch's public statement
+        outcome = ledger.record_account(epoch, "alice", commitment, proof, public)
+        ledger.close_epoch(epoch)                              # flags whoever has no proof
+
+Tables (one row per append in the table of its kind, plus one row in `entries`):
+
+- `epochs`: number, snapshot (JSON) and its Poseidon hash, the verification key
+  (snarkjs JSON), the requirement proven (maintenance or initial) and the public
+  margin-ratio bound;
+- `commitments`: each account's commitment in an epoch (unique per account and epoch,
+  and a commitment belongs to one account);
+- `proofs`: every proof submitted, with its public signals, `accepted` or `rejected`
+  and the reason;
+- `verdicts`: one per account and epoch: `proven` (pointing at the accepted proof) or
+  `flagged` for liquidation, with the reason;
+- `closures`: an epoch's close, with its counts;
+- `entries`: the hash chain over all of them (`engine._ledger_chain`).
+
+Every append is one `BEGIN IMMEDIATE` transaction (WAL, synchronous FULL, foreign keys
+on): a killed process leaves whole appends or none. Appends verify first: a proof
+whose public signals are not [the account's registered commitment, the epoch's
+snapshot hash, the epoch's requirement, its ratio bound], or whose pairing check
+fails, is recorded as `rejected` with the reason and never makes the account proven.
+Re-submitting the same proof for the same account and epoch is idempotent (the first
+outcome is returned, nothing is appended). Malformed input (a proof that does not
+parse, an unknown epoch) raises a named error and writes nothing. Triggers make the
+tables append-only for SQLite clients; `audit_ledger` detects edits made around them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, Self
+
+from verifier import Proof, PublicSignals, VerifyingKey, verify
+
+from ._errors import (
+    CommitmentConflictError,
+    EpochClosedError,
+    EpochConflictError,
+    NotALedgerError,
+    UnknownAccountError,
+    UnknownEpochError,
+    ValueOutOfRangeError,
+)
+from ._ledger_chain import GENESIS, KIND_TABLES, canonical, content_hash, entry_hash
+from ._models import MarketSnapshot
+
+SCHEMA_VERSION = "zkmargin.ledger.v1"
+Requirement = Literal["maintenance", "initial"]
+REQUIREMENT_CODES: dict[str, int] = {"maintenance": 0, "initial": 1}
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE entries (
+    seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+    kind TEXT NOT NULL CHECK (kind IN ('epoch', 'commitment', 'proof', 'verdict', 'close')),
+    epoch INTEGER NOT NULL,
+    account TEXT,
+    content_hash TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    entry_hash TEXT NOT NULL UNIQUE
+);
+CREATE TABLE epochs (
+    epoch INTEGER PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE REFERENCES entries(seq),
+    snapshot_hash TEXT NOT NULL UNIQUE,
+    snapshot_json TEXT NOT NULL,
+    verification_key_json TEXT NOT NULL,
+    requirement TEXT NOT NULL CHECK (requirement IN ('maintenance', 'initial')),
+    max_margin_ratio_ppm INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE commitments (
+    epoch INTEGER NOT NULL REFERENCES epochs(epoch),
+    account TEXT NOT NULL,
+    seq INTEGER NOT NULL UNIQUE REFERENCES entries(seq),
+    commitment TEXT NOT NULL,
+    PRIMARY KEY (epoch, account),
+    UNIQUE (epoch, commitment)
+);
+CREATE TABLE proofs (
+    seq INTEGER PRIMARY KEY REFERENCES entries(seq),
+    epoch INTEGER NOT NULL REFERENCES epochs(epoch),
+    account TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    proof_json TEXT NOT NULL,
+    public_json TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected')),
+    reason TEXT NOT NULL,
+    UNIQUE (epoch, account, digest)
+);
+CREATE TABLE verdicts (
+    epoch INTEGER NOT NULL,
+    account TEXT NOT NULL,
+    seq INTEGER NOT NULL UNIQUE REFERENCES entries(seq),
+    verdict TEXT NOT NULL CHECK (verdict IN ('proven', 'flagged')),
+    proof_seq INTEGER REFERENCES proofs(seq),
+    reason TEXT NOT NULL,
+    PRIMARY KEY (epoch, account),
+    FOREIGN KEY (epoch, account) REFERENCES commitments(epoch, account),
+    CHECK ((verdict = 'proven') = (proof_seq IS NOT NULL))
+);
+CREATE TABLE closures (
+    epoch INTEGER PRIMARY KEY REFERENCES epochs(epoch),
+    seq INTEGER NOT NULL UNIQUE REFERENCES entries(seq),
+    accounts INTEGER NOT NULL,
+    proven INTEGER NOT NULL,
+    flagged INTEGER NOT NULL,
+    closed_at REAL NOT NULL
+);
+"""
+
+_TABLES = ("entries", "epochs", "commitments", "proofs", "verdicts", "closures")
+_APPEND_ONLY = "".join(
+    f"CREATE TRIGGER {t}_no_{op} BEFORE {op.upper()} ON {t} "
+    f"BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: {t} rows cannot be {op}d'); END;\n"
+    for t in _TABLES
+    for op in ("update", "delete")
+)
+
+
+# ---- records ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """An epoch's public statement."""
+
+    epoch: int
+    snapshot_hash: int
+    snapshot_json: str
+    verification_key_json: str
+    requirement: str
+    max_margin_ratio_ppm: int
+    closed: bool
+
+    @property
+    def snapshot(self) -> MarketSnapshot:
+        return MarketSnapshot.model_validate_json(self.snapshot_json)
+
+    @property
+    def verifying_key(self) -> VerifyingKey:
+        return VerifyingKey.from_json(self.verification_key_json)
+
+    def expected_signals(self, commitment: int) -> list[int]:
+        """The public signals a proof for `commitment` must carry in this epoch."""
+        return [commitment, self.snapshot_hash, REQUIREMENT_CODES[self.requirement], self.max_margin_ratio_ppm]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the ledger did with one account's append: `proven`, `flagged` or `rejected`
+    (a proof refused, the account still without a verdict), with the reason. `new` is
+    False when nothing was appended (the same proof again, or a verdict already there)."""
+
+    account: str
+    status: Literal["proven", "flagged", "rejected"]
+    reason: str
+    new: bool
+
+
+@dataclass(frozen=True)
+class VerdictRecord:
+    epoch: int
+    account: str
+    commitment: int
+    verdict: str
+    reason: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class EpochStats:
+    epoch: int
+    snapshot_hash: int
+    accounts: int
+    proven: int
+    flagged: int
+    rejected_proofs: int
+    closed: bool
+
+
+def proof_digest(proof: Proof, public: PublicSignals) -> str:
+    """Identity of a submission: sha256 of the canonical proof and public signals."""
+    return hashlib.sha256(canonical([proof.to_json_obj(), public.to_json_obj()])).hexdigest()
+
+
+# ---- the ledger -------------------------------------------------------------------------
+
+
+class Ledger:
+    """A settlement ledger in one SQLite file (created on first open)."""
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not self.path.exists() and not create:
+            raise NotALedgerError(f"{self.path}: no such ledger")
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        try:
+            self._db.execute("PRAGMA foreign_keys = ON")
+            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            self._db.execute("PRAGMA synchronous = FULL")
+            # An empty database (new, or its creation was interrupted) gets the schema.
+            exists = self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] > 0
+            if not exists and not create:
+                raise NotALedgerError(f"{self.path}: an empty database, not a ledger")
+            if exists:
+                self._check_schema()
+            else:
+                self._db.executescript(
+                    "BEGIN IMMEDIATE;"
+                    + _SCHEMA
+                    + _APPEND_ONLY
+                    + f"INSERT INTO meta VALUES ('schema', '{SCHEMA_VERSION}');COMMIT;"
+                )
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise NotALedgerError(f"{self.path}: not a zkmargin ledger ({exc})") from exc
+        except BaseException:
+            self._db.close()
+            raise
+        if mode.lower() != "wal":  # pragma: no cover - a filesystem without shared memory
+            raise NotALedgerError(f"{self.path}: SQLite refused WAL mode ({mode})")
+
+    @classmethod
+    def open(cls, path: str | Path, *, create: bool = True) -> Self:
+        return cls(path, create=create)
+
+    def _check_schema(self) -> None:
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise NotALedgerError(f"{self.path}: not a zkmargin ledger ({exc})") from exc
+        if row is None or row[0] != SCHEMA_VERSION:
+            raise NotALedgerError(f"{self.path}: schema {row[0] if row else None!r}, expected {SCHEMA_VERSION!r}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The SQLite connection (read it; writes go through the methods)."""
+        return self._db
+
+    # ---- transactions and the chain -------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        """One append: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+        cur = self._db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        cur.execute("COMMIT")
+
+    def head(self) -> tuple[int, str]:
+        """(seq, entry_hash) of the last entry; (0, GENESIS) for an empty ledger."""
+        row = self._db.execute("SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    def _append(self, cur: sqlite3.Cursor, kind: str, epoch: int, account: str | None, row: Mapping[str, Any]) -> int:
+        """Insert `row` into the kind's table and chain it; returns the new seq."""
+        seq, prev = self.head()
+        seq += 1
+        table = KIND_TABLES[kind]
+        # Values are int, str, float or None, which SQLite stores as given in these
+        # columns: the stored row (what audit re-hashes) is this dict.
+        full = {**row, "seq": seq}
+        digest = content_hash(table, full)
+        cur.execute(
+            "INSERT INTO entries (seq, kind, epoch, account, content_hash, prev_hash, entry_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (seq, kind, epoch, account, digest, prev, entry_hash(prev, seq, kind, epoch, account, digest)),
+        )
+        cols = ", ".join(full)
+        cur.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(full))})", tuple(full.values()))
+        return seq
+
+    # ---- epochs ---------------------------------------------------------------------------
+
+    def open_epoch(
+        self,
+        snapshot: MarketSnapshot,
+        verifying_key: VerifyingKey,
+        *,
+        requirement: Requirement = "maintenance",
+        max_margin_ratio_ppm: int = 0,
+    ) -> EpochRecord:
+        """Record the epoch's statement (idempotent for the same statement; an epoch
+        number with another snapshot, key or requirement raises EpochConflictError)."""
+        if requirement not in REQUIREMENT_CODES:
+            raise ValueOutOfRangeError(f"requirement must be 'maintenance' or 'initial', got {requirement!r}")
+        if not 0 <= max_margin_ratio_ppm < 2**64:
+            raise ValueOutOfRangeError(f"max_margin_ratio_ppm = {max_margin_ratio_ppm} is outside [0, 2**64)")
+        if verifying_key.n_public != 4:
+            raise EpochConflictError(
+                f"the verification key has {verifying_key.n_public} public inputs; a margin proof has 4"
+            )
+        snapshot_json = snapshot.model_dump_json()
+        vk_json = verifying_key.to_json()
+        snapshot_hash = snapshot.snapshot_hash()
+        existing = self.epoch(snapshot.epoch, missing_ok=True)
+        if existing is not None:
+            same = (
+                existing.snapshot_hash == snapshot_hash
+                and existing.verification_key_json == vk_json
+                and existing.requirement == requirement
+                and existing.max_margin_ratio_ppm == max_margin_ratio_ppm
+            )
+            if not same:
+                raise EpochConflictError(
+                    f"epoch {snapshot.epoch} is already in the ledger with another "
+                    "snapshot, verification key, requirement or ratio bound"
+                )
+            return existing
+        with self._transaction() as cur:
+            self._append(
+                cur,
+                "epoch",
+                snapshot.epoch,
+                None,
+                {
+                    "epoch": snapshot.epoch,
+                    "snapshot_hash": str(snapshot_hash),
+                    "snapshot_json": snapshot_json,
+                    "verification_key_json": vk_json,
+                    "requirement": requirement,
+                    "max_margin_ratio_ppm": max_margin_ratio_ppm,
+                    "created_at": time.time(),
+                },
+            )
+        return self.epoch(snapshot.epoch)
+
+    def epoch(self, epoch: int, *, missing_ok: bool = False) -> EpochRecord:  # type: ignore[return]
+        row = self._db.execute(
+            "SELECT e.epoch, e.snapshot_hash, e.snapshot_json, e.verification_key_json, e.requirement, "
+            "e.max_margin_ratio_ppm, c.epoch IS NOT NULL FROM epochs e LEFT JOIN closures c USING (epoch) "
+            "WHERE e.epoch = ?",
+            (epoch,),
+        ).fetchone()
+        if row is None:
+            if missing_ok:
+                return None  # type: ignore[return-value]
+            raise UnknownEpochError(f"epoch {epoch} is not in the ledger")
+        return EpochRecord(row[0], int(row[1]), row[2], row[3], row[4], row[5], bool(row[6]))
+
+    def epochs(self) -> list[EpochStats]:
+        out = []
+        for (n,) in self._db.execute("SELECT epoch FROM epochs ORDER BY epoch").fetchall():
+            e = self.epoch(n)
+            counts = dict(
+                self._db.execute("SELECT verdict, COUNT(*) FROM verdicts WHERE epoch = ? GROUP BY verdict", (n,))
+            )
+            (accounts,) = self._db.execute("SELECT COUNT(*) FROM commitments WHERE epoch = ?", (n,)).fetchone()
+            (rejected,) = self._db.execute(
+                "SELECT COUNT(*) FROM proofs WHERE epoch = ? AND status = 'rejected'", (n,)
+            ).fetchone()
+            out.append(
+                EpochStats(
+                    n, e.snapshot_hash, accounts, counts.get("proven", 0), counts.get("flagged", 0), rejected, e.closed
+                )
+            )
+        return out
+
+    def _open_epoch(self, epoch: int) -> EpochRecord:
+        record = self.epoch(epoch)
+        if record.closed:
+            raise EpochClosedError(f"epoch {epoch} is closed")
+        return record
+
+    # ---- accounts -------------------------------------------------------------------------
+
+    def commitment(self, epoch: int, account: str) -> int | None:
+        row = self._db.execute(
+            "SELECT commitment FROM commitments WHERE epoch = ? AND account = ?", (epoch, account)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def verdict(self, epoch: int, account: str) -> tuple[str, str] | None:
+        """(verdict, reason) of the account in the epoch, or None."""
+        row = self._db.execute(
+            "SELECT verdict, reason FROM verdicts WHERE epoch = ? AND account = ?", (epoch, account)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def verdicts(self, epoch: int) -> list[VerdictRecord]:
+        rows = self._db.execute(
+            "SELECT c.epoch, c.account, c.commitment, v.verdict, v.reason, c.seq FROM commitments c "
+            "LEFT JOIN verdicts v USING (epoch, account) WHERE c.epoch = ? ORDER BY c.account",
+            (epoch,),
+        ).fetchall()
+        return [VerdictRecord(r[0], r[1], int(r[2]), r[3] or "pending", r[4] or "", r[5]) for r in rows]
+
+    def _register(self, cur: sqlite3.Cursor, epoch: int, account: str, commitment: int) -> bool:
+        if not account or len(account) > 200:
+            raise ValueOutOfRangeError(f"an account name has 1 to 200 characters, got {account!r}")
+        if not 0 <= commitment < 2**254:
+            raise ValueOutOfRangeError(f"{account}: commitment {commitment} is not a field element")
+        current = self.commitment(epoch, account)
+        if current is not None:
+            if current != commitment:
+                raise CommitmentConflictError(f"{account} already has another commitment in epoch {epoch}")
+            return False
+        owner = self._db.execute(
+            "SELECT account FROM commitments WHERE epoch = ? AND commitment = ?", (epoch, str(commitment))
+        ).fetchone()
+        if owner is not None:
+            raise CommitmentConflictError(f"commitment {commitment} is {owner[0]}'s in epoch {epoch}")
+        self._append(
+            cur, "commitment", epoch, account, {"epoch": epoch, "account": account, "commitment": str(commitment)}
+        )
+        return True
+
+    def register(self, epoch: int, account: str, commitment: int) -> bool:
+        """Register the account's commitment for the epoch (False if already registered)."""
+        self._open_epoch(epoch)
+        with self._transaction() as cur:
+            return self._register(cur, epoch, account, commitment)
+
+    def _check_submission(self, record: EpochRecord, account: str, proof: Proof, public: PublicSignals) -> str | None:
+        """Why the proof is refused, or None when it verifies for this account and epoch."""
+        commitment = self.commitment(record.epoch, account)
+        if commitment is None:
+            return f"no commitment is registered for {account} in epoch {record.epoch}"
+        signals = list(public.root)
+        expected = record.expected_signals(commitment)
+        if len(signals) != len(expected):
+            return f"{len(signals)} public signals, a margin proof has {len(expected)}"
+        names = ("commitment", "snapshot hash", "requirement", "max margin ratio")
+        for name, got, want in zip(names, signals, expected, strict=True):
+            if got != want:
+                hint = {
+                    "commitment": f" (not {account}'s registered commitment: another account's proof?)",
+                    "snapshot hash": f" (not epoch {record.epoch}'s snapshot: a proof from another epoch?)",
+                }.get(name, f" (epoch {record.epoch} proves {name} = {want})")
+                return f"public {name} {got} does not match{hint}"
+        if not verify(record.verifying_key, signals, proof):
+            return "pairing check failed: the proof does not verify under the epoch's verification key"
+        return None
+
+    def _existing_submission(self, epoch: int, account: str, digest: str) -> Outcome | None:
+        row = self._db.execute(
+            "SELECT status, reason FROM proofs WHERE epoch = ? AND account = ? AND digest = ?", (epoch, account, digest)
+        ).fetchone()
+        if row is None:
+            return None
+        return Outcome(account, "proven" if row[0] == "accepted" else "rejected", row[1], new=False)
+
+    def _submit(
+        self, cur: sqlite3.Cursor, record: EpochRecord, account: str, proof: Proof, public: PublicSignals
+    ) -> Outcome:
+        digest = proof_digest(proof, public)
+        again = self._existing_submission(record.epoch, account, digest)
+        if again is not None:
+            return again
+        reason = self._check_submission(record, account, proof, public)
+        verdict = self.verdict(record.epoch, account)
+        if reason is None and verdict is not None:
+            reason = f"{account} already has a verdict in epoch {record.epoch} ({verdict[0]})"
+        row = {
+            "epoch": record.epoch,
+            "account": account,
+            "digest": digest,
+            "proof_json": proof.to_json(),
+            "public_json": public.to_json(),
+            "status": "rejected" if reason else "accepted",
+            "reason": reason or "verified",
+        }
+        seq = self._append(cur, "proof", record.epoch, account, row)
+        if reason is not None:
+            return Outcome(account, "rejected", reason, new=True)
+        self._append(
+            cur,
+            "verdict",
+            record.epoch,
+            account,
+            {"epoch": record.epoch, "account": account, "verdict": "proven", "proof_seq": seq, "reason": "verified"},
+        )
+        return Outcome(account, "proven", "verified", new=True)
+
+    def submit(self, epoch: int, account: str, proof: Proof, public: PublicSignals) -> Outcome:
+        """Verify and append a proof for a registered account (module doc)."""
+        record = self._open_epoch(epoch)
+        with self._transaction() as cur:
+            return self._submit(cur, record, account, proof, public)
+
+    def _flag(self, cur: sqlite3.Cursor, epoch: int, account: str, reason: str) -> Outcome:
+        verdict = self.verdict(epoch, account)
+        if verdict is not None:
+            return Outcome(account, "proven" if verdict[0] == "proven" else "flagged", verdict[1], new=False)
+        if self.commitment(epoch, account) is None:
+            raise UnknownAccountError(f"no commitment is registered for {account} in epoch {epoch}")
+        self._append(
+            cur,
+            "verdict",
+            epoch,
+            account,
+            {"epoch": epoch, "account": account, "verdict": "flagged", "proof_seq": None, "reason": reason},
+        )
+        return Outcome(account, "flagged", reason, new=True)
+
+    def flag(self, epoch: int, account: str, reason: str) -> Outcome:
+        """Flag a registered account for liquidation (no-op if it already has a verdict)."""
+        self._open_epoch(epoch)
+        with self._transaction() as cur:
+            return self._flag(cur, epoch, account, reason)
+
+    def record_account(
+        self,
+        epoch: int,
+        account: str,
+        commitment: int,
+        proof: Proof | None = None,
+        public: PublicSignals | None = None,
+        *,
+        flag_reason: str | None = None,
+    ) -> Outcome:
+        """One account's whole epoch in ONE transaction: register the commitment, then
+        submit the proof (a rejected one flags the account too) or, without a proof, flag
+        it with `flag_reason`."""
+        if (proof is None) != (public is None) or (proof is None) == (flag_reason is None):
+            raise ValueError("give a proof with its public signals, or a flag reason")
+        record = self._open_epoch(epoch)
+        with self._transaction() as cur:
+            self._register(cur, epoch, account, commitment)
+            if proof is None:
+                assert flag_reason is not None
+                return self._flag(cur, epoch, account, flag_reason)
+            assert public is not None
+            outcome = self._submit(cur, record, account, proof, public)
+            if outcome.status == "rejected" and outcome.new and self.verdict(epoch, account) is None:
+                self._flag(cur, epoch, account, f"proof rejected: {outcome.reason}")
+            return outcome
+
+    def close_epoch(self, epoch: int) -> EpochStats:
+        """Flag every registered account without a verdict ("no valid proof") and close
+        the epoch, all in one transaction (a closed epoch returns its stats)."""
+        record = self.epoch(epoch)
+        if not record.closed:
+            with self._transaction() as cur:
+                pending = [v.account for v in self.verdicts(epoch) if v.verdict == "pending"]
+                for account in pending:
+                    self._flag(cur, epoch, account, "no valid proof before the epoch closed")
+                counts = dict(
+                    cur.execute("SELECT verdict, COUNT(*) FROM verdicts WHERE epoch = ? GROUP BY verdict", (epoch,))
+                )
+                (accounts,) = cur.execute("SELECT COUNT(*) FROM commitments WHERE epoch = ?", (epoch,)).fetchone()
+                self._append(
+                    cur,
+                    "close",
+                    epoch,
+                    None,
+                    {
+                        "epoch": epoch,
+                        "accounts": accounts,
+                        "proven": counts.get("proven", 0),
+                        "flagged": counts.get("flagged", 0),
+                        "closed_at": time.time(),
+                    },
+                )
+        return next(s for s in self.epochs() if s.epoch == epoch)
+
+
+def read_row(cur: sqlite3.Cursor | sqlite3.Connection, table: str, seq: int) -> dict[str, Any]:
+    """The row of `table` with this seq, as {column: value} (raises KeyError if none)."""
+    c = cur.execute(f"SELECT * FROM {table} WHERE seq = ?", (seq,))
+    names = [d[0] for d in c.description]
+    rows = c.fetchall()
+    if len(rows) != 1:
+        raise KeyError(f"{len(rows)} rows of {table} with seq {seq}")
+    return dict(zip(names, rows[0], strict=True))
+
+
+def table_rows(db: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
+    c = db.execute(f"SELECT * FROM {table}")
+    names = [d[0] for d in c.description]
+    return [dict(zip(names, r, strict=True)) for r in c.fetchall()]
+
+
+__all__: Sequence[str] = [
+    "SCHEMA_VERSION",
+    "EpochRecord",
+    "EpochStats",
+    "Ledger",
+    "Outcome",
+    "VerdictRecord",
+    "proof_digest",
+    "read_row",
+    "table_rows",
+]
