@@ -40,7 +40,7 @@ from typing import Annotated
 import typer
 
 from algebra import MismatchedFilesError
-from circuits import CompiledCircuit, read_r1cs, write_r1cs
+from circuits import read_r1cs, write_r1cs
 from prover import (
     INSECURE_NOTICE,
     InsecureSetupWarning,
@@ -63,7 +63,15 @@ from ._demo import NOTICE_FILE
 from ._errors import EngineError, MalformedInputError, ValueOutOfRangeError
 from ._margin import compute_margin
 from ._models import load_account, load_snapshot
-from ._prove_account import check_supported, check_zkey_matches, margin_circuit_for, margin_shape, meets, prove_account
+from ._prove_account import (
+    check_supported,
+    check_zkey_matches,
+    margin_circuit_for,
+    margin_shape,
+    meets,
+    n_private_inputs,
+    prove_account,
+)
 
 R1CS_NAME = "margin.r1cs"
 ZKEY_NAME = "margin.zkey"
@@ -86,10 +94,6 @@ class SaltFileExistsError(EngineError):
 class RequirementChoice(StrEnum):
     maintenance = "maintenance"
     initial = "initial"
-
-
-def _n_private(circuit: CompiledCircuit) -> int:
-    return sum(len(s.wires) for s in circuit.inputs if not s.public)
 
 
 @app.command("margin-setup")
@@ -123,7 +127,7 @@ def margin_setup(
         with stages(1 + (_PTAU_STAGES if ptau_file else _DEV_STAGES) + 1, first="compile") as on_stage:
             circuit = margin_circuit_for(snapshot_obj)
             out_dir.mkdir(parents=True, exist_ok=True)
-            write_r1cs(circuit.cs, r1cs_path, n_prv_in=_n_private(circuit))
+            write_r1cs(circuit.cs, r1cs_path, n_prv_in=n_private_inputs(circuit))
             on_stage("setup (phase 2)" if ptau_file else "setup (INSECURE dev setup)")
             if ptau_file is not None:
                 key = new_zkey(read_r1cs(r1cs_path), ptau_file, on_stage=on_stage)

@@ -13,6 +13,8 @@ not a ledger.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -37,6 +39,32 @@ app.add_typer(ledger_app, name="ledger")
 class RequirementChoice(StrEnum):
     maintenance = "maintenance"
     initial = "initial"
+
+
+@contextmanager
+def epoch_progress(
+    console: Console, epoch: int
+) -> Iterator[tuple[Callable[[int, int], None], Callable[[Outcome], None]]]:
+    """A rich progress bar over an epoch's accounts: yields `run_epoch`'s (on_start, on_account)."""
+    with Progress(
+        TextColumn("[bold]epoch {task.fields[epoch]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("accounts", total=None, epoch=epoch, last="loading keys")
+
+        def on_start(total: int, skipped: int) -> None:
+            progress.update(task, total=total, last=f"{skipped} already recorded" if skipped else "proving")
+
+        def on_account(outcome: Outcome) -> None:
+            progress.update(task, advance=1, last=f"{outcome.account}: {outcome.status}")
+
+        yield on_start, on_account
 
 
 def print_epoch_summary(summary: EpochSummary, console: Console) -> None:
@@ -100,27 +128,7 @@ def epoch_run(
         accounts_list = load_accounts(accounts)
         snapshot_obj = load_snapshot(snapshot)
         n_workers = workers or max(1, min(os.cpu_count() or 1, len(accounts_list)))
-        with (
-            Ledger.open(ledger) as db,
-            Progress(
-                TextColumn("[bold]epoch {task.fields[epoch]}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[last]}"),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=_err,
-                transient=True,
-            ) as progress,
-        ):
-            task = progress.add_task("accounts", total=None, epoch=snapshot_obj.epoch, last="loading keys")
-
-            def on_start(total: int, skipped: int) -> None:
-                progress.update(task, total=total, last=f"{skipped} already recorded" if skipped else "")
-
-            def on_account(outcome: Outcome) -> None:
-                progress.update(task, advance=1, last=f"{outcome.account}: {outcome.status}")
-
+        with Ledger.open(ledger) as db, epoch_progress(_err, snapshot_obj.epoch) as (on_start, on_account):
             summary = run_epoch(
                 accounts_list,
                 snapshot_obj,
@@ -195,4 +203,4 @@ def ledger_show(
         _out.print(f"head: {db.head()[1]}", highlight=False)
 
 
-__all__ = ["epoch_app", "ledger_app", "print_audit", "print_epoch_summary"]
+__all__ = ["epoch_app", "epoch_progress", "ledger_app", "print_audit", "print_epoch_summary"]

@@ -1,15 +1,29 @@
-"""`zkmargin demo`: the whole path on embedded defaults, in a few seconds.
+"""`zkmargin demo [OUT]`: one whole margin epoch on the example data.
 
-Builds the commitment-opening circuit, runs the (INSECURE) dev setup, solves a witness,
-proves, verifies, and writes snarkjs's three files so that `snarkjs groth16 verify`
-can check the same proof. Then runs the margin engine over the example accounts of
-`engine/examples/` under the example snapshot: each account's verdict and its Poseidon
-commitment (the public value the margin circuit will prove against).
+1. The example snapshot (``engine/examples/snapshot.json``) and six accounts: the five
+   examples (``liquidatable`` does not meet its maintenance requirement, the others
+   do) plus ``healthy_cross`` again in portfolio margin mode. Each account's id is its
+   example name; the accounts are written to ``OUT/accounts/<name>.json``.
+2. Keys in ``OUT/keys/``: ``margin.r1cs``, ``margin.zkey``, ``verification_key.json``
+   and ``SETUP_IS_INSECURE.txt``, from the **INSECURE** single-party dev setup (a minute
+   or two for the ~56k-constraint example circuit). A ``margin.zkey`` already there
+   that fits the circuit is reused, so a second run only proves.
+3. A fresh ledger ``OUT/ledger.db`` (salts in ``OUT/salts/``) and one epoch
+   (`run_epoch`): healthy accounts are proven on a small process pool, verified and
+   appended; the unhealthy one is flagged with its commitment and no proof.
+4. The snarkjs-compatible proof of every accepted account, from the ledger:
+   ``OUT/proofs/<account>.proof.json`` and ``OUT/proofs/<account>.public.json``.
+5. `audit_ledger` re-verifies every proof and the hash chain; then the epoch summary,
+   the flagged accounts, and the commands that check the files independently.
+
+`DemoResult.ok`: the audit is clean, every healthy account is proven and every
+unhealthy one flagged.
 """
 
 from __future__ import annotations
 
-import secrets
+import os
+import shutil
 import time
 import warnings
 from dataclasses import dataclass
@@ -18,107 +32,208 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from circuits import CommitmentOpening, compile_circuit, poseidon
-from prover import INSECURE_NOTICE, InsecureSetupWarning, dev_setup, prove, verifying_key
-from verifier import verify
+from circuits import CompiledCircuit, write_r1cs
+from prover import INSECURE_NOTICE, InsecureSetupWarning, ZkeyFile, dev_setup, read_zkey, verifying_key, write_zkey
 
-from ._cli_base import stages
-from ._commitment import commit, random_salt
+from ._cli_base import INPUT_ERRORS, _err, _say, stages
+from ._cli_ledger import epoch_progress, print_audit, print_epoch_summary
+from ._epoch import EpochSummary, run_epoch
 from ._examples import EXAMPLE_ACCOUNTS, load_example_account, load_example_snapshot
+from ._ledger import Ledger
+from ._ledger_audit import AuditReport, audit_ledger
 from ._margin import compute_margin
+from ._models import Account, MarketSnapshot
+from ._prove_account import check_zkey_matches, margin_circuit_for, meets, n_private_inputs
 
-#: Embedded defaults: 5,000.000000 units of collateral (1e-6 units), claimed >= 1,000.
-DEFAULT_VALUE = 5_000_000_000
-DEFAULT_MINIMUM = 1_000_000_000
 NOTICE_FILE = "SETUP_IS_INSECURE.txt"
-_N_STAGES = 6  # compile, setup, witness, prove, verify, write
+_DEV_STAGES = 6  # lagrange, A, B1, B2, C, H (dev_setup's on_stage calls)
 
 
 @dataclass(frozen=True)
 class DemoResult:
-    constraints: int
-    setup_seconds: float
-    prove_seconds: float
-    verify_seconds: float
-    valid: bool
     out_dir: Path
+    keys_reused: bool
+    setup_seconds: float
+    summary: EpochSummary
+    audit: AuditReport
+    expected: dict[str, str]  # account -> "proven" | "flagged", by the margin engine
+    verdicts: dict[str, str]  # account -> the ledger's verdict
+    proof_files: list[tuple[Path, Path]]  # (proof.json, public.json) per proven account
+
+    @property
+    def flagged(self) -> list[str]:
+        return [a for a, v in self.verdicts.items() if v == "flagged"]
+
+    @property
+    def ok(self) -> bool:
+        return self.audit.ok and self.verdicts == self.expected
 
 
-def run_demo(
-    out_dir: Path, *, value: int = DEFAULT_VALUE, minimum: int = DEFAULT_MINIMUM, console: Console | None = None
-) -> DemoResult:
-    """Run the demo and write verification_key.json, proof.json and public.json to out_dir."""
-    console = console or Console()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    salt = secrets.randbelow(1 << 248)
-    commitment = poseidon([value, salt])
-    with stages(_N_STAGES, console, first="compile") as step:
-        compiled = compile_circuit(CommitmentOpening(bits=64))
-        step("setup (INSECURE dev setup)")
-        t0 = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", InsecureSetupWarning)  # said loudly below instead
-            pk = dev_setup(compiled.cs)
-        setup_s = time.perf_counter() - t0
-        vk = verifying_key(pk)
-        step("witness")
-        witness = compiled.solve({"commitment": commitment, "minimum": minimum, "value": value, "salt": salt})
-        step("prove")
-        t0 = time.perf_counter()
-        proof, public = prove(pk, witness.values)
-        prove_s = time.perf_counter() - t0
-        step("verify")
-        t0 = time.perf_counter()
-        valid = verify(vk, public, proof)
-        verify_s = time.perf_counter() - t0
-        step("write")
-        vk.save(out_dir / "verification_key.json")  # carries the INSECURE notice
-        proof.save(out_dir / "proof.json")
-        public.save(out_dir / "public.json")
-        (out_dir / NOTICE_FILE).write_text(
-            INSECURE_NOTICE + ".\nThe keys in this folder come from zkmargin's dev setup.\n"
-        )
-        step("done")
-    return DemoResult(compiled.cs.n_constraints, setup_s, prove_s, verify_s, valid, out_dir)
-
-
-def print_summary(result: DemoResult, console: Console) -> None:
-    table = Table(title="zkmargin demo", show_header=False)
-    table.add_row("circuit", "Poseidon commitment opening, 64-bit range check")
-    table.add_row("constraints", f"{result.constraints:,}")
-    table.add_row("setup", f"{result.setup_seconds:.2f} s")
-    table.add_row("prove", f"{result.prove_seconds:.2f} s")
-    table.add_row("verify", f"{result.verify_seconds:.2f} s")
-    table.add_row("files", str(result.out_dir))
-    table.add_row("result", "[bold green]OK[/]" if result.valid else "[bold red]INVALID[/]")
-    console.print(table)
-    console.print(f"[bold yellow]WARNING:[/] {INSECURE_NOTICE}.")
-    console.print(
-        f"Check it with snarkjs: snarkjs groth16 verify {result.out_dir}/verification_key.json "
-        f"{result.out_dir}/public.json {result.out_dir}/proof.json"
+def demo_accounts() -> dict[str, Account]:
+    """The example accounts by name (each account's id set to its name), plus
+    ``healthy_cross_portfolio``: healthy_cross in portfolio margin mode."""
+    accounts = {name: load_example_account(name).model_copy(update={"id": name}) for name in EXAMPLE_ACCOUNTS}
+    accounts["healthy_cross_portfolio"] = accounts["healthy_cross"].model_copy(
+        update={"id": "healthy_cross_portfolio", "margin_mode": "portfolio"}
     )
+    return accounts
 
 
-def print_margin_examples(console: Console) -> None:
-    """The margin engine on the example accounts: equity, requirements, verdict, commitment."""
+def _reusable_key(keys: Path, circuit: CompiledCircuit) -> bool:
+    zkey = keys / "margin.zkey"
+    if not (zkey.is_file() and (keys / "verification_key.json").is_file()):
+        return False
+    unusable: tuple[type[Exception], ...] = (OSError, *INPUT_ERRORS)
+    try:
+        check_zkey_matches(read_zkey(zkey, copy_on_write=True), circuit, str(zkey))
+    except unusable:  # unreadable, truncated or for another circuit: make a new one
+        return False
+    return True
+
+
+def _dev_keys(keys: Path, circuit: CompiledCircuit) -> None:
+    """The INSECURE dev setup, written like `zkmargin margin-setup --dev`."""
+    keys.mkdir(parents=True, exist_ok=True)
+    with stages(1 + _DEV_STAGES + 1, first="write margin.r1cs") as on_stage:
+        write_r1cs(circuit.cs, keys / "margin.r1cs", n_prv_in=n_private_inputs(circuit))
+        on_stage("setup (INSECURE dev setup)")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InsecureSetupWarning)  # said loudly by the caller instead
+            pk = dev_setup(circuit.cs, on_stage=on_stage)
+        on_stage("write margin.zkey")
+        write_zkey(ZkeyFile.from_proving_key(pk), keys / "margin.zkey")
+        verifying_key(pk).save(keys / "verification_key.json")  # carries the INSECURE notice
+        notice = INSECURE_NOTICE + ".\nThe keys in this folder come from zkmargin's dev setup.\n"
+        (keys / NOTICE_FILE).write_text(notice)
+
+
+def _fresh_ledger(out_dir: Path) -> Path:
+    ledger = out_dir / "ledger.db"
+    for name in ("ledger.db", "ledger.db-wal", "ledger.db-shm"):
+        (out_dir / name).unlink(missing_ok=True)
+    for folder in ("salts", "proofs"):
+        shutil.rmtree(out_dir / folder, ignore_errors=True)
+    return ledger
+
+
+def _run_epoch(
+    accounts: list[Account], snapshot: MarketSnapshot, zkey: Path, db: Ledger, salts: Path, err: Console
+) -> EpochSummary:
+    with epoch_progress(err, snapshot.epoch) as (on_start, on_account):
+        return run_epoch(
+            accounts,
+            snapshot,
+            zkey,
+            db,
+            workers=max(1, min(2, os.cpu_count() or 1)),
+            salts_dir=salts,
+            on_start=on_start,
+            on_account=on_account,
+        )
+
+
+def _write_proofs(db: Ledger, epoch: int, folder: Path) -> list[tuple[Path, Path]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = db.connection.execute(
+        "SELECT account, proof_json, public_json FROM proofs WHERE epoch = ? AND status = 'accepted' ORDER BY account",
+        (epoch,),
+    ).fetchall()
+    written = []
+    for account, proof_json, public_json in rows:
+        proof, public = folder / f"{account}.proof.json", folder / f"{account}.public.json"
+        proof.write_text(proof_json)
+        public.write_text(public_json)
+        written.append((proof, public))
+    return written
+
+
+def run_demo(out_dir: Path, *, console: Console | None = None, err: Console | None = None) -> DemoResult:
+    """Run the demo into out_dir (module doc); progress bars and notices go to `err`."""
+    console, err = console or Console(), err or _err
+    out_dir.mkdir(parents=True, exist_ok=True)
     snapshot = load_example_snapshot()
+    accounts = demo_accounts()
+    (out_dir / "accounts").mkdir(exist_ok=True)
+    for name, account in accounts.items():
+        (out_dir / "accounts" / f"{name}.json").write_text(account.model_dump_json(indent=2) + "\n")
+    print_margin_examples(console, snapshot, accounts)
+
+    keys = out_dir / "keys"
+    circuit = margin_circuit_for(snapshot)
+    t0 = time.perf_counter()
+    reused = _reusable_key(keys, circuit)
+    if reused:
+        _say(err, f"reusing the keys in {keys} (delete the folder for a new dev setup)", "green")
+    else:
+        _say(
+            err,
+            f"INSECURE dev setup of the margin circuit ({circuit.cs.n_constraints:,} constraints); "
+            "this takes a minute or two",
+            "bold yellow",
+        )
+        _dev_keys(keys, circuit)
+    setup_s = time.perf_counter() - t0
+
+    ledger_path = _fresh_ledger(out_dir)
+    with Ledger.open(ledger_path) as db:
+        summary = _run_epoch(list(accounts.values()), snapshot, keys / "margin.zkey", db, out_dir / "salts", err)
+        verdicts = {v.account: v.verdict for v in db.verdicts(summary.epoch)}
+        proof_files = _write_proofs(db, summary.epoch, out_dir / "proofs")
+        audit = audit_ledger(db)
+    expected = {
+        name: "proven" if meets(compute_margin(a, snapshot), "maintenance", 0) else "flagged"
+        for name, a in accounts.items()
+    }
+    return DemoResult(out_dir, reused, setup_s, summary, audit, expected, verdicts, proof_files)
+
+
+def print_demo_result(result: DemoResult, console: Console, err: Console | None = None) -> None:
+    """The audit verdict, the epoch summary, the flagged accounts and how to check the files."""
+    err = err or _err
+    out = result.out_dir
+    keys = "reused from an earlier run" if result.keys_reused else f"dev setup in {result.setup_seconds:.1f} s"
+    console.print(f"keys: {out / 'keys'} ({keys})", highlight=False)
+    print_epoch_summary(result.summary, console)
+    for name in result.flagged:
+        _say(console, f"flagged for liquidation: {name}", "yellow")
+    print_audit(result.audit, console, err)
+    for name, want in result.expected.items():
+        if result.verdicts.get(name) != want:
+            _say(console, f"UNEXPECTED: {name} is {result.verdicts.get(name, 'missing')}, expected {want}", "bold red")
+    _say(console, f"WARNING: {INSECURE_NOTICE}.", "bold yellow")
+    if result.proof_files:
+        proof, public = result.proof_files[0]
+        vk = out / "keys" / "verification_key.json"
+        console.print(
+            f"proofs: {out / 'proofs'}/<account>.proof.json and .public.json (snarkjs format). Check one:\n"
+            f"  npx snarkjs groth16 verify {vk} {public} {proof}\n"
+            f"  zkmargin groth16 verify {vk} {public} {proof}\n"
+            f"Audit the ledger: zkmargin ledger audit {out / 'ledger.db'}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def print_margin_examples(
+    console: Console, snapshot: MarketSnapshot | None = None, accounts: dict[str, Account] | None = None
+) -> None:
+    """The margin engine on the demo's accounts: mode, equity, maintenance requirement, verdict."""
+    snapshot = snapshot or load_example_snapshot()
+    accounts = accounts or demo_accounts()
     table = Table(title=f"margin engine: example accounts, epoch {snapshot.epoch} (quote units)")
-    for col in ("account", "equity", "maintenance", "verdict", "commitment"):
+    for col in ("account", "mode", "equity", "maintenance", "verdict"):
         table.add_column(col, justify="right" if col in ("equity", "maintenance") else "left", no_wrap=True)
-    for name in EXAMPLE_ACCOUNTS:
-        account = load_example_account(name)
+    for name, account in accounts.items():
         report = compute_margin(account, snapshot)
-        commitment = commit(account, snapshot, random_salt())
         table.add_row(
             name,
+            account.margin_mode,
             f"{report.equity / 1e6:,.2f}",
             f"{report.maintenance_requirement / 1e6:,.2f}",
             "[green]healthy[/]" if report.healthy else "[bold red]liquidatable[/]",
-            f"{str(commitment)[:10]}...",
         )
     console.print(table)
-    console.print(f"snapshot hash: {snapshot.snapshot_hash()}")
-    console.print(
-        "One account's report: zkmargin margin engine/examples/healthy_cross.json "
-        "--snapshot engine/examples/snapshot.json --table"
-    )
+    console.print(f"snapshot hash: {snapshot.snapshot_hash()}", highlight=False, soft_wrap=True)
+
+
+__all__ = ["NOTICE_FILE", "DemoResult", "demo_accounts", "print_demo_result", "print_margin_examples", "run_demo"]

@@ -348,3 +348,8 @@ def check_zkey_matches(zkey: ZkeyFile, circuit: CompiledCircuit, zkey_name: str)
             f"{zkey_name} is not a key for this snapshot's margin circuit: {', '.join(diffs)}; "
             "make one with `zkmargin margin-setup --snapshot ...`"
         )
+
+
+def n_private_inputs(circuit: CompiledCircuit) -> int:
+    """The circuit's number of private input wires (the .r1cs header's nPrvIn)."""
+    return sum(len(s.wires) for s in circuit.inputs if not s.public)

@@ -37,8 +37,20 @@ from . import (
     _cli_ledger,  # noqa: F401  (registers epoch run, ledger audit and ledger show)
     _cli_margin,  # noqa: F401  (registers margin and schema)
 )
-from ._cli_base import EXIT_ERROR, EXIT_INVALID, EXIT_OK, _fail, _out, _say, app, groth16_app, zkey_app
-from ._demo import print_margin_examples, print_summary, run_demo
+from ._cli_base import (
+    EXIT_ERROR,
+    EXIT_INVALID,
+    EXIT_OK,
+    _err,
+    _fail,
+    _out,
+    _say,
+    app,
+    groth16_app,
+    reported_errors,
+    zkey_app,
+)
+from ._demo import print_demo_result, run_demo
 
 __all__ = ["EXIT_ERROR", "EXIT_INVALID", "EXIT_OK", "app", "groth16_app", "main", "zkey_app"]
 
@@ -70,15 +82,19 @@ def groth16_verify(
 
 @app.command("demo")
 def demo(
-    out_dir: Annotated[Path, typer.Argument(help="Folder for verification_key.json, proof.json, public.json.")] = Path(
-        "demo-out"
-    ),
+    out_dir: Annotated[
+        Path, typer.Argument(help="Folder for the accounts, keys, ledger.db and the proofs (snarkjs format).")
+    ] = Path("demo-out"),
 ) -> None:
-    """Prove and verify a Poseidon commitment opening end to end (INSECURE dev setup)."""
-    result = run_demo(out_dir, console=_out)
-    print_summary(result, _out)
-    print_margin_examples(_out)
-    if not result.valid:
+    """One margin epoch on the example accounts: keys, proofs, ledger, audit (INSECURE dev setup).
+
+    Exit 0 when the audit is clean, every healthy account is proven and the unhealthy
+    one flagged; 1 otherwise. Keys already in <folder>/keys are reused.
+    """
+    with reported_errors():
+        result = run_demo(out_dir, console=_out, err=_err)
+    print_demo_result(result, _out, _err)
+    if not result.ok:
         raise typer.Exit(EXIT_INVALID)
 
 
