@@ -3,6 +3,7 @@
     zkmargin epoch run --accounts <dir> --snapshot <snapshot.json> --ledger <ledger.db> --zkey <margin.zkey>
     zkmargin ledger audit <ledger.db> [--head <hex>]
     zkmargin ledger show <ledger.db> [--epoch N]
+    zkmargin ledger submit <ledger.db> --epoch N --account A --proof proof.json --public public.json
 
 `epoch run` exits 0 when the epoch ran (flagged accounts are a result, not an error),
 2 on bad input (nothing written). `ledger audit` exits 0 when the ledger audits clean,
@@ -23,6 +24,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+
+from verifier import Proof, PublicSignals
 
 from ._cli_base import EXIT_INVALID, _err, _fail, _out, _say, app, reported_errors
 from ._epoch import EpochSummary, load_accounts, run_epoch
@@ -165,6 +168,29 @@ def ledger_audit(
     print_audit(report, _out, _err)
     if not report.ok:
         raise typer.Exit(EXIT_INVALID)
+
+
+@ledger_app.command("submit")
+def ledger_submit(
+    ledger: Annotated[Path, typer.Argument(help="The ledger.")],
+    epoch: Annotated[int, typer.Option("--epoch", "-e", help="The epoch the proof is for.")],
+    account: Annotated[str, typer.Option("--account", "-a", help="The account whose commitment it proves.")],
+    proof: Annotated[Path, typer.Option("--proof", help="proof.json (snarkjs format).")],
+    public: Annotated[Path, typer.Option("--public", help="public.json.")],
+) -> None:
+    """Submit a proof for a registered account of an open epoch: verified, then appended.
+
+    Prints PROVEN (exit 0) or REJECTED with the reason (exit 1; the rejection is
+    recorded); malformed files or an unknown or closed epoch exit 2 and write nothing.
+    """
+    with reported_errors(), Ledger.open(ledger, create=False) as db:
+        outcome = db.submit(epoch, account, Proof.load(proof), PublicSignals.load(public))
+    note = "" if outcome.new else " (already recorded: nothing appended)"
+    if outcome.status == "proven":
+        _say(_out, f"PROVEN: {account} in epoch {epoch}{note}", "bold green")
+        return
+    _say(_out, f"REJECTED: {outcome.reason}{note}", "bold red")
+    raise typer.Exit(EXIT_INVALID)
 
 
 @ledger_app.command("show")

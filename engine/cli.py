@@ -15,6 +15,7 @@ Commands mirror snarkjs where they do the same job:
     zkmargin epoch run --accounts <dir> --snapshot <snapshot.json> --ledger <ledger.db> --zkey <margin.zkey>
     zkmargin ledger audit <ledger.db> [--head <hex>]
     zkmargin ledger show <ledger.db> [--epoch N]
+    zkmargin ledger submit <ledger.db> --epoch N --account A --proof <proof.json> --public <public.json>
 
 Exit codes of `groth16 verify`: 0 valid ("OK"), 1 well-formed but invalid
 ("INVALID: ..."), 2 malformed or unreadable input ("ERROR: <ErrorName>: ..."; also

@@ -408,3 +408,27 @@ def test_cli_audit_names_a_tampered_entry(ran: Path, tmp_path: Path) -> None:
     assert res.returncode == 1
     assert "AUDIT FAILED" in res.stdout and f"entry {seq} (verdict, epoch 7, carol)" in res.stdout + res.stderr
     assert _zkm("ledger", "audit", tmp_path / "nothing.db").returncode == 2
+
+
+def test_cli_submit_rejects_a_replay_and_accepts_the_genuine_proof(
+    open_epoch: tuple[Ledger, dict[str, Any]], tmp_path: Path
+) -> None:
+    ledger, proofs = open_epoch
+    files = {}
+    for name, (proof, public) in proofs.items():
+        proof.save(tmp_path / f"{name}.proof.json")
+        public.save(tmp_path / f"{name}.public.json")
+        files[name] = ("--proof", tmp_path / f"{name}.proof.json", "--public", tmp_path / f"{name}.public.json")
+    submit = ("ledger", "submit", ledger.path, "--epoch", "8", "--account", "alice")
+    replay = _zkm(*submit, *files["dave"])
+    assert replay.returncode == 1 and replay.stdout.startswith("REJECTED: public commitment")
+    ok = _zkm(*submit, *files["alice"])
+    assert ok.returncode == 0 and ok.stdout.startswith("PROVEN: alice in epoch 8"), ok.stdout + ok.stderr
+    again = _zkm(*submit, *files["alice"])
+    assert again.returncode == 0 and "already recorded" in again.stdout
+    (tmp_path / "bad.json").write_text("{")
+    head = ledger.head()
+    bad = _zkm(*submit, "--proof", tmp_path / "bad.json", "--public", tmp_path / "alice.public.json")
+    assert bad.returncode == 2 and bad.stderr.startswith("ERROR: MalformedProofError")
+    assert ledger.head() == head
+    assert audit_ledger(ledger).ok
