@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import warnings
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -352,47 +353,82 @@ def _no_partial_entries(ledger_path: Path) -> None:
         )
 
 
-def test_cli_epoch_run_survives_sigkill_at_random_points(epoch_files: Path, zkey: Path, tmp_path: Path) -> None:
-    # A full run on a scratch ledger first: its duration D scales the kill times.
-    t0 = time.perf_counter()
-    assert _zkm(*_run_args(epoch_files, zkey, tmp_path / "scratch.db")).returncode == 0
-    duration = time.perf_counter() - t0
-    ledger = tmp_path / "ledger.db"
-    rng = random.Random(20261121)
-    kills = 0
-    states = []  # verdicts recorded when each kill landed
-    for _ in range(4):
-        proc = subprocess.Popen(
-            [str(ZKMARGIN), *map(str, _run_args(epoch_files, zkey, ledger))],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        time.sleep(rng.uniform(0.1, 0.9) * duration)
+#: Entries of the whole epoch: its statement, 6 commitments, 4 proofs, 6 verdicts, the close.
+FULL_EPOCH = 1 + 6 + 4 + 6 + 1
+
+
+def _entries(ledger: Path) -> int:
+    """How many entries another reader sees in the ledger (0 before it has any)."""
+    if not ledger.exists():
+        return 0
+    try:
+        with closing(sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=5)) as db:
+            return int(db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+    except sqlite3.DatabaseError:  # the schema is not there yet
+        return 0
+
+
+def _run_and_kill(args: list[str | Path], ledger: Path, target: int, jitter: float) -> bool:
+    """Start `zkmargin epoch run`, SIGKILL it (and its prover pool) `jitter` seconds after
+    the ledger holds `target` entries; False if it finished first."""
+    proc = subprocess.Popen(
+        [str(ZKMARGIN), *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while proc.poll() is None and _entries(ledger) < target and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(jitter)
+        killed = proc.poll() is None
+        if killed:
+            os.killpg(proc.pid, signal.SIGKILL)
+        return killed
+    finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)  # the run and its prover pool
-            kills += 1
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def test_cli_epoch_run_survives_sigkill_at_random_points(epoch_files: Path, zkey: Path, tmp_path: Path) -> None:
+    """Kill points are drawn in the epoch's progress (a number of entries, then a random
+    delay), not in wall time, so they land mid-epoch on a fast machine and a slow one: on
+    a fresh ledger the first lands during start-up, each later one after at least one more
+    entry; a ledger with no room left for a kill is rerun at the end like the others."""
+    ledgers: list[Path] = []
+    rng = random.Random()
+    kills = []  # (target entries, entries after the kill)
+    for _ in range(12):
+        if not ledgers or _entries(ledgers[-1]) >= FULL_EPOCH - 2:
+            ledgers.append(tmp_path / f"ledger{len(ledgers)}.db")
+            target, jitter = 0, rng.uniform(0.0, 1.5)
+        else:
+            target, jitter = rng.randint(_entries(ledgers[-1]) + 1, FULL_EPOCH - 2), rng.uniform(0.0, 0.2)
+        ledger = ledgers[-1]
+        if not _run_and_kill(_run_args(epoch_files, zkey, ledger), ledger, target, jitter):
+            continue
+        kills.append((target, _entries(ledger)))
         if ledger.exists():
             res = _zkm("ledger", "audit", ledger)
             assert res.returncode == 0, res.stdout + res.stderr
             _no_partial_entries(ledger)
-            with Ledger.open(ledger, create=False) as db:
-                states.append(len([v for v in db.verdicts(7) if v.verdict != "pending"]))
-    print("kills", kills, "duration", round(duration, 1), "verdicts at each kill", states)
-    assert kills >= 2 and any(n < len(ACCOUNTS) for n in states), (kills, duration, states)  # mid-epoch
-    res = _zkm(*_run_args(epoch_files, zkey, ledger))
-    assert res.returncode == 0, res.stderr
-    assert "proofs/s" in res.stdout and "flagged for liquidation: carol" in res.stdout
-    audit = _zkm("ledger", "audit", ledger)
-    assert audit.returncode == 0 and audit.stdout.startswith("AUDIT OK"), audit.stdout + audit.stderr
-    _no_partial_entries(ledger)
-    with Ledger.open(ledger, create=False) as db:
-        verdicts = {v.account: v.verdict for v in db.verdicts(7)}
-        assert verdicts == {a.id: "flagged" if a.id in UNHEALTHY else "proven" for a in ACCOUNTS}
-        (stats,) = db.epochs()
-        assert stats.closed and stats.rejected_proofs == 0
-    show = _zkm("ledger", "show", ledger, "--epoch", "7")
+        if sum(0 < n < FULL_EPOCH for _, n in kills) >= 2:
+            break
+    print("kills (target entries, entries after)", kills)
+    assert sum(0 < n < FULL_EPOCH for _, n in kills) >= 2, kills  # at least two landed mid-epoch
+    for ledger in ledgers:  # rerunning completes each epoch
+        res = _zkm(*_run_args(epoch_files, zkey, ledger))
+        assert res.returncode == 0, res.stderr
+        assert "proofs/s" in res.stdout and "flagged for liquidation: carol" in res.stdout
+        audit = _zkm("ledger", "audit", ledger)
+        assert audit.returncode == 0 and audit.stdout.startswith("AUDIT OK"), audit.stdout + audit.stderr
+        _no_partial_entries(ledger)
+        assert _entries(ledger) == FULL_EPOCH
+        with Ledger.open(ledger, create=False) as db:
+            verdicts = {v.account: v.verdict for v in db.verdicts(7)}
+            assert verdicts == {a.id: "flagged" if a.id in UNHEALTHY else "proven" for a in ACCOUNTS}
+            (stats,) = db.epochs()
+            assert stats.closed and stats.rejected_proofs == 0
+    show = _zkm("ledger", "show", ledgers[-1], "--epoch", "7")
     assert show.returncode == 0 and "carol" in show.stdout and "closed" in show.stdout
 
 
