@@ -17,7 +17,24 @@ import secrets
 import warnings
 from collections.abc import Callable, Sequence
 
-from algebra import FR_TWO_ADICITY, G1, G2, R, batch_inverse, fr_root_of_unity, g1_to_lem, g2_to_lem
+import numpy as np
+
+from algebra import (
+    FR_TWO_ADICITY,
+    G1,
+    G1_GEN,
+    G2,
+    G2_GEN,
+    R,
+    U64Array,
+    batch_inverse,
+    fr_root_of_unity,
+    g1_sparse_combination,
+    g1_to_lem,
+    g2_sparse_combination,
+    g2_to_lem,
+    ints_to_limbs,
+)
 from circuits import ConstraintSystem
 
 from ._errors import SetupError
@@ -84,6 +101,19 @@ def _column_values(entries: Sequence[MatrixEntry], lagrange: Sequence[int], n_va
     return [v % R for v in out]
 
 
+_G1_BASE = g1_to_lem([G1_GEN])
+_G2_BASE = g2_to_lem([G2_GEN])
+
+
+def _generator_multiples(combination: Callable[..., U64Array], base: U64Array, scalars: Sequence[int]) -> U64Array:
+    """[k G for k in scalars] as LEM affine rows, on the numba sparse-combination kernel
+    (one term per row, all on the generator): the key's hundreds of thousands of
+    fixed-base products take seconds instead of minutes of Python ints."""
+    n = len(scalars)
+    rows = np.arange(n + 1, dtype=np.int64)
+    return combination(base, rows, np.zeros(n, dtype=np.int64), ints_to_limbs([k % R for k in scalars]))
+
+
 def dev_setup(
     cs: ConstraintSystem,
     *,
@@ -111,17 +141,17 @@ def dev_setup(
     n_pub = cs.n_public
 
     stage("A")
-    a_points = G1.batch_mul(G1.generator, u)
+    a_points = _generator_multiples(g1_sparse_combination, _G1_BASE, u)
     stage("B1")
-    b1_points = G1.batch_mul(G1.generator, v)
+    b1_points = _generator_multiples(g1_sparse_combination, _G1_BASE, v)
     stage("B2")
-    b2_points = G2.batch_mul(G2.generator, v)
+    b2_points = _generator_multiples(g2_sparse_combination, _G2_BASE, v)
     stage("C")
-    c_points = G1.batch_mul(G1.generator, [x * delta_inv % R for x in combined[n_pub + 1 :]])
+    c_points = _generator_multiples(g1_sparse_combination, _G1_BASE, [x * delta_inv for x in combined[n_pub + 1 :]])
     ic = G1.batch_mul(G1.generator, [x * gamma_inv % R for x in combined[: n_pub + 1]])
     stage("H")
     lag2 = _lagrange_at(tau, 2 * n)
-    h_points = G1.batch_mul(G1.generator, [lag2[2 * i + 1] * delta_inv % R for i in range(n)])
+    h_points = _generator_multiples(g1_sparse_combination, _G1_BASE, [lag2[2 * i + 1] * delta_inv for i in range(n)])
     g1s = G1.batch_mul(G1.generator, [alpha, beta, delta])
     g2s = G2.batch_mul(G2.generator, [beta, gamma, delta])
     return ProvingKey(
@@ -136,11 +166,11 @@ def dev_setup(
         delta2=g2s[2],
         a_coeffs=tuple(a_entries),
         b_coeffs=tuple(b_entries),
-        a_points=g1_to_lem(a_points),
-        b1_points=g1_to_lem(b1_points),
-        b2_points=g2_to_lem(b2_points),
-        c_points=g1_to_lem(c_points),
-        h_points=g1_to_lem(h_points),
+        a_points=a_points,
+        b1_points=b1_points,
+        b2_points=b2_points,
+        c_points=c_points,
+        h_points=h_points,
         ic=tuple(ic),
         insecure=True,
     )

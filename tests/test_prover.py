@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from algebra import G1, R, fr_root_of_unity, pairing_check
+from algebra import G1, G2, R, fr_root_of_unity, g1_to_lem, g2_to_lem, pairing_check
 from circuits import API, Circuit, Public, Secret, compile_circuit, poseidon, poseidon_hash, range_check
 from prover import (
     InsecureSetupWarning,
@@ -66,6 +66,26 @@ def test_setup_warns_and_marks_key_insecure():
     assert len(pk.c_points) == pk.n_vars - pk.n_public - 1
     assert len(pk.h_points) == pk.domain_size
     assert len(pk.ic) == pk.n_public + 1
+
+
+def test_setup_points_equal_the_python_fixed_base_products(monkeypatch, opening):
+    """dev_setup's key points come from the numba kernel; with the same toxic waste the
+    Python-int fixed-base products (`Curve.batch_mul`) give the same key."""
+    import prover._setup as setup
+
+    cc, fast = opening
+    curves = {setup.g1_sparse_combination: (G1, g1_to_lem), setup.g2_sparse_combination: (G2, g2_to_lem)}
+
+    def python_products(combination, _base, scalars):
+        curve, to_lem = curves[combination]
+        return to_lem(curve.batch_mul(curve.generator, [k % R for k in scalars]))
+
+    monkeypatch.setattr(setup, "_generator_multiples", python_products)
+    slow = _setup(cc)
+    for name in ("a_points", "b1_points", "b2_points", "c_points", "h_points"):
+        assert getattr(fast, name).shape == getattr(slow, name).shape, name
+        assert (getattr(fast, name) == getattr(slow, name)).all(), name
+    assert (fast.ic, fast.alpha1, fast.delta2) == (slow.ic, slow.alpha1, slow.delta2)
 
 
 def test_valid_proof_verifies_and_tampered_fails(opening):
