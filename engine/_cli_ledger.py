@@ -13,7 +13,6 @@ not a ledger.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -28,7 +27,7 @@ from rich.table import Table
 from verifier import Proof, PublicSignals
 
 from ._cli_base import EXIT_INVALID, _err, _fail, _out, _say, app, reported_errors
-from ._epoch import EpochSummary, load_accounts, run_epoch
+from ._epoch import POOL_MIN_PROOFS, EpochSummary, load_accounts, run_epoch
 from ._ledger import Ledger, Outcome
 from ._ledger_audit import AuditReport, audit_ledger
 from ._models import load_snapshot
@@ -115,7 +114,13 @@ def epoch_run(
         int, typer.Option("--max-margin-ratio-ppm", min=0, max=2**64 - 1, help="Also prove ratio <= N ppm.")
     ] = 0,
     workers: Annotated[
-        int, typer.Option("--workers", "-w", min=0, help="Prover processes (0: one per core, at most one per account).")
+        int,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=0,
+            help=f"Prover processes (1: this process; 0: one per core from {POOL_MIN_PROOFS} proofs on, else 1).",
+        ),
     ] = 0,
     salts: Annotated[
         Path | None, typer.Option("--salts", help="Folder for the commitments' salts (default <ledger>.salts).")
@@ -130,7 +135,6 @@ def epoch_run(
     with reported_errors():
         accounts_list = load_accounts(accounts)
         snapshot_obj = load_snapshot(snapshot)
-        n_workers = workers or max(1, min(os.cpu_count() or 1, len(accounts_list)))
         with Ledger.open(ledger) as db, epoch_progress(_err, snapshot_obj.epoch) as (on_start, on_account):
             summary = run_epoch(
                 accounts_list,
@@ -139,7 +143,7 @@ def epoch_run(
                 db,
                 requirement=requirement.value,
                 max_margin_ratio_ppm=max_margin_ratio_ppm,
-                workers=n_workers,
+                workers=workers or None,
                 salts_dir=salts,
                 close=not keep_open,
                 on_start=on_start,

@@ -38,6 +38,7 @@ from engine import (
     run_epoch,
 )
 from engine._commitment import random_salt
+from engine._epoch import POOL_MIN_PROOFS, _pool_size
 from engine._ledger import table_rows
 from prover import InsecureSetupWarning, Prover, ZkeyFile, dev_setup, write_zkey
 from tests._engine import USD, perp_snapshot
@@ -118,6 +119,16 @@ def test_epoch_flags_the_unhealthy_and_proves_the_rest(ran: Path) -> None:
         report = audit_ledger(ledger)
         assert report.ok, report.problems
         assert (report.entries, report.epochs, report.proofs_verified) == (1 + 6 + 4 + 6 + 1, 1, 4)
+
+
+def test_automatic_workers_prove_in_process_for_a_small_epoch(monkeypatch: Any) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert [_pool_size(None, n) for n in (0, 1, POOL_MIN_PROOFS - 1)] == [1, 1, 1]
+    assert _pool_size(None, POOL_MIN_PROOFS) == min(8, POOL_MIN_PROOFS)
+    assert _pool_size(None, 1000) == 8
+    assert [_pool_size(w, 1000) for w in (1, 3)] == [1, 3]  # an explicit count is kept
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert _pool_size(None, 1000) == 1
 
 
 def test_rerunning_a_closed_epoch_appends_nothing(ran: Path, zkey: Path, tmp_path: Path) -> None:
