@@ -33,7 +33,6 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -56,7 +55,7 @@ from prover import (
 )
 from verifier import verify
 
-from ._cli_base import EXIT_INVALID, _err, _fail, _out, _say, app, reported_errors, stages
+from ._cli_base import EXIT_INVALID, RequirementChoice, _err, _fail, _out, _say, app, reported_errors, stages
 from ._cli_margin import format_ppm, format_quote
 from ._commitment import commit, random_salt
 from ._demo import NOTICE_FILE
@@ -89,11 +88,6 @@ class WeakSaltError(ValueOutOfRangeError):
 
 class SaltFileExistsError(EngineError):
     """The file a fresh salt would be written to exists (it may open another commitment)."""
-
-
-class RequirementChoice(StrEnum):
-    maintenance = "maintenance"
-    initial = "initial"
 
 
 @app.command("margin-setup")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from typing import NoReturn
 
 import typer
@@ -17,6 +18,14 @@ from prover import ProverError
 from verifier import VerificationInputError
 
 from ._errors import EngineError
+
+
+class RequirementChoice(StrEnum):
+    """--requirement: what equity must meet (engine._statement.Requirement)."""
+
+    maintenance = "maintenance"
+    initial = "initial"
+
 
 EXIT_OK = 0
 EXIT_INVALID = 1

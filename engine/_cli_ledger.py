@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -26,7 +25,7 @@ from rich.table import Table
 
 from verifier import Proof, PublicSignals
 
-from ._cli_base import EXIT_INVALID, _err, _fail, _out, _say, app, reported_errors
+from ._cli_base import EXIT_INVALID, RequirementChoice, _err, _fail, _out, _say, app, reported_errors
 from ._epoch import POOL_MIN_PROOFS, EpochSummary, load_accounts, run_epoch
 from ._ledger import Ledger, Outcome
 from ._ledger_audit import AuditReport, audit_ledger
@@ -36,11 +35,6 @@ epoch_app = typer.Typer(help="The epoch workflow: prove, verify, append.", no_ar
 ledger_app = typer.Typer(help="The settlement ledger: audit and inspect.", no_args_is_help=True)
 app.add_typer(epoch_app, name="epoch")
 app.add_typer(ledger_app, name="ledger")
-
-
-class RequirementChoice(StrEnum):
-    maintenance = "maintenance"
-    initial = "initial"
 
 
 @contextmanager

@@ -38,10 +38,11 @@ from verifier import Proof, PublicSignals
 
 from ._commitment import commit, random_salt
 from ._errors import DuplicateEntryError, MalformedInputError
-from ._ledger import Ledger, Outcome, Requirement
+from ._ledger import Ledger, Outcome
 from ._margin import compute_margin
 from ._models import Account, MarketSnapshot, load_account
 from ._prove_account import check_supported, check_zkey_matches, margin_circuit_for, meets, prove_account
+from ._statement import Requirement
 
 #: With `workers=None`, fewer proofs than this are made in this process. Measured with
 #: `zkmargin epoch run --workers 1` and `--workers 2` on the example snapshot's circuit

@@ -55,10 +55,9 @@ from ._errors import (
 )
 from ._ledger_chain import GENESIS, KIND_TABLES, canonical, content_hash, entry_hash
 from ._models import MarketSnapshot
+from ._statement import REQUIREMENT_CODES, Requirement, check_ratio_bound, requirement_code
 
 SCHEMA_VERSION = "zkmargin.ledger.v1"
-Requirement = Literal["maintenance", "initial"]
-REQUIREMENT_CODES: dict[str, int] = {"maintenance": 0, "initial": 1}
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -308,10 +307,8 @@ class Ledger:
     ) -> EpochRecord:
         """Record the epoch's statement (idempotent for the same statement; an epoch
         number with another snapshot, key or requirement raises EpochConflictError)."""
-        if requirement not in REQUIREMENT_CODES:
-            raise ValueOutOfRangeError(f"requirement must be 'maintenance' or 'initial', got {requirement!r}")
-        if not 0 <= max_margin_ratio_ppm < 2**64:
-            raise ValueOutOfRangeError(f"max_margin_ratio_ppm = {max_margin_ratio_ppm} is outside [0, 2**64)")
+        requirement_code(requirement)
+        check_ratio_bound(max_margin_ratio_ppm)
         if verifying_key.n_public != 4:
             raise EpochConflictError(
                 f"the verification key has {verifying_key.n_public} public inputs; a margin proof has 4"

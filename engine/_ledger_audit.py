@@ -26,9 +26,10 @@ from typing import Any
 from verifier import Proof, PublicSignals, VerificationInputError, VerifyingKey, verify
 
 from ._errors import EngineError
-from ._ledger import REQUIREMENT_CODES, Ledger, table_rows
+from ._ledger import Ledger, table_rows
 from ._ledger_chain import GENESIS, KIND_TABLES, content_hash, entry_hash
 from ._models import MarketSnapshot
+from ._statement import REQUIREMENT_CODES
 
 
 @dataclass(frozen=True)

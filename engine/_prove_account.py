@@ -36,7 +36,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
 
 from algebra import MismatchedFilesError, R
 from circuits import (
@@ -56,10 +55,7 @@ from ._encoding import text_to_field
 from ._errors import UnhealthyAccountError, UnsupportedInCircuitError, ValueOutOfRangeError
 from ._margin import compute_margin
 from ._models import MARKET_KIND_CODES, Account, MarginReport, MarketSnapshot, OptionMarket
-
-Requirement = Literal["maintenance", "initial"]
-#: The `requirement` public input of each choice.
-REQUIREMENT_CODES: dict[str, int] = {"maintenance": 0, "initial": 1}
+from ._statement import Requirement, check_ratio_bound, requirement_code
 
 
 def margin_shape(snapshot: MarketSnapshot) -> MarginShape:
@@ -165,7 +161,7 @@ def public_signals_for_anonymous(
     """The public signals an anonymous margin proof must carry:
     [merkle_root, nullifier, snapshot_hash, requirement, max_margin_ratio_ppm]."""
     return PublicSignals.from_values(
-        [root, nullifier, snapshot.snapshot_hash(), _requirement_code(requirement), max_margin_ratio_ppm]
+        [root, nullifier, snapshot.snapshot_hash(), requirement_code(requirement), max_margin_ratio_ppm]
     )
 
 
@@ -199,18 +195,12 @@ def check_supported(account: Account, snapshot: MarketSnapshot) -> None:
             raise UnsupportedInCircuitError(f"{account.id}: option {p.market} cannot be isolated in the circuit")
 
 
-def _requirement_code(requirement: str) -> int:
-    if requirement not in REQUIREMENT_CODES:
-        raise ValueOutOfRangeError(f"requirement must be 'maintenance' or 'initial', got {requirement!r}")
-    return REQUIREMENT_CODES[requirement]
-
-
 def public_signals_for(
     commitment: int, snapshot: MarketSnapshot, requirement: Requirement = "maintenance", max_margin_ratio_ppm: int = 0
 ) -> PublicSignals:
     """The public signals a margin proof of `commitment` under `snapshot` must carry."""
     return PublicSignals.from_values(
-        [commitment, snapshot.snapshot_hash(), _requirement_code(requirement), max_margin_ratio_ppm]
+        [commitment, snapshot.snapshot_hash(), requirement_code(requirement), max_margin_ratio_ppm]
     )
 
 
@@ -227,7 +217,7 @@ def assign_witness(
     return {
         "commitment": commit(account, snapshot, salt),
         "snapshot_hash": snapshot.snapshot_hash(),
-        "requirement": _requirement_code(requirement),
+        "requirement": requirement_code(requirement),
         "max_margin_ratio_ppm": max_margin_ratio_ppm,
         "salt": salt,
         "account": encode_account(account, snapshot),
@@ -278,9 +268,8 @@ def _check_provable(
     account: Account, snapshot: MarketSnapshot, requirement: Requirement, max_margin_ratio_ppm: int
 ) -> None:
     """The refusals shared by both provers (see `prove_account`)."""
-    code = _requirement_code(requirement)
-    if not 0 <= max_margin_ratio_ppm < 2**64:
-        raise ValueOutOfRangeError(f"max_margin_ratio_ppm = {max_margin_ratio_ppm} is outside [0, 2**64)")
+    code = requirement_code(requirement)
+    check_ratio_bound(max_margin_ratio_ppm)
     check_supported(account, snapshot)
     report = compute_margin(account, snapshot)
     if not meets(report, requirement, max_margin_ratio_ppm):

@@ -59,7 +59,6 @@ from engine import (
 )
 from engine._prove_account import (
     NULLIFIER_TAG,
-    Requirement,
     anonymous_circuit_for,
     assign_anonymous_witness,
     check_supported,
@@ -69,6 +68,7 @@ from engine._prove_account import (
     prove_account_anonymously,
     public_signals_for_anonymous,
 )
+from engine._statement import Requirement
 from prover import InsecureSetupWarning, dev_setup, verifying_key
 from tests._snarkjs import snarkjs
 from verifier import PublicSignals, verify

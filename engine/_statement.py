@@ -1,0 +1,29 @@
+"""What a margin proof states beyond the account and the snapshot: the requirement it
+meets and an optional margin-ratio bound (the circuit's public inputs `requirement`
+and `max_margin_ratio_ppm`). One definition for the prover side and the ledger.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ._errors import ValueOutOfRangeError
+
+Requirement = Literal["maintenance", "initial"]
+#: The `requirement` public input of each choice.
+REQUIREMENT_CODES: dict[str, int] = {"maintenance": 0, "initial": 1}
+#: max_margin_ratio_ppm < RATIO_BOUND (the circuit range-checks it to 64 bits; 0: no bound).
+RATIO_BOUND = 2**64
+
+
+def requirement_code(requirement: str) -> int:
+    """The public input of `requirement`; ValueOutOfRangeError for anything else."""
+    if requirement not in REQUIREMENT_CODES:
+        raise ValueOutOfRangeError(f"requirement must be 'maintenance' or 'initial', got {requirement!r}")
+    return REQUIREMENT_CODES[requirement]
+
+
+def check_ratio_bound(max_margin_ratio_ppm: int) -> None:
+    """ValueOutOfRangeError unless 0 <= max_margin_ratio_ppm < 2**64."""
+    if not 0 <= max_margin_ratio_ppm < RATIO_BOUND:
+        raise ValueOutOfRangeError(f"max_margin_ratio_ppm = {max_margin_ratio_ppm} is outside [0, 2**64)")
