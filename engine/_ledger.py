@@ -55,7 +55,7 @@ from ._errors import (
 )
 from ._ledger_chain import GENESIS, KIND_TABLES, canonical, content_hash, entry_hash
 from ._models import MarketSnapshot
-from ._statement import REQUIREMENT_CODES, Requirement, check_ratio_bound, requirement_code
+from ._statement import Requirement, check_ratio_bound, margin_signals, requirement_code
 
 SCHEMA_VERSION = "zkmargin.ledger.v1"
 
@@ -154,7 +154,7 @@ class EpochRecord:
 
     def expected_signals(self, commitment: int) -> list[int]:
         """The public signals a proof for `commitment` must carry in this epoch."""
-        return [commitment, self.snapshot_hash, REQUIREMENT_CODES[self.requirement], self.max_margin_ratio_ppm]
+        return margin_signals(commitment, self.snapshot_hash, self.requirement, self.max_margin_ratio_ppm)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from ._errors import EngineError
 from ._ledger import Ledger, table_rows
 from ._ledger_chain import GENESIS, KIND_TABLES, content_hash, entry_hash
 from ._models import MarketSnapshot
-from ._statement import REQUIREMENT_CODES
+from ._statement import margin_signals
 
 
 @dataclass(frozen=True)
@@ -205,12 +205,12 @@ def _verify_row(
         public = PublicSignals.from_json(row["public_json"])
     except (VerificationInputError, TypeError) as exc:
         return f"it does not parse: {exc}"
-    expected = [
-        int(commitment),
-        int(erow["snapshot_hash"]),
-        REQUIREMENT_CODES.get(erow["requirement"], -1),
-        erow["max_margin_ratio_ppm"],
-    ]
+    try:
+        expected = margin_signals(
+            int(commitment), int(erow["snapshot_hash"]), erow["requirement"], erow["max_margin_ratio_ppm"]
+        )
+    except (EngineError, ValueError, TypeError) as exc:  # a requirement or number that is not one
+        return f"its commitment or its epoch's statement is not readable: {exc}"
     if list(public.root) != expected:
         return "its public signals are not this account's and epoch's"
     if not verify(vk, expected, proof):

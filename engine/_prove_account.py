@@ -55,7 +55,7 @@ from ._encoding import text_to_field
 from ._errors import UnhealthyAccountError, UnsupportedInCircuitError, ValueOutOfRangeError
 from ._margin import compute_margin
 from ._models import MARKET_KIND_CODES, Account, MarginReport, MarketSnapshot, OptionMarket
-from ._statement import Requirement, check_ratio_bound, requirement_code
+from ._statement import Requirement, check_ratio_bound, margin_signals, requirement_code
 
 
 def margin_shape(snapshot: MarketSnapshot) -> MarginShape:
@@ -200,7 +200,7 @@ def public_signals_for(
 ) -> PublicSignals:
     """The public signals a margin proof of `commitment` under `snapshot` must carry."""
     return PublicSignals.from_values(
-        [commitment, snapshot.snapshot_hash(), requirement_code(requirement), max_margin_ratio_ppm]
+        margin_signals(commitment, snapshot.snapshot_hash(), requirement, max_margin_ratio_ppm)
     )
 
 

@@ -27,3 +27,9 @@ def check_ratio_bound(max_margin_ratio_ppm: int) -> None:
     """ValueOutOfRangeError unless 0 <= max_margin_ratio_ppm < 2**64."""
     if not 0 <= max_margin_ratio_ppm < RATIO_BOUND:
         raise ValueOutOfRangeError(f"max_margin_ratio_ppm = {max_margin_ratio_ppm} is outside [0, 2**64)")
+
+
+def margin_signals(commitment: int, snapshot_hash: int, requirement: str, max_margin_ratio_ppm: int) -> list[int]:
+    """The public signals of a margin proof, in the circuit's order: [commitment,
+    snapshot_hash, requirement code, max_margin_ratio_ppm]."""
+    return [commitment, snapshot_hash, requirement_code(requirement), max_margin_ratio_ppm]

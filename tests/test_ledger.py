@@ -298,6 +298,29 @@ def test_any_tampered_column_fails_the_audit_at_its_entry(ran: Path, tmp_path: P
         assert any(f"entry {seq} " in str(p) for p in report.problems) or column == "seq", (table, column)
 
 
+@pytest.mark.parametrize(
+    ("table", "column", "value", "where"),
+    [("commitments", "commitment", "not a number", "account = 'alice'"), ("epochs", "requirement", "weekly", "1")],
+)
+def test_unreadable_tampered_values_fail_the_audit_without_crashing(
+    ran: Path, tmp_path: Path, table: str, column: str, value: str, where: str
+) -> None:
+    """With every proof re-verified too: a value that is no number (a proven account's
+    commitment) or no requirement is reported, at its entry and at the proofs it spoils."""
+    copy = _copy(ran, tmp_path)
+    db = sqlite3.connect(copy)
+    db.execute("PRAGMA ignore_check_constraints = ON")
+    db.execute(f"DROP TRIGGER {table}_no_update")
+    (seq,) = db.execute(f"SELECT seq FROM {table} WHERE {where}").fetchone()
+    db.execute(f"UPDATE {table} SET {column} = ? WHERE seq = ?", (value, seq))
+    db.commit()
+    db.close()
+    with Ledger.open(copy, create=False) as ledger:
+        report = audit_ledger(ledger)
+    assert not report.ok and any(p.seq == seq for p in report.problems), report.problems
+    assert any("not readable" in p.message for p in report.problems), report.problems
+
+
 def test_deleted_rows_and_a_moved_head_fail_the_audit(ran: Path, tmp_path: Path) -> None:
     copy = _copy(ran, tmp_path)
     with Ledger.open(copy, create=False) as ledger:
