@@ -22,6 +22,7 @@ from ._encoding import (
     g2_to_snarkjs,
     parse_decimal,
     parse_fr,
+    short_repr,
 )
 from ._errors import (
     BadMagicError,
@@ -102,6 +103,7 @@ __all__ = [
     "g2_to_eth_bytes",
     "g2_to_snarkjs",
     "parse_decimal",
+    "short_repr",
     "parse_fr",
     "EncodingError",
     "FieldElementOutOfRangeError",

@@ -14,19 +14,36 @@ errors of `_errors`; encoders trust their input.
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 from ._constants import N8, R
 from ._curve import G1, G2, G1Point, G2Point
-from ._errors import EncodingError, FieldElementOutOfRangeError
+from ._errors import EncodingError, FieldElementOutOfRangeError, PointNotOnCurveError
 
 _MAX_DECIMAL_DIGITS = 80  # far above 77 (2^256); stops absurd strings before int()
+
+
+def _short_repr() -> reprlib.Repr:
+    r = reprlib.Repr()
+    r.maxlevel, r.maxstring, r.maxlong, r.maxother = 3, 60, 60, 60
+    r.maxlist = r.maxtuple = r.maxdict = 4
+    return r
+
+
+_REPR = _short_repr()
+
+
+def short_repr(value: Any) -> str:
+    """repr(value) cut in depth and length, for error messages about untrusted input
+    (never recursive beyond 3 levels, never longer than a line or two)."""
+    return _REPR.repr(value)
 
 
 def parse_decimal(s: Any, what: str = "value") -> int:
     """A non-negative decimal string (snarkjs style) to int; EncodingError otherwise."""
     if not isinstance(s, str) or not s or len(s) > _MAX_DECIMAL_DIGITS or not s.isascii() or not s.isdigit():
-        raise EncodingError(f"{what}: expected a decimal string of digits, got {s!r}")
+        raise EncodingError(f"{what}: expected a decimal string of digits, got {short_repr(s)}")
     return int(s)
 
 
@@ -54,30 +71,49 @@ def g2_to_snarkjs(p: G2Point) -> list[list[str]]:
     return [[str(x0), str(x1)], [str(y0), str(y1)], ["1", "0"]]
 
 
+#: snarkjs's one encoding of each point at infinity (projective, z = 0); no other z = 0 is read.
+_G1_INFINITY = [0, 1, 0]
+_G2_INFINITY = [(0, 0), (1, 0), (0, 0)]
+
+
+def _affine(curve: Any, xy: tuple[Any, Any], what: str) -> Any:
+    """An affine point read from JSON: on the curve and in the subgroup, and never our
+    internal infinity marker (all zeros), which is not a point of the curve."""
+    if curve.is_infinity(xy):
+        raise PointNotOnCurveError(f"{what}: (0, 0) is not on {curve.name} (infinity is written with z = 0)")
+    return curve.validate(xy, what)
+
+
 def g1_from_snarkjs(obj: Any, what: str = "G1 point") -> G1Point:
     if not isinstance(obj, list) or len(obj) not in (2, 3):
-        raise EncodingError(f"{what}: expected a list [x, y, z] of decimal strings, got {obj!r}")
+        raise EncodingError(f"{what}: expected a list [x, y, z] of decimal strings, got {short_repr(obj)}")
     coords = [parse_decimal(c, f"{what}[{i}]") for i, c in enumerate(obj)]
-    z = coords[2] if len(coords) == 3 else 1
-    if z == 0:
+    if coords == _G1_INFINITY:
         return G1.infinity
+    z = coords[2] if len(coords) == 3 else 1
     if z != 1:
-        raise EncodingError(f"{what}: projective z must be 1 (or 0 for infinity), got {z}")
-    return G1.validate((coords[0], coords[1]), what)
+        raise EncodingError(
+            f'{what}: projective z must be 1 (infinity is exactly ["0", "1", "0"]), got {short_repr(obj)}'
+        )
+    return _affine(G1, (coords[0], coords[1]), what)
 
 
 def g2_from_snarkjs(obj: Any, what: str = "G2 point") -> G2Point:
     if not isinstance(obj, list) or len(obj) not in (2, 3) or not all(isinstance(c, list) and len(c) == 2 for c in obj):
-        raise EncodingError(f"{what}: expected [[x0, x1], [y0, y1], [z0, z1]] of decimal strings, got {obj!r}")
+        raise EncodingError(
+            f"{what}: expected [[x0, x1], [y0, y1], [z0, z1]] of decimal strings, got {short_repr(obj)}"
+        )
     coords = [
         (parse_decimal(c[0], f"{what}[{i}][0]"), parse_decimal(c[1], f"{what}[{i}][1]")) for i, c in enumerate(obj)
     ]
-    z = coords[2] if len(coords) == 3 else (1, 0)
-    if z == (0, 0):
+    if coords == _G2_INFINITY:
         return G2.infinity
+    z = coords[2] if len(coords) == 3 else (1, 0)
     if z != (1, 0):
-        raise EncodingError(f"{what}: projective z must be [1, 0] (or [0, 0] for infinity), got {list(z)}")
-    return G2.validate((coords[0], coords[1]), what)
+        raise EncodingError(
+            f"{what}: projective z must be [1, 0] (infinity is exactly [[0, 0], [1, 0], [0, 0]]), got {short_repr(obj)}"
+        )
+    return _affine(G2, (coords[0], coords[1]), what)
 
 
 # ---- Ethereum bytes --------------------------------------------------------------

@@ -6,16 +6,26 @@ Groth16 check costs four Miller loops and one exponentiation rather than four pa
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
-from py_ecc.fields import optimized_bn128_FQ as _FQ
-from py_ecc.fields import optimized_bn128_FQ2 as _FQ2
-from py_ecc.fields import optimized_bn128_FQ12 as _FQ12
-from py_ecc.optimized_bn128 import optimized_curve as _oc
-from py_ecc.optimized_bn128 import optimized_pairing as _op
-
 from ._curve import G1, G2, G1Point, G2Point
+
+# py_ecc raises the interpreter's recursion limit to 100,000 when it is imported. Past
+# about 10,000 levels the C stack overflows before Python's guard trips, so any
+# recursive reader (json.loads, repr) given deeply nested input would crash the process
+# instead of raising RecursionError. Nothing py_ecc does for us recurses deeper than
+# the bits of an exponent (256), so its import leaves the limit as it found it.
+_recursion_limit = sys.getrecursionlimit()
+try:
+    from py_ecc.fields import optimized_bn128_FQ as _FQ
+    from py_ecc.fields import optimized_bn128_FQ2 as _FQ2
+    from py_ecc.fields import optimized_bn128_FQ12 as _FQ12
+    from py_ecc.optimized_bn128 import optimized_curve as _oc
+    from py_ecc.optimized_bn128 import optimized_pairing as _op
+finally:
+    sys.setrecursionlimit(_recursion_limit)
 
 
 def g1_to_pyecc(p: G1Point) -> Any:

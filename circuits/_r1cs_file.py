@@ -176,6 +176,11 @@ def _parse_constraints(
 ) -> tuple[tuple[R1csMatrix, R1csMatrix, R1csMatrix], list[list[dict[int, int]]]]:
     section = bf.section_bytes(R1CS_SECTION_CONSTRAINTS)
     n_lcs = 3 * n_constraints
+    if 4 * n_lcs > section.shape[0]:  # every linear combination has a 4-byte term count
+        raise SectionSizeError(
+            f"{bf.name}: section {R1CS_SECTION_CONSTRAINTS} has {section.shape[0]} bytes, but the header's "
+            f"{n_constraints} constraints need at least {4 * n_lcs}"
+        )
     positions, counts = _term_counts(section, n_lcs, bf.name)
 
     # Cut the 4-byte count headers out; what remains is a packed array of terms.
@@ -220,6 +225,22 @@ def _parse_constraints(
     return (matrices[0], matrices[1], matrices[2]), rows
 
 
+def _check_wires_described(name: str, n_wires: int, matrices: tuple[R1csMatrix, ...]) -> None:
+    """Without a label section, every wire must be one a constraint uses (or wire 0).
+
+    A file describes each wire by its label (section 3, 8 bytes a wire, so the file's
+    size bounds the count) or by the terms that use it. Without labels, nothing else
+    would bound the header's count: a 100-byte file could claim 2^32 - 1 wires and make
+    every consumer allocate per wire. circom and snarkjs always write section 3.
+    """
+    described = max((int(m.wires.max()) + 1 for m in matrices if len(m)), default=1)
+    if n_wires > described:
+        raise SectionSizeError(
+            f"{name}: header claims {n_wires} wires, but the file has no wire label section (section "
+            f"{R1CS_SECTION_WIRE_TO_LABEL}) and its constraints use only {described}"
+        )
+
+
 def read_r1cs(path: str | os.PathLike[str]) -> R1csFile:
     """Read a circom .r1cs file over BN254.
 
@@ -229,11 +250,13 @@ def read_r1cs(path: str | os.PathLike[str]) -> R1csFile:
     """
     with read_binfile(path, R1CS_MAGIC, R1CS_VERSION) as bf:
         prime, n_wires, n_pub_out, n_pub_in, n_prv_in, n_labels, n_constraints = _read_header(bf)
-        matrices, rows = _parse_constraints(bf, n_wires, n_constraints)
-        wire_to_label: list[int] | None = None
-        if bf.has_section(R1CS_SECTION_WIRE_TO_LABEL):
+        labels = None
+        if bf.has_section(R1CS_SECTION_WIRE_TO_LABEL):  # its size bounds n_wires before anything is built
             labels = bf.section_array(R1CS_SECTION_WIRE_TO_LABEL, "<u8", (n_wires,), what="wire labels")
-            wire_to_label = [int(v) for v in labels.tolist()]
+        matrices, rows = _parse_constraints(bf, n_wires, n_constraints)
+        if labels is None:
+            _check_wires_described(bf.name, n_wires, matrices)
+        wire_to_label = None if labels is None else [int(v) for v in labels.tolist()]
     names = ["one", *(f"wire {i}" for i in range(1, n_wires))]
     cs = ConstraintSystem(
         n_public=n_pub_out + n_pub_in,

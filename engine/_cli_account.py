@@ -30,6 +30,7 @@ file is written).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import warnings
@@ -155,12 +156,17 @@ def margin_setup(
         _say(_err, f"WARNING: {INSECURE_NOTICE}.", "bold yellow")
 
 
+#: A salt file holds one integer below r (78 digits): anything longer is not one.
+_MAX_SALT_FILE_BYTES = 256
+
+
 def _read_salt_file(path: Path) -> int:
-    text = path.read_text().strip()
-    try:
-        return int(text, 0)
-    except ValueError:
-        raise MalformedInputError(f"{path}: a salt file holds one integer (decimal or 0x hex)") from None
+    with path.open("rb") as f:
+        raw = f.read(_MAX_SALT_FILE_BYTES + 1)
+    if len(raw) <= _MAX_SALT_FILE_BYTES:
+        with contextlib.suppress(ValueError):  # not ASCII, not an integer
+            return int(raw.decode("ascii").strip(), 0)
+    raise MalformedInputError(f"{path}: a salt file holds one integer (decimal or 0x hex)")
 
 
 def _write_salt_file(path: Path, salt: int) -> None:

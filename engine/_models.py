@@ -881,9 +881,18 @@ def _one_line(exc: ValidationError) -> str:
     return text
 
 
+#: Longest JSON document the engine reads (an account, a snapshot with its scenario
+#: tables, oracle reports): refused before it is parsed.
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+
+
 def parse_model(cls: type[M], text: str | bytes, what: str = "input") -> M:
     """Parse JSON into `cls`; shape and type problems become MalformedInputError (one line).
-    Range and consistency problems raise the engine's named errors."""
+    Range and consistency problems raise the engine's named errors. Text over
+    MAX_INPUT_BYTES is refused unparsed; pydantic's parser refuses deep nesting (about
+    200 levels) with an error rather than recursion."""
+    if len(text) > MAX_INPUT_BYTES:
+        raise MalformedInputError(f"{what} is longer than the {MAX_INPUT_BYTES} bytes a {cls.__name__} may have")
     try:
         return cls.model_validate_json(text)
     except ValidationError as exc:
@@ -891,9 +900,10 @@ def parse_model(cls: type[M], text: str | bytes, what: str = "input") -> M:
 
 
 def load_model(cls: type[M], path: str | Path) -> M:
-    """Read and parse a JSON file (see `parse_model`)."""
+    """Read and parse a JSON file (see `parse_model`); reads one byte past the limit at most."""
     p = Path(path)
-    return parse_model(cls, p.read_bytes(), str(p))
+    with p.open("rb") as f:
+        return parse_model(cls, f.read(MAX_INPUT_BYTES + 1), str(p))
 
 
 def load_account(path: str | Path) -> Account:
@@ -916,6 +926,7 @@ __all__ = [
     "FutureMarket",
     "Greeks",
     "LinearMarket",
+    "MAX_INPUT_BYTES",
     "MODELS",
     "MarginReport",
     "Market",

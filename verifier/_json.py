@@ -11,23 +11,31 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic_core import from_json
+
 from ._errors import VerificationInputError
 
 JsonInput = str | bytes | bytearray | dict[str, Any] | list[Any]
 
 
-def loads(data: JsonInput, error: type[VerificationInputError], what: str) -> Any:
+def loads(data: JsonInput, error: type[VerificationInputError], what: str, max_bytes: int) -> Any:
     """Parse `data` if it is text or bytes; pass an already-parsed dict or list through.
 
-    Invalid JSON raises `error` naming `what` ("proof", "verifying key", ...).
+    Text longer than `max_bytes` is refused before it is parsed. The parser is
+    pydantic-core's: it refuses nesting deeper than its recursion limit (about 200
+    levels; snarkjs's files have 4) with an error instead of recursing on the C stack,
+    as json.loads does. Too long, too deep or invalid JSON (NaN, lone surrogates and
+    bad escapes included) raise `error` naming `what` ("proof", "verifying key", ...).
     """
     if isinstance(data, (dict, list)):
         return data
     if not isinstance(data, (str, bytes, bytearray)):
         raise error(f"{what}: expected JSON text, bytes, a dict or a list, got {type(data).__name__}")
+    if len(data) > max_bytes:
+        raise error(f"{what}: the JSON text is longer than the {max_bytes} bytes a {what} may have")
     try:
-        return json.loads(data)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, int digit limit
+        return from_json(data)
+    except ValueError as exc:  # invalid JSON, recursion limit
         raise error(f"{what}: not valid JSON: {exc}") from exc
 
 

@@ -50,6 +50,7 @@ from algebra import (
     g2_to_snarkjs,
     parse_decimal,
     parse_fr,
+    short_repr,
 )
 
 from . import _json
@@ -61,13 +62,13 @@ from ._errors import (
 )
 from ._gt import Fq12, fq12_to_snarkjs, snarkjs_pairing
 
+#: Longest JSON text read as each document (snarkjs writes about 800 bytes for a proof,
+#: about 170 bytes per public signal in a verification key and 80 in public.json).
+MAX_PROOF_BYTES = 64 * 1024
+MAX_KEY_BYTES = 16 * 1024 * 1024
+MAX_PUBLIC_BYTES = 16 * 1024 * 1024
+
 # ---- field parsers (raise algebra's errors; the models map them) -------------------
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    """repr(value), cut to `limit` characters so an error stays one readable line."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _parse_g1(value: Any, what: str) -> G1Point:
@@ -85,7 +86,7 @@ def _parse_g2(value: Any, what: str) -> G2Point:
 def _parse_fq(value: Any, what: str) -> int:
     v = parse_decimal(value, what) if isinstance(value, str) else value
     if not isinstance(v, int) or isinstance(v, bool):
-        raise EncodingError(f"{what}: expected a decimal string, got {_short(value)}")
+        raise EncodingError(f"{what}: expected a decimal string, got {short_repr(value)}")
     if not 0 <= v < Q:
         raise FieldElementOutOfRangeError(f"{what}: {v} is not a field element below q")
     return v
@@ -98,7 +99,7 @@ def _parse_fq12(value: Any, what: str) -> Fq12:
         return isinstance(v, (list, tuple)) and len(v) == n
 
     if not (is_seq(value, 2) and all(is_seq(h, 3) and all(is_seq(c, 2) for c in h) for h in value)):
-        raise EncodingError(f"{what}: expected [[[c0, c1] x 3] x 2] of decimal strings, got {_short(value)}")
+        raise EncodingError(f"{what}: expected [[[c0, c1] x 3] x 2] of decimal strings, got {short_repr(value)}")
     halves = tuple(
         tuple(
             (_parse_fq(c[0], f"{what}[{i}][{j}][0]"), _parse_fq(c[1], f"{what}[{i}][{j}][1]"))
@@ -113,7 +114,7 @@ def _parse_fr(value: Any, what: str) -> int:
     if isinstance(value, str):
         return parse_fr(value, what)
     if not isinstance(value, int) or isinstance(value, bool):
-        raise EncodingError(f"{what}: expected a decimal string, got {_short(value)}")
+        raise EncodingError(f"{what}: expected a decimal string, got {short_repr(value)}")
     if not 0 <= value < R:
         raise FieldElementOutOfRangeError(f"{what}: {value} is not below the scalar field modulus r")
     return value
@@ -144,7 +145,7 @@ def _map_validation_error(
     elif first["type"] in ("missing", "model_type", "model_attributes_type"):
         message = f"{loc or what}: {first['msg']}"
     else:
-        message = f"{loc or what}: {first['msg']}, got {_short(first['input'])}"
+        message = f"{loc or what}: {first['msg']}, got {short_repr(first['input'])}"
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more problems)"
     field = str(first["loc"][0]) if first["loc"] else getattr(cause, "field", None)
@@ -158,6 +159,7 @@ class _SnarkjsJson:
 
     _error: ClassVar[type[VerificationInputError]]
     _what: ClassVar[str]
+    _max_bytes: ClassVar[int]
 
     @classmethod
     def _build(cls, data: Any) -> Self:
@@ -170,12 +172,14 @@ class _SnarkjsJson:
     @classmethod
     def from_json(cls, data: _json.JsonInput) -> Self:
         """Parse snarkjs JSON (text, bytes, or an already-decoded dict / list)."""
-        return cls._build(_json.loads(data, cls._error, cls._what))
+        return cls._build(_json.loads(data, cls._error, cls._what, cls._max_bytes))
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
-        """Read a snarkjs JSON file. OSError if it cannot be read; the named error if malformed."""
-        return cls.from_json(Path(path).read_bytes())
+        """Read a snarkjs JSON file. OSError if it cannot be read; the named error if malformed
+        (a file longer than the model's byte limit is refused after reading one byte past it)."""
+        with Path(path).open("rb") as f:
+            return cls.from_json(f.read(cls._max_bytes + 1))
 
     def to_json_obj(self) -> Any:
         """The snarkjs JSON document as Python dicts, lists and strings."""
@@ -203,6 +207,7 @@ class VerifyingKey(_SnarkjsJson, BaseModel):
     model_config = _CONFIG
     _error: ClassVar[type[VerificationInputError]] = MalformedVerifyingKeyError
     _what: ClassVar[str] = "verifying key"
+    _max_bytes: ClassVar[int] = MAX_KEY_BYTES
 
     setup_notice: str | None = Field(
         None,
@@ -253,7 +258,7 @@ class VerifyingKey(_SnarkjsJson, BaseModel):
     @classmethod
     def _ic(cls, value: Any) -> tuple[G1Point, ...]:
         if not isinstance(value, (list, tuple)) or not value:
-            raise EncodingError(f"IC: expected a non-empty list of G1 points, got {_short(value)}")
+            raise EncodingError(f"IC: expected a non-empty list of G1 points, got {short_repr(value)}")
         return tuple(_parse_g1(p, f"IC[{i}]") for i, p in enumerate(value))
 
     @model_validator(mode="after")
@@ -335,6 +340,7 @@ class Proof(_SnarkjsJson, BaseModel):
     model_config = _CONFIG
     _error: ClassVar[type[VerificationInputError]] = MalformedProofError
     _what: ClassVar[str] = "proof"
+    _max_bytes: ClassVar[int] = MAX_PROOF_BYTES
 
     a: G1Point = Field(alias="pi_a", description="A in G1.")
     b: G2Point = Field(alias="pi_b", description="B in G2.")
@@ -378,6 +384,7 @@ class PublicSignals(_SnarkjsJson, RootModel[tuple[int, ...]]):
     model_config = ConfigDict(frozen=True)
     _error: ClassVar[type[VerificationInputError]] = MalformedPublicSignalsError
     _what: ClassVar[str] = "public signals"
+    _max_bytes: ClassVar[int] = MAX_PUBLIC_BYTES
 
     root: tuple[int, ...] = Field(description="The values, each 0 <= v < r.")
 
