@@ -28,7 +28,10 @@ from ._commitment import commit, encode_account, encoding_length, random_salt
 from ._encoding import ACCOUNT_TAG, SIGNED_OFFSET, SNAPSHOT_TAG, sponge, text_to_field
 from ._epoch import EpochSummary, load_accounts, run_epoch
 from ._errors import (
+    AccountDecidedError,
+    AppendRefusedError,
     CommitmentConflictError,
+    DamagedLedgerError,
     DuplicateEntryError,
     DuplicateSourceError,
     EngineError,
@@ -45,6 +48,7 @@ from ._errors import (
     NegativeCollateralError,
     NotALedgerError,
     PriceDeviationError,
+    RejectionLimitError,
     StalePriceError,
     UnhealthyAccountError,
     UnknownAccountError,
@@ -137,6 +141,9 @@ __all__ = [
     "AuditProblem",
     "AuditReport",
     "CommitmentConflictError",
+    "AccountDecidedError",
+    "AppendRefusedError",
+    "DamagedLedgerError",
     "EpochClosedError",
     "EpochConflictError",
     "EpochRecord",
@@ -146,6 +153,7 @@ __all__ = [
     "LedgerError",
     "NotALedgerError",
     "Outcome",
+    "RejectionLimitError",
     "UnknownAccountError",
     "UnknownEpochError",
     "VerdictRecord",

@@ -7,8 +7,10 @@
 
 `epoch run` exits 0 when the epoch ran (flagged accounts are a result, not an error),
 2 on bad input (nothing written). `ledger audit` exits 0 when the ledger audits clean,
-1 when it does not (each problem on one line, naming its entry), 2 when the file is
-not a ledger.
+1 when it does not (each problem on one line, naming its entry or damaged table), 2
+when the file is not a ledger. `ledger submit` exits 0 for PROVEN, 1 for REJECTED (a
+wrong proof, recorded; or a submission that could change nothing, refused with its
+named reason and not recorded), 2 for malformed files or an unknown epoch.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from verifier import Proof, PublicSignals
 
 from ._cli_base import EXIT_INVALID, RequirementChoice, _err, _fail, _out, _say, app, reported_errors
 from ._epoch import POOL_MIN_PROOFS, EpochSummary, load_accounts, run_epoch
+from ._errors import AppendRefusedError
 from ._ledger import Ledger, Outcome
-from ._ledger_audit import AuditReport, audit_ledger
+from ._ledger_audit import AuditReport, audit_ledger_file
 from ._models import load_snapshot
 
 epoch_app = typer.Typer(help="The epoch workflow: prove, verify, append.", no_args_is_help=True)
@@ -155,14 +158,16 @@ def ledger_audit(
     head: Annotated[str | None, typer.Option("--head", help="The published head hash it must end at.")] = None,
 ) -> None:
     """Re-verify every proof and check the hash chain and every row. Exit 0 clean, 1 not."""
-    with reported_errors(), Ledger.open(ledger, create=False) as db:
-        with Progress(
+    with (
+        reported_errors(),
+        Progress(
             TextColumn("[bold]re-verifying proofs"), BarColumn(), MofNCompleteColumn(), console=_err, transient=True
-        ) as progress:
-            task = progress.add_task("proofs", total=None)
-            report = audit_ledger(
-                db, expected_head=head, on_proof=lambda d, t: progress.update(task, completed=d, total=t)
-            )
+        ) as progress,
+    ):
+        task = progress.add_task("proofs", total=None)
+        report = audit_ledger_file(
+            ledger, expected_head=head, on_proof=lambda d, t: progress.update(task, completed=d, total=t)
+        )
     print_audit(report, _out, _err)
     if not report.ok:
         raise typer.Exit(EXIT_INVALID)
@@ -178,11 +183,18 @@ def ledger_submit(
 ) -> None:
     """Submit a proof for a registered account of an open epoch: verified, then appended.
 
-    Prints PROVEN (exit 0) or REJECTED with the reason (exit 1; the rejection is
-    recorded); malformed files or an unknown or closed epoch exit 2 and write nothing.
+    Prints PROVEN (exit 0) or REJECTED with the reason (exit 1). A wrong proof for a
+    registered account without a verdict is recorded; one that could change nothing (a
+    closed epoch, an unregistered or already decided account, too many rejections) is
+    refused unrecorded, naming the reason. Malformed files or an unknown epoch exit 2
+    and write nothing.
     """
     with reported_errors(), Ledger.open(ledger, create=False) as db:
-        outcome = db.submit(epoch, account, Proof.load(proof), PublicSignals.load(public))
+        try:
+            outcome = db.submit(epoch, account, Proof.load(proof), PublicSignals.load(public))
+        except AppendRefusedError as exc:
+            _say(_out, f"REJECTED: {type(exc).__name__}: {exc} (nothing appended)", "bold red")
+            raise typer.Exit(EXIT_INVALID) from None
     note = "" if outcome.new else " (already recorded: nothing appended)"
     if outcome.status == "proven":
         _say(_out, f"PROVEN: {account} in epoch {epoch}{note}", "bold green")

@@ -113,12 +113,26 @@ class EpochConflictError(LedgerError):
     """An epoch with this number exists with another snapshot, key or requirement."""
 
 
-class EpochClosedError(LedgerError):
+class AppendRefusedError(LedgerError):
+    """An append that could change nothing is refused: nothing is written, not even a
+    rejection (so nobody can grow the public ledger with submissions that cannot count)."""
+
+
+class EpochClosedError(AppendRefusedError):
     """The epoch is closed: it takes no more commitments, proofs or verdicts."""
 
 
-class UnknownAccountError(LedgerError):
+class UnknownAccountError(AppendRefusedError):
     """No commitment is registered for this account in this epoch."""
+
+
+class AccountDecidedError(AppendRefusedError):
+    """The account already has a verdict (proven or flagged) in this epoch: no proof,
+    whatever its bytes, can change it."""
+
+
+class RejectionLimitError(AppendRefusedError):
+    """The account already has the most rejected proofs the ledger records per epoch."""
 
 
 class CommitmentConflictError(LedgerError):
@@ -127,3 +141,12 @@ class CommitmentConflictError(LedgerError):
 
 class NotALedgerError(LedgerError):
     """The file is not a zkmargin ledger (or one of an unknown schema version)."""
+
+
+class DamagedLedgerError(NotALedgerError):
+    """The file is a zkmargin ledger whose tables are missing or reshaped: it is neither
+    written nor read, and its audit fails naming each damaged table."""
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems

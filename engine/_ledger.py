@@ -20,14 +20,22 @@ Tables (one row per append in the table of its kind, plus one row in `entries`):
 - `entries`: the hash chain over all of them (`engine._ledger_chain`).
 
 Every append is one `BEGIN IMMEDIATE` transaction (WAL, synchronous FULL, foreign keys
-on): a killed process leaves whole appends or none. Appends verify first: a proof
-whose public signals are not [the account's registered commitment, the epoch's
-snapshot hash, the epoch's requirement, its ratio bound], or whose pairing check
-fails, is recorded as `rejected` with the reason and never makes the account proven.
-Re-submitting the same proof for the same account and epoch is idempotent (the first
-outcome is returned, nothing is appended). Malformed input (a proof that does not
-parse, an unknown epoch) raises a named error and writes nothing. Triggers make the
-tables append-only for SQLite clients; `audit_ledger` detects edits made around them.
+on): a killed process leaves whole appends or none, and every precondition (the epoch
+is open, the account registered and undecided) is read inside that transaction, after
+the write lock is taken, so concurrent writers cannot interleave around a check.
+
+Appends verify first: a proof whose public signals are not [the account's registered
+commitment, the epoch's snapshot hash, the epoch's requirement, its ratio bound], or
+whose pairing check fails, is recorded as `rejected` with the reason and never makes
+the account proven; at most MAX_REJECTED_PROOFS per account and epoch are recorded.
+A submission that cannot change anything is refused with a named AppendRefusedError
+and nothing is appended: a closed epoch, an unregistered account, an account that
+already has a verdict (whatever the proof's bytes: re-randomized copies of a proof
+included), an account at the rejection limit. Re-submitting the same proof for the
+same account and epoch is idempotent (the first outcome is returned, nothing is
+appended). Malformed input (a proof that does not parse, an unknown epoch) raises a
+named error and writes nothing. Triggers make the tables append-only for SQLite
+clients; `audit_ledger` detects edits made around them.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -45,10 +53,13 @@ from typing import Any, Literal, Self
 from verifier import Proof, PublicSignals, VerifyingKey, verify
 
 from ._errors import (
+    AccountDecidedError,
     CommitmentConflictError,
+    DamagedLedgerError,
     EpochClosedError,
     EpochConflictError,
     NotALedgerError,
+    RejectionLimitError,
     UnknownAccountError,
     UnknownEpochError,
     ValueOutOfRangeError,
@@ -58,6 +69,9 @@ from ._models import MarketSnapshot
 from ._statement import Requirement, check_ratio_bound, margin_signals, requirement_code
 
 SCHEMA_VERSION = "zkmargin.ledger.v1"
+
+#: Rejected proofs recorded per account and epoch; further ones are refused unrecorded.
+MAX_REJECTED_PROOFS = 8
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -121,6 +135,35 @@ CREATE TABLE closures (
 """
 
 _TABLES = ("entries", "epochs", "commitments", "proofs", "verdicts", "closures")
+
+
+def _columns(db: sqlite3.Connection, table: str) -> list[str]:
+    return [str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")]
+
+
+def _schema_columns() -> dict[str, list[str]]:
+    with closing(sqlite3.connect(":memory:")) as db:
+        db.executescript(_SCHEMA)
+        return {t: _columns(db, t) for t in ("meta", *_TABLES)}
+
+
+#: Each table's columns, in order, as _SCHEMA declares them.
+SCHEMA_COLUMNS = _schema_columns()
+
+
+def schema_problems(db: sqlite3.Connection) -> list[str]:
+    """Every table of the schema that is missing or does not have the declared columns
+    (empty for a sound ledger). Raises sqlite3.DatabaseError if the file is not SQLite."""
+    problems = []
+    for table, want in SCHEMA_COLUMNS.items():
+        got = _columns(db, table)
+        if not got:
+            problems.append(f"table {table} is missing")
+        elif got != want:
+            problems.append(f"table {table} has columns {got}, the schema declares {want}")
+    return problems
+
+
 _APPEND_ONLY = "".join(
     f"CREATE TRIGGER {t}_no_{op} BEFORE {op.upper()} ON {t} "
     f"BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: {t} rows cannot be {op}d'); END;\n"
@@ -237,10 +280,12 @@ class Ledger:
         return cls(path, create=create)
 
     def _check_schema(self) -> None:
-        try:
-            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise NotALedgerError(f"{self.path}: not a zkmargin ledger ({exc})") from exc
+        problems = schema_problems(self._db)
+        if len(problems) == len(SCHEMA_COLUMNS):  # none of our tables: some other database
+            raise NotALedgerError(f"{self.path}: not a zkmargin ledger (it has none of the ledger's tables)")
+        if problems:
+            raise DamagedLedgerError(f"{self.path}: a damaged ledger: {'; '.join(problems)}", problems)
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         if row is None or row[0] != SCHEMA_VERSION:
             raise NotALedgerError(f"{self.path}: schema {row[0] if row else None!r}, expected {SCHEMA_VERSION!r}")
 
@@ -271,6 +316,13 @@ class Ledger:
             cur.execute("ROLLBACK")
             raise
         cur.execute("COMMIT")
+
+    @contextmanager
+    def _appending(self, epoch: int) -> Iterator[tuple[sqlite3.Cursor, EpochRecord]]:
+        """A write transaction on an open epoch: the epoch is read after the write lock is
+        taken, so no other writer can close it between this check and the append."""
+        with self._transaction() as cur:
+            yield cur, self._open_epoch(epoch)
 
     def head(self) -> tuple[int, str]:
         """(seq, entry_hash) of the last entry; (0, GENESIS) for an empty ledger."""
@@ -316,21 +368,21 @@ class Ledger:
         snapshot_json = snapshot.model_dump_json()
         vk_json = verifying_key.to_json()
         snapshot_hash = snapshot.snapshot_hash()
-        existing = self.epoch(snapshot.epoch, missing_ok=True)
-        if existing is not None:
-            same = (
-                existing.snapshot_hash == snapshot_hash
-                and existing.verification_key_json == vk_json
-                and existing.requirement == requirement
-                and existing.max_margin_ratio_ppm == max_margin_ratio_ppm
-            )
-            if not same:
-                raise EpochConflictError(
-                    f"epoch {snapshot.epoch} is already in the ledger with another "
-                    "snapshot, verification key, requirement or ratio bound"
+        with self._transaction() as cur:  # the check and the append under one write lock
+            existing = self.epoch(snapshot.epoch, missing_ok=True)
+            if existing is not None:
+                same = (
+                    existing.snapshot_hash == snapshot_hash
+                    and existing.verification_key_json == vk_json
+                    and existing.requirement == requirement
+                    and existing.max_margin_ratio_ppm == max_margin_ratio_ppm
                 )
-            return existing
-        with self._transaction() as cur:
+                if not same:
+                    raise EpochConflictError(
+                        f"epoch {snapshot.epoch} is already in the ledger with another "
+                        "snapshot, verification key, requirement or ratio bound"
+                    )
+                return existing
             self._append(
                 cur,
                 "epoch",
@@ -430,15 +482,31 @@ class Ledger:
 
     def register(self, epoch: int, account: str, commitment: int) -> bool:
         """Register the account's commitment for the epoch (False if already registered)."""
-        self._open_epoch(epoch)
-        with self._transaction() as cur:
+        with self._appending(epoch) as (cur, _):
             return self._register(cur, epoch, account, commitment)
 
-    def _check_submission(self, record: EpochRecord, account: str, proof: Proof, public: PublicSignals) -> str | None:
-        """Why the proof is refused, or None when it verifies for this account and epoch."""
-        commitment = self.commitment(record.epoch, account)
+    def _refuse_useless(self, epoch: int, account: str) -> int:
+        """The account's commitment, unless no proof could change anything for it
+        (AppendRefusedError: unregistered, decided, or at the rejection limit)."""
+        commitment = self.commitment(epoch, account)
         if commitment is None:
-            return f"no commitment is registered for {account} in epoch {record.epoch}"
+            raise UnknownAccountError(f"no commitment is registered for {account} in epoch {epoch}")
+        verdict = self.verdict(epoch, account)
+        if verdict is not None:
+            raise AccountDecidedError(f"{account} already has a verdict in epoch {epoch} ({verdict[0]})")
+        (rejected,) = self._db.execute(
+            "SELECT COUNT(*) FROM proofs WHERE epoch = ? AND account = ? AND status = 'rejected'", (epoch, account)
+        ).fetchone()
+        if rejected >= MAX_REJECTED_PROOFS:
+            raise RejectionLimitError(
+                f"{account} has {rejected} rejected proofs in epoch {epoch}, the most the ledger records"
+            )
+        return int(commitment)
+
+    def _check_submission(
+        self, record: EpochRecord, commitment: int, proof: Proof, public: PublicSignals
+    ) -> str | None:
+        """Why the proof is refused, or None when it verifies for this commitment and epoch."""
         signals = list(public.root)
         expected = record.expected_signals(commitment)
         if len(signals) != len(expected):
@@ -447,7 +515,7 @@ class Ledger:
         for name, got, want in zip(names, signals, expected, strict=True):
             if got != want:
                 hint = {
-                    "commitment": f" (not {account}'s registered commitment: another account's proof?)",
+                    "commitment": " (not the account's registered commitment: another account's proof?)",
                     "snapshot hash": f" (not epoch {record.epoch}'s snapshot: a proof from another epoch?)",
                 }.get(name, f" (epoch {record.epoch} proves {name} = {want})")
                 return f"public {name} {got} does not match{hint}"
@@ -470,10 +538,8 @@ class Ledger:
         again = self._existing_submission(record.epoch, account, digest)
         if again is not None:
             return again
-        reason = self._check_submission(record, account, proof, public)
-        verdict = self.verdict(record.epoch, account)
-        if reason is None and verdict is not None:
-            reason = f"{account} already has a verdict in epoch {record.epoch} ({verdict[0]})"
+        commitment = self._refuse_useless(record.epoch, account)
+        reason = self._check_submission(record, commitment, proof, public)
         row = {
             "epoch": record.epoch,
             "account": account,
@@ -496,9 +562,9 @@ class Ledger:
         return Outcome(account, "proven", "verified", new=True)
 
     def submit(self, epoch: int, account: str, proof: Proof, public: PublicSignals) -> Outcome:
-        """Verify and append a proof for a registered account (module doc)."""
-        record = self._open_epoch(epoch)
-        with self._transaction() as cur:
+        """Verify and append a proof for a registered, undecided account (module doc).
+        AppendRefusedError (nothing appended) when the proof could change nothing."""
+        with self._appending(epoch) as (cur, record):
             return self._submit(cur, record, account, proof, public)
 
     def _flag(self, cur: sqlite3.Cursor, epoch: int, account: str, reason: str) -> Outcome:
@@ -518,8 +584,7 @@ class Ledger:
 
     def flag(self, epoch: int, account: str, reason: str) -> Outcome:
         """Flag a registered account for liquidation (no-op if it already has a verdict)."""
-        self._open_epoch(epoch)
-        with self._transaction() as cur:
+        with self._appending(epoch) as (cur, _):
             return self._flag(cur, epoch, account, reason)
 
     def record_account(
@@ -537,8 +602,7 @@ class Ledger:
         it with `flag_reason`."""
         if (proof is None) != (public is None) or (proof is None) == (flag_reason is None):
             raise ValueError("give a proof with its public signals, or a flag reason")
-        record = self._open_epoch(epoch)
-        with self._transaction() as cur:
+        with self._appending(epoch) as (cur, record):
             self._register(cur, epoch, account, commitment)
             if proof is None:
                 assert flag_reason is not None
@@ -552,9 +616,8 @@ class Ledger:
     def close_epoch(self, epoch: int) -> EpochStats:
         """Flag every registered account without a verdict ("no valid proof") and close
         the epoch, all in one transaction (a closed epoch returns its stats)."""
-        record = self.epoch(epoch)
-        if not record.closed:
-            with self._transaction() as cur:
+        with self._transaction() as cur:  # closed or not is read under the write lock
+            if not self.epoch(epoch).closed:
                 pending = [v.account for v in self.verdicts(epoch) if v.verdict == "pending"]
                 for account in pending:
                     self._flag(cur, epoch, account, "no valid proof before the epoch closed")

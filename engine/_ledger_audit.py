@@ -3,6 +3,8 @@
 `audit_ledger(ledger)` reads the whole ledger and reports every problem at the entry
 it concerns ("entry 17 (proof, epoch 3, alice): ..."):
 
+0. the schema: every table there with its declared columns (`audit_ledger_file`
+   reports a damaged one instead of refusing the file);
 1. the chain: entries numbered 1, 2, ... without gaps, each `prev_hash` the entry
    before's `entry_hash`, each `entry_hash` recomputed;
 2. the rows: each entry has exactly one row with its seq in its kind's table, whose
@@ -11,25 +13,37 @@ it concerns ("entry 17 (proof, epoch 3, alice): ..."):
 3. the epochs: the snapshot JSON parses, is the epoch's, and hashes to the recorded
    snapshot hash; the verification key parses;
 4. the proofs: each is verified again (public signals and pairing); an `accepted` one
-   must verify for the account's registered commitment, a `rejected` one must not;
+   must verify for the account's registered commitment, a `rejected` one must not; an
+   account has at most MAX_REJECTED_PROOFS rejected ones in an epoch, and none after
+   its verdict;
 5. the verdicts: `proven` points at an accepted proof of the same account and epoch;
-   a closure's counts are the epoch's;
+   a closure's counts are the epoch's, and nothing of the epoch follows its closure;
 6. optionally, the head hash is the one published (`expected_head`).
+
+Every value is untrusted: one that is not of its column's type (a blob, a float, text
+where a number belongs, JSON nested without end) is reported at its entry, never
+raised.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from verifier import Proof, PublicSignals, VerificationInputError, VerifyingKey, verify
 
-from ._errors import EngineError
-from ._ledger import Ledger, table_rows
+from ._errors import DamagedLedgerError, EngineError
+from ._ledger import MAX_REJECTED_PROOFS, Ledger, table_rows
 from ._ledger_chain import GENESIS, KIND_TABLES, content_hash, entry_hash
 from ._models import MarketSnapshot
 from ._statement import margin_signals
+
+#: What reading a tampered value can raise (a blob in a hashed column, text where a
+#: number belongs, a value out of range): reported as a problem of its entry.
+_UNREADABLE = (TypeError, ValueError, KeyError, OverflowError, EngineError)
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,44 @@ class AuditReport:
     def ok(self) -> bool:
         return not self.problems
 
+    def problem(self, seq: Any, kind: Any, epoch: Any, account: Any, message: str) -> None:
+        self.problems.append(AuditProblem(seq if isinstance(seq, int) else 0, str(kind), epoch, account, message))
+
+    @contextmanager
+    def reading(self, seq: Any, kind: Any, epoch: Any, account: Any) -> Iterator[None]:
+        """Report a value that cannot be read as a problem of its entry, and go on."""
+        try:
+            yield
+        except _UNREADABLE as exc:
+            self.problem(seq, kind, epoch, account, f"a value is not readable: {type(exc).__name__}: {exc}")
+
+
+@dataclass
+class _Tables:
+    """The ledger's rows, read once."""
+
+    entries: list[dict[str, Any]]
+    rows: dict[str, list[dict[str, Any]]]
+
+    def by_seq(self, table: str) -> dict[Any, dict[str, Any]]:
+        return {r.get("seq"): r for r in self.rows[table]}
+
+
+def audit_ledger_file(path: str | Path, **options: Any) -> AuditReport:
+    """Audit the ledger at `path`; a damaged schema is a failed audit, not an error.
+
+    NotALedgerError still propagates for a file that is no ledger at all.
+    """
+    try:
+        ledger = Ledger.open(path, create=False)
+    except DamagedLedgerError as exc:
+        report = AuditReport()
+        for message in exc.problems:
+            report.problem(0, "schema", None, None, message)
+        return report
+    with ledger:
+        return audit_ledger(ledger, **options)
+
 
 def audit_ledger(
     ledger: Ledger,
@@ -70,128 +122,169 @@ def audit_ledger(
     """Check everything (module doc); `on_proof(done, total)` reports progress.
     `verify_proofs=False` skips step 4's pairing checks (the chain and rows only)."""
     db = ledger.connection
-    report = AuditReport()
-    entries = table_rows(db, "entries")
-    entries.sort(key=lambda e: e["seq"] if isinstance(e["seq"], int) else -1)
-    report.entries = len(entries)
-    by_seq: dict[int, dict[str, Any]] = {}
+    tables = _Tables(table_rows(db, "entries"), {t: table_rows(db, t) for t in set(KIND_TABLES.values())})
+    tables.entries.sort(key=lambda e: e["seq"] if isinstance(e["seq"], int) else -1)
+    report = AuditReport(entries=len(tables.entries))
+    _check_chain(tables, report)
+    if expected_head is not None and expected_head != report.head:
+        report.problem(
+            len(tables.entries), "head", None, None, f"head hash {report.head} is not the published {expected_head}"
+        )
+    epochs = _check_epochs(tables, report)
+    accepted = _check_proofs(tables, report, epochs, verify_proofs, on_proof)
+    _check_verdicts(tables, report, accepted)
+    return report
 
-    def problem(seq: int, kind: str, epoch: Any, account: Any, message: str) -> None:
-        report.problems.append(AuditProblem(seq, str(kind), epoch, account, message))
 
-    # 1-2. chain and rows.
-    rows_by_table = {t: table_rows(db, t) for t in set(KIND_TABLES.values())}
-    seqs_by_table = {t: {r.get("seq"): r for r in rows} for t, rows in rows_by_table.items()}
+def _check_chain(tables: _Tables, report: AuditReport) -> None:
+    """Steps 1 and 2: the chain, and each entry's row."""
+    seqs_by_table = {t: tables.by_seq(t) for t in tables.rows}
+    chained: dict[Any, dict[str, Any]] = {}
     prev = GENESIS
-    for i, e in enumerate(entries, start=1):
+    for i, e in enumerate(tables.entries, start=1):
         seq, kind, epoch, account = e["seq"], e["kind"], e["epoch"], e["account"]
-        by_seq[seq] = e
-        if seq != i:
-            problem(
-                seq, kind, epoch, account, f"out of sequence: expected entry {i} (an entry was removed or renumbered)"
-            )
-        if e["prev_hash"] != prev:
-            problem(seq, kind, epoch, account, "prev_hash is not the previous entry's hash (the chain is broken here)")
-        if kind not in KIND_TABLES:
-            problem(seq, kind, epoch, account, f"unknown entry kind {kind!r}")
-            prev = e["entry_hash"]
-            continue
-        want = entry_hash(e["prev_hash"], seq, kind, epoch, account, e["content_hash"])
-        if e["entry_hash"] != want:
-            problem(seq, kind, epoch, account, "entry_hash does not match the entry's columns (the entry was edited)")
+        chained[seq] = e
+        with report.reading(seq, kind, epoch, account):
+            _check_entry(e, i, prev, seqs_by_table, report)
         prev = e["entry_hash"]
-        table = KIND_TABLES[kind]
-        row = seqs_by_table[table].get(seq)
-        if row is None:
-            problem(seq, kind, epoch, account, f"its {table} row is missing")
-            continue
-        if content_hash(table, row) != e["content_hash"]:
-            problem(seq, kind, epoch, account, f"its {table} row was edited (content hash mismatch)")
-        if row.get("epoch") != epoch or row.get("account", account) != account:
-            problem(seq, kind, epoch, account, f"its {table} row names another epoch or account")
-    report.head = prev
-    for table, rows in rows_by_table.items():
+    report.head = prev if isinstance(prev, str) else repr(prev)
+    for table, rows in tables.rows.items():
         for row in rows:
-            chained = by_seq.get(row.get("seq"))  # type: ignore[arg-type]
-            if chained is None or KIND_TABLES.get(chained["kind"]) != table:
-                problem(
+            entry = chained.get(row.get("seq"))
+            if entry is None or KIND_TABLES.get(entry["kind"]) != table:
+                report.problem(
                     0,
                     table,
                     row.get("epoch"),
                     row.get("account"),
                     f"a {table} row (seq {row.get('seq')!r}) is in no entry",
                 )
-    if expected_head is not None and expected_head != report.head:
-        problem(len(entries), "head", None, None, f"head hash {report.head} is not the published {expected_head}")
 
-    # 3. epochs.
-    epochs: dict[int, tuple[MarketSnapshot | None, VerifyingKey | None, dict[str, Any]]] = {}
-    for row in rows_by_table["epochs"]:
-        n = row["epoch"]
+
+def _check_entry(
+    e: dict[str, Any], i: int, prev: Any, seqs_by_table: dict[str, dict[Any, dict[str, Any]]], report: AuditReport
+) -> None:
+    seq, kind, epoch, account = e["seq"], e["kind"], e["epoch"], e["account"]
+    if seq != i:
+        report.problem(
+            seq, kind, epoch, account, f"out of sequence: expected entry {i} (an entry was removed or renumbered)"
+        )
+    if e["prev_hash"] != prev:
+        report.problem(
+            seq, kind, epoch, account, "prev_hash is not the previous entry's hash (the chain is broken here)"
+        )
+    if kind not in KIND_TABLES:
+        report.problem(seq, kind, epoch, account, f"unknown entry kind {kind!r}")
+        return
+    if e["entry_hash"] != entry_hash(e["prev_hash"], seq, kind, epoch, account, e["content_hash"]):
+        report.problem(
+            seq, kind, epoch, account, "entry_hash does not match the entry's columns (the entry was edited)"
+        )
+    table = KIND_TABLES[kind]
+    row = seqs_by_table[table].get(seq)
+    if row is None:
+        report.problem(seq, kind, epoch, account, f"its {table} row is missing")
+        return
+    if content_hash(table, row) != e["content_hash"]:
+        report.problem(seq, kind, epoch, account, f"its {table} row was edited (content hash mismatch)")
+    if row.get("epoch") != epoch or row.get("account", account) != account:
+        report.problem(seq, kind, epoch, account, f"its {table} row names another epoch or account")
+
+
+_Epoch = tuple[MarketSnapshot | None, VerifyingKey | None, dict[str, Any]]
+
+
+def _check_epochs(tables: _Tables, report: AuditReport) -> dict[Any, _Epoch]:
+    """Step 3: each epoch's snapshot and key parse and match the recorded hash."""
+    epochs: dict[Any, _Epoch] = {}
+    for row in tables.rows["epochs"]:
+        n, seq = row["epoch"], row["seq"]
         snapshot: MarketSnapshot | None = None
         vk: VerifyingKey | None = None
         try:
             snapshot = MarketSnapshot.model_validate_json(row["snapshot_json"])
             if snapshot.epoch != n:
-                problem(row["seq"], "epoch", n, None, f"the snapshot is epoch {snapshot.epoch}'s")
+                report.problem(seq, "epoch", n, None, f"the snapshot is epoch {snapshot.epoch}'s")
             if str(snapshot.snapshot_hash()) != row["snapshot_hash"]:
-                problem(row["seq"], "epoch", n, None, "the snapshot does not hash to the recorded snapshot hash")
-        except (ValueError, EngineError, TypeError) as exc:
-            problem(row["seq"], "epoch", n, None, f"the snapshot does not parse: {exc}")
+                report.problem(seq, "epoch", n, None, "the snapshot does not hash to the recorded snapshot hash")
+        except _UNREADABLE as exc:
+            report.problem(seq, "epoch", n, None, f"the snapshot does not parse: {exc}")
         try:
             vk = VerifyingKey.from_json(row["verification_key_json"])
         except (VerificationInputError, TypeError) as exc:
-            problem(row["seq"], "epoch", n, None, f"the verification key does not parse: {exc}")
+            report.problem(seq, "epoch", n, None, f"the verification key does not parse: {exc}")
         epochs[n] = (snapshot, vk, row)
     report.epochs = len(epochs)
+    return epochs
 
-    # 4. proofs.
-    commitments = {(r["epoch"], r["account"]): r["commitment"] for r in rows_by_table["commitments"]}
-    proofs = rows_by_table["proofs"]
-    accepted: dict[int, tuple[int, str]] = {}
+
+def _check_proofs(
+    tables: _Tables,
+    report: AuditReport,
+    epochs: dict[Any, _Epoch],
+    verify_proofs: bool,
+    on_proof: Callable[[int, int], None] | None,
+) -> dict[Any, tuple[Any, Any]]:
+    """Step 4: every proof re-verified; returns the accepted ones, seq -> (epoch, account)."""
+    commitments = {(r["epoch"], r["account"]): r["commitment"] for r in tables.rows["commitments"]}
+    verdict_seq = {(r["epoch"], r["account"]): r["seq"] for r in tables.rows["verdicts"]}
+    proofs = tables.rows["proofs"]
+    accepted: dict[Any, tuple[Any, Any]] = {}
+    rejected: dict[tuple[Any, Any], int] = {}
     for done, row in enumerate(proofs, start=1):
-        seq, n, account = row["seq"], row["epoch"], row["account"]
-        if not verify_proofs:
-            if row["status"] == "accepted":
-                accepted[seq] = (n, account)
-            continue
-        verified = _verify_row(row, epochs.get(n), commitments.get((n, account)))
-        report.proofs_verified += 1
-        if row["status"] == "accepted":
-            if verified is not True:
-                problem(seq, "proof", n, account, f"recorded accepted but {verified}")
+        seq, n, account, status = row["seq"], row["epoch"], row["account"], row["status"]
+        if status == "accepted":
             accepted[seq] = (n, account)
-        elif row["status"] == "rejected":
-            if verified is True and "already has a verdict" not in str(row["reason"]):
-                problem(seq, "proof", n, account, "recorded rejected but it verifies")
+        elif status == "rejected":
+            rejected[(n, account)] = rejected.get((n, account), 0) + 1
+            if rejected[(n, account)] == MAX_REJECTED_PROOFS + 1:
+                report.problem(seq, "proof", n, account, f"more than {MAX_REJECTED_PROOFS} rejected proofs recorded")
         else:
-            problem(seq, "proof", n, account, f"unknown status {row['status']!r}")
-        if on_proof is not None:
+            report.problem(seq, "proof", n, account, f"unknown status {status!r}")
+        with report.reading(seq, "proof", n, account):
+            decided = verdict_seq.get((n, account))
+            if decided is not None and seq > decided:
+                report.problem(seq, "proof", n, account, f"appended after the account's verdict (entry {decided})")
+            if verify_proofs:
+                _check_proof(row, epochs.get(n), commitments.get((n, account)), report)
+        if on_proof is not None and verify_proofs:
             on_proof(done, len(proofs))
+    return accepted
 
-    # 5. verdicts and closures.
-    for row in rows_by_table["verdicts"]:
+
+def _check_proof(row: dict[str, Any], epoch: _Epoch | None, commitment: Any, report: AuditReport) -> None:
+    verified = _verify_row(row, epoch, commitment)
+    report.proofs_verified += 1
+    seq, n, account = row["seq"], row["epoch"], row["account"]
+    if row["status"] == "accepted" and verified is not True:
+        report.problem(seq, "proof", n, account, f"recorded accepted but {verified}")
+    elif row["status"] == "rejected" and verified is True:
+        report.problem(seq, "proof", n, account, "recorded rejected but it verifies")
+
+
+def _check_verdicts(tables: _Tables, report: AuditReport, accepted: dict[Any, tuple[Any, Any]]) -> None:
+    """Step 5: proven verdicts rest on accepted proofs; closures count their epoch and end it."""
+    for row in tables.rows["verdicts"]:
         seq, n, account = row["seq"], row["epoch"], row["account"]
         if row["verdict"] == "proven" and accepted.get(row["proof_seq"]) != (n, account):
-            problem(seq, "verdict", n, account, "proven, but not by an accepted proof of this account and epoch")
-    for row in rows_by_table["closures"]:
-        n = row["epoch"]
-        verdicts = [v for v in rows_by_table["verdicts"] if v["epoch"] == n]
+            report.problem(seq, "verdict", n, account, "proven, but not by an accepted proof of this account and epoch")
+    for row in tables.rows["closures"]:
+        n, seq = row["epoch"], row["seq"]
+        verdicts = [v for v in tables.rows["verdicts"] if v["epoch"] == n]
         counts = (
-            sum(1 for c in commitments if c[0] == n),
+            sum(1 for c in tables.rows["commitments"] if c["epoch"] == n),
             sum(v["verdict"] == "proven" for v in verdicts),
             sum(v["verdict"] == "flagged" for v in verdicts),
         )
         if counts != (row["accounts"], row["proven"], row["flagged"]):
-            problem(row["seq"], "close", n, None, f"counts {counts} are not the recorded ones")
-    return report
+            report.problem(seq, "close", n, None, f"counts {counts} are not the recorded ones")
+        with report.reading(seq, "close", n, None):
+            late = [e for e in tables.entries if e["epoch"] == n and e["kind"] != "close" and e["seq"] > seq]
+            for e in late:
+                report.problem(e["seq"], e["kind"], n, e["account"], f"appended after epoch {n} closed (entry {seq})")
 
 
-def _verify_row(
-    row: dict[str, Any],
-    epoch: tuple[MarketSnapshot | None, VerifyingKey | None, dict[str, Any]] | None,
-    commitment: Any,
-) -> bool | str:
+def _verify_row(row: dict[str, Any], epoch: _Epoch | None, commitment: Any) -> bool | str:
     """True if the proof verifies for the account's commitment in its epoch, else why not."""
     if epoch is None:
         return "its epoch is not in the ledger"
@@ -209,7 +302,7 @@ def _verify_row(
         expected = margin_signals(
             int(commitment), int(erow["snapshot_hash"]), erow["requirement"], erow["max_margin_ratio_ppm"]
         )
-    except (EngineError, ValueError, TypeError) as exc:  # a requirement or number that is not one
+    except _UNREADABLE as exc:  # a requirement or number that is not one
         return f"its commitment or its epoch's statement is not readable: {exc}"
     if list(public.root) != expected:
         return "its public signals are not this account's and epoch's"
@@ -218,4 +311,4 @@ def _verify_row(
     return True
 
 
-__all__ = ["AuditProblem", "AuditReport", "audit_ledger"]
+__all__ = ["AuditProblem", "AuditReport", "audit_ledger", "audit_ledger_file"]

@@ -26,6 +26,7 @@ import pytest
 
 from engine import (
     Account,
+    AccountDecidedError,
     EpochClosedError,
     EpochConflictError,
     Ledger,
@@ -220,8 +221,12 @@ def test_an_unhealthy_account_is_flagged_and_cannot_be_proven(
     salt = random_salt()
     out = ledger.record_account(8, "carol", commit(carol, NEXT, salt), flag_reason="does not meet the requirement")
     assert out.status == "flagged"
-    # nothing she can submit makes her proven: another account's valid proof is refused
-    assert ledger.submit(8, "carol", *proofs["alice"]).status == "rejected"
+    # nothing she can submit makes her proven: a decided account takes no proof, and
+    # the refusal appends nothing
+    head = ledger.head()
+    with pytest.raises(AccountDecidedError, match="carol already has a verdict"):
+        ledger.submit(8, "carol", *proofs["alice"])
+    assert ledger.head() == head
     assert ledger.verdict(8, "carol") == ("flagged", "does not meet the requirement")
 
 
