@@ -230,14 +230,14 @@ def _check_wires_described(name: str, n_wires: int, matrices: tuple[R1csMatrix, 
 
     A file describes each wire by its label (section 3, 8 bytes a wire, so the file's
     size bounds the count) or by the terms that use it. Without labels, nothing else
-    would bound the header's count: a 100-byte file could claim 2^32 - 1 wires and make
+    would bound the header's count: a 150-byte file could claim 2^32 - 1 wires and make
     every consumer allocate per wire. circom and snarkjs always write section 3.
     """
-    described = max((int(m.wires.max()) + 1 for m in matrices if len(m)), default=1)
-    if n_wires > described:
+    used = np.unique(np.concatenate([np.zeros(1, dtype=np.uint32), *(m.wires for m in matrices)]))
+    if n_wires > used.shape[0]:  # all wire indices are below n_wires: a gap is a wire nothing describes
         raise SectionSizeError(
             f"{name}: header claims {n_wires} wires, but the file has no wire label section (section "
-            f"{R1CS_SECTION_WIRE_TO_LABEL}) and its constraints use only {described}"
+            f"{R1CS_SECTION_WIRE_TO_LABEL}) and its constraints use only {used.shape[0] - 1} besides wire 0"
         )
 
 

@@ -30,7 +30,6 @@ file is written).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 import warnings
@@ -58,7 +57,7 @@ from verifier import verify
 
 from ._cli_base import EXIT_INVALID, RequirementChoice, _err, _fail, _out, _say, app, reported_errors, stages
 from ._cli_margin import format_ppm, format_quote
-from ._commitment import commit, random_salt
+from ._commitment import commit, random_salt, read_salt_file
 from ._demo import NOTICE_FILE
 from ._errors import EngineError, MalformedInputError, ValueOutOfRangeError
 from ._margin import compute_margin
@@ -156,19 +155,6 @@ def margin_setup(
         _say(_err, f"WARNING: {INSECURE_NOTICE}.", "bold yellow")
 
 
-#: A salt file holds one integer below r (78 digits): anything longer is not one.
-_MAX_SALT_FILE_BYTES = 256
-
-
-def _read_salt_file(path: Path) -> int:
-    with path.open("rb") as f:
-        raw = f.read(_MAX_SALT_FILE_BYTES + 1)
-    if len(raw) <= _MAX_SALT_FILE_BYTES:
-        with contextlib.suppress(ValueError):  # not ASCII, not an integer
-            return int(raw.decode("ascii").strip(), 0)
-    raise MalformedInputError(f"{path}: a salt file holds one integer (decimal or 0x hex)")
-
-
 def _write_salt_file(path: Path, salt: int) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -211,7 +197,7 @@ def prove_account_cmd(
     new_salt_path: Path | None = None
     with reported_errors():
         if salt_file is not None:
-            salt_value = _read_salt_file(salt_file)
+            salt_value = read_salt_file(salt_file)
         elif salt is not None:
             try:
                 salt_value = int(salt, 0)

@@ -158,16 +158,22 @@ def ledger_audit(
     head: Annotated[str | None, typer.Option("--head", help="The published head hash it must end at.")] = None,
 ) -> None:
     """Re-verify every proof and check the hash chain and every row. Exit 0 clean, 1 not."""
-    with (
-        reported_errors(),
-        Progress(
-            TextColumn("[bold]re-verifying proofs"), BarColumn(), MofNCompleteColumn(), console=_err, transient=True
-        ) as progress,
-    ):
-        task = progress.add_task("proofs", total=None)
-        report = audit_ledger_file(
-            ledger, expected_head=head, on_proof=lambda d, t: progress.update(task, completed=d, total=t)
-        )
+    # The bar appears with the first proof, so a file that is no ledger prints one line.
+    progress = Progress(
+        TextColumn("[bold]re-verifying proofs"), BarColumn(), MofNCompleteColumn(), console=_err, transient=True
+    )
+    task = progress.add_task("proofs", total=None)
+
+    def on_proof(done: int, total: int) -> None:
+        if not progress.live.is_started:
+            progress.start()
+        progress.update(task, completed=done, total=total)
+
+    try:
+        with reported_errors():
+            report = audit_ledger_file(ledger, expected_head=head, on_proof=on_proof)
+    finally:
+        progress.stop()
     print_audit(report, _out, _err)
     if not report.ok:
         raise typer.Exit(EXIT_INVALID)

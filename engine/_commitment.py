@@ -33,12 +33,14 @@ the account: the commitment reveals nothing about it without the salt.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+from pathlib import Path
 
 from algebra import R
 
 from ._encoding import ACCOUNT_TAG, signed, sponge, text_to_field
-from ._errors import UnknownAssetError, UnknownMarketError, ValueOutOfRangeError
+from ._errors import MalformedInputError, UnknownAssetError, UnknownMarketError, ValueOutOfRangeError
 from ._models import Account, MarketSnapshot, Universe
 
 #: Elements per market in the encoding: size, quote, funding index, isolated flag, isolated margin.
@@ -88,6 +90,21 @@ def encode_account(account: Account, universe: Universe | MarketSnapshot) -> lis
 def random_salt() -> int:
     """A uniformly random salt in [0, r) from the OS's CSPRNG."""
     return secrets.randbelow(R)
+
+
+#: A salt file holds one integer below r (78 digits): anything longer is not one.
+_MAX_SALT_FILE_BYTES = 256
+
+
+def read_salt_file(path: Path) -> int:
+    """The salt kept in `path` (decimal or 0x hex, whitespace around it ignored), read
+    without trusting the file: MalformedInputError for anything else (OSError if unreadable)."""
+    with path.open("rb") as f:
+        raw = f.read(_MAX_SALT_FILE_BYTES + 1)
+    if len(raw) <= _MAX_SALT_FILE_BYTES:
+        with contextlib.suppress(ValueError):  # not ASCII, not an integer
+            return int(raw.decode("ascii").strip(), 0)
+    raise MalformedInputError(f"{path}: a salt file holds one integer (decimal or 0x hex)")
 
 
 def commit(account: Account, universe: Universe | MarketSnapshot, salt: int) -> int:

@@ -36,7 +36,7 @@ from typing import Any
 from prover import Prover, read_zkey
 from verifier import Proof, PublicSignals
 
-from ._commitment import commit, random_salt
+from ._commitment import commit, random_salt, read_salt_file
 from ._errors import DuplicateEntryError, MalformedInputError
 from ._ledger import Ledger, Outcome
 from ._margin import compute_margin
@@ -107,8 +107,8 @@ def _write_salt(path: Path, salt: int) -> None:
 
 def _read_salt(path: Path) -> int | None:
     try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
+        return read_salt_file(path)
+    except (OSError, MalformedInputError):
         return None
 
 

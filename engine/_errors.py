@@ -132,7 +132,12 @@ class AccountDecidedError(AppendRefusedError):
 
 
 class RejectionLimitError(AppendRefusedError):
-    """The account already has the most rejected proofs the ledger records per epoch."""
+    """A wrong proof for an account that already has the most rejected proofs the ledger
+    records per epoch."""
+
+
+class SignalCountError(AppendRefusedError):
+    """The public signals are not a margin proof's four: no such proof can prove anything."""
 
 
 class CommitmentConflictError(LedgerError):

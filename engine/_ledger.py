@@ -31,9 +31,11 @@ the account proven; at most MAX_REJECTED_PROOFS per account and epoch are record
 A submission that cannot change anything is refused with a named AppendRefusedError
 and nothing is appended: a closed epoch, an unregistered account, an account that
 already has a verdict (whatever the proof's bytes: re-randomized copies of a proof
-included), an account at the rejection limit. Re-submitting the same proof for the
-same account and epoch is idempotent (the first outcome is returned, nothing is
-appended). Malformed input (a proof that does not parse, an unknown epoch) raises a
+included), public signals that are not four, a wrong proof for an account at the
+rejection limit (a valid one is still accepted: nobody's spam blocks an account).
+Re-submitting the same proof for the same account and epoch is idempotent (the first
+outcome is returned, nothing is appended); `record_account`, the venue's path,
+returns a verdict already there instead of raising. Malformed input (a proof that does not parse, an unknown epoch) raises a
 named error and writes nothing. Triggers make the tables append-only for SQLite
 clients; `audit_ledger` detects edits made around them.
 """
@@ -60,6 +62,7 @@ from ._errors import (
     EpochConflictError,
     NotALedgerError,
     RejectionLimitError,
+    SignalCountError,
     UnknownAccountError,
     UnknownEpochError,
     ValueOutOfRangeError,
@@ -68,14 +71,16 @@ from ._ledger_chain import GENESIS, KIND_TABLES, canonical, content_hash, entry_
 from ._models import MarketSnapshot
 from ._statement import Requirement, check_ratio_bound, margin_signals, requirement_code
 
-SCHEMA_VERSION = "zkmargin.ledger.v1"
+#: v2: no appends that cannot count (a proof after a verdict, rejections past
+#: MAX_REJECTED_PROOFS), which the audit checks; v1 ledgers recorded both.
+SCHEMA_VERSION = "zkmargin.ledger.v2"
 
 #: Rejected proofs recorded per account and epoch; further ones are refused unrecorded.
 MAX_REJECTED_PROOFS = 8
 
 _SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE entries (
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (
     seq INTEGER PRIMARY KEY CHECK (seq >= 1),
     kind TEXT NOT NULL CHECK (kind IN ('epoch', 'commitment', 'proof', 'verdict', 'close')),
     epoch INTEGER NOT NULL,
@@ -84,7 +89,7 @@ CREATE TABLE entries (
     prev_hash TEXT NOT NULL,
     entry_hash TEXT NOT NULL UNIQUE
 );
-CREATE TABLE epochs (
+CREATE TABLE IF NOT EXISTS epochs (
     epoch INTEGER PRIMARY KEY,
     seq INTEGER NOT NULL UNIQUE REFERENCES entries(seq),
     snapshot_hash TEXT NOT NULL UNIQUE,
@@ -94,7 +99,7 @@ CREATE TABLE epochs (
     max_margin_ratio_ppm INTEGER NOT NULL,
     created_at REAL NOT NULL
 );
-CREATE TABLE commitments (
+CREATE TABLE IF NOT EXISTS commitments (
     epoch INTEGER NOT NULL REFERENCES epochs(epoch),
     account TEXT NOT NULL,
     seq INTEGER NOT NULL UNIQUE REFERENCES entries(seq),
@@ -102,7 +107,7 @@ CREATE TABLE commitments (
     PRIMARY KEY (epoch, account),
     UNIQUE (epoch, commitment)
 );
-CREATE TABLE proofs (
+CREATE TABLE IF NOT EXISTS proofs (
     seq INTEGER PRIMARY KEY REFERENCES entries(seq),
     epoch INTEGER NOT NULL REFERENCES epochs(epoch),
     account TEXT NOT NULL,
@@ -113,7 +118,7 @@ CREATE TABLE proofs (
     reason TEXT NOT NULL,
     UNIQUE (epoch, account, digest)
 );
-CREATE TABLE verdicts (
+CREATE TABLE IF NOT EXISTS verdicts (
     epoch INTEGER NOT NULL,
     account TEXT NOT NULL,
     seq INTEGER NOT NULL UNIQUE REFERENCES entries(seq),
@@ -124,7 +129,7 @@ CREATE TABLE verdicts (
     FOREIGN KEY (epoch, account) REFERENCES commitments(epoch, account),
     CHECK ((verdict = 'proven') = (proof_seq IS NOT NULL))
 );
-CREATE TABLE closures (
+CREATE TABLE IF NOT EXISTS closures (
     epoch INTEGER PRIMARY KEY REFERENCES epochs(epoch),
     seq INTEGER NOT NULL UNIQUE REFERENCES entries(seq),
     accounts INTEGER NOT NULL,
@@ -151,21 +156,21 @@ def _schema_columns() -> dict[str, list[str]]:
 SCHEMA_COLUMNS = _schema_columns()
 
 
-def schema_problems(db: sqlite3.Connection) -> list[str]:
-    """Every table of the schema that is missing or does not have the declared columns
-    (empty for a sound ledger). Raises sqlite3.DatabaseError if the file is not SQLite."""
-    problems = []
+def schema_problems(db: sqlite3.Connection) -> dict[str, str]:
+    """Each table of the schema that is missing or does not have the declared columns,
+    with what is wrong (empty for a sound ledger). sqlite3.DatabaseError if not SQLite."""
+    problems = {}
     for table, want in SCHEMA_COLUMNS.items():
         got = _columns(db, table)
         if not got:
-            problems.append(f"table {table} is missing")
+            problems[table] = f"table {table} is missing"
         elif got != want:
-            problems.append(f"table {table} has columns {got}, the schema declares {want}")
+            problems[table] = f"table {table} has columns {got}, the schema declares {want}"
     return problems
 
 
 _APPEND_ONLY = "".join(
-    f"CREATE TRIGGER {t}_no_{op} BEFORE {op.upper()} ON {t} "
+    f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op} BEFORE {op.upper()} ON {t} "
     f"BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: {t} rows cannot be {op}d'); END;\n"
     for t in _TABLES
     for op in ("update", "delete")
@@ -204,7 +209,8 @@ class EpochRecord:
 class Outcome:
     """What the ledger did with one account's append: `proven`, `flagged` or `rejected`
     (a proof refused, the account still without a verdict), with the reason. `new` is
-    False when nothing was appended (the same proof again, or a verdict already there)."""
+    False when nothing was appended (the same proof again; in `record_account` and
+    `flag`, a verdict already there)."""
 
     account: str
     status: Literal["proven", "flagged", "rejected"]
@@ -253,19 +259,19 @@ class Ledger:
             self._db.execute("PRAGMA foreign_keys = ON")
             mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             self._db.execute("PRAGMA synchronous = FULL")
-            # An empty database (new, or its creation was interrupted) gets the schema.
+            # An empty database (new, or its creation was interrupted) gets the schema, in
+            # one transaction of IF NOT EXISTS statements: creators racing make it once.
             exists = self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] > 0
             if not exists and not create:
                 raise NotALedgerError(f"{self.path}: an empty database, not a ledger")
-            if exists:
-                self._check_schema()
-            else:
+            if not exists:
                 self._db.executescript(
                     "BEGIN IMMEDIATE;"
                     + _SCHEMA
                     + _APPEND_ONLY
-                    + f"INSERT INTO meta VALUES ('schema', '{SCHEMA_VERSION}');COMMIT;"
+                    + f"INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');COMMIT;"
                 )
+            self._check_schema()
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise NotALedgerError(f"{self.path}: not a zkmargin ledger ({exc})") from exc
@@ -280,14 +286,20 @@ class Ledger:
         return cls(path, create=create)
 
     def _check_schema(self) -> None:
+        """NotALedgerError for another database or another schema version;
+        DamagedLedgerError for a ledger with a table missing or reshaped."""
         problems = schema_problems(self._db)
-        if len(problems) == len(SCHEMA_COLUMNS):  # none of our tables: some other database
+        version = None
+        if "meta" not in problems:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            version = row[0] if row else None
+        if version is not None and version != SCHEMA_VERSION:
+            raise NotALedgerError(f"{self.path}: schema {version!r}, expected {SCHEMA_VERSION!r}")
+        if version is None and all(t in problems for t in _TABLES):  # none of the ledger's tables
             raise NotALedgerError(f"{self.path}: not a zkmargin ledger (it has none of the ledger's tables)")
         if problems:
-            raise DamagedLedgerError(f"{self.path}: a damaged ledger: {'; '.join(problems)}", problems)
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if row is None or row[0] != SCHEMA_VERSION:
-            raise NotALedgerError(f"{self.path}: schema {row[0] if row else None!r}, expected {SCHEMA_VERSION!r}")
+            found = list(problems.values())
+            raise DamagedLedgerError(f"{self.path}: a damaged ledger: {'; '.join(found)}", found)
 
     def close(self) -> None:
         self._db.close()
@@ -485,15 +497,23 @@ class Ledger:
         with self._appending(epoch) as (cur, _):
             return self._register(cur, epoch, account, commitment)
 
-    def _refuse_useless(self, epoch: int, account: str) -> int:
-        """The account's commitment, unless no proof could change anything for it
-        (AppendRefusedError: unregistered, decided, or at the rejection limit)."""
-        commitment = self.commitment(epoch, account)
+    def _refuse_useless(self, record: EpochRecord, account: str, public: PublicSignals) -> int:
+        """The account's commitment, unless no proof with these signals could change
+        anything for it (AppendRefusedError: unregistered, decided, not four signals)."""
+        commitment = self.commitment(record.epoch, account)
         if commitment is None:
-            raise UnknownAccountError(f"no commitment is registered for {account} in epoch {epoch}")
-        verdict = self.verdict(epoch, account)
+            raise UnknownAccountError(f"no commitment is registered for {account} in epoch {record.epoch}")
+        verdict = self.verdict(record.epoch, account)
         if verdict is not None:
-            raise AccountDecidedError(f"{account} already has a verdict in epoch {epoch} ({verdict[0]})")
+            raise AccountDecidedError(f"{account} already has a verdict in epoch {record.epoch} ({verdict[0]})")
+        expected = len(record.expected_signals(commitment))
+        if len(public) != expected:
+            raise SignalCountError(f"{len(public)} public signals, a margin proof has {expected}")
+        return commitment
+
+    def _refuse_past_limit(self, epoch: int, account: str) -> None:
+        """RejectionLimitError when the account's rejections already fill its quota
+        (checked only for a wrong proof: a valid one is never refused by spam)."""
         (rejected,) = self._db.execute(
             "SELECT COUNT(*) FROM proofs WHERE epoch = ? AND account = ? AND status = 'rejected'", (epoch, account)
         ).fetchone()
@@ -501,7 +521,6 @@ class Ledger:
             raise RejectionLimitError(
                 f"{account} has {rejected} rejected proofs in epoch {epoch}, the most the ledger records"
             )
-        return int(commitment)
 
     def _check_submission(
         self, record: EpochRecord, commitment: int, proof: Proof, public: PublicSignals
@@ -509,8 +528,6 @@ class Ledger:
         """Why the proof is refused, or None when it verifies for this commitment and epoch."""
         signals = list(public.root)
         expected = record.expected_signals(commitment)
-        if len(signals) != len(expected):
-            return f"{len(signals)} public signals, a margin proof has {len(expected)}"
         names = ("commitment", "snapshot hash", "requirement", "max margin ratio")
         for name, got, want in zip(names, signals, expected, strict=True):
             if got != want:
@@ -538,8 +555,10 @@ class Ledger:
         again = self._existing_submission(record.epoch, account, digest)
         if again is not None:
             return again
-        commitment = self._refuse_useless(record.epoch, account)
+        commitment = self._refuse_useless(record, account, public)
         reason = self._check_submission(record, commitment, proof, public)
+        if reason is not None:
+            self._refuse_past_limit(record.epoch, account)
         row = {
             "epoch": record.epoch,
             "account": account,
@@ -599,17 +618,20 @@ class Ledger:
     ) -> Outcome:
         """One account's whole epoch in ONE transaction: register the commitment, then
         submit the proof (a rejected one flags the account too) or, without a proof, flag
-        it with `flag_reason`."""
+        it with `flag_reason`. An account that already has a verdict keeps it (returned,
+        new=False): a venue's rerun or a trader's earlier submission is not an error."""
         if (proof is None) != (public is None) or (proof is None) == (flag_reason is None):
             raise ValueError("give a proof with its public signals, or a flag reason")
         with self._appending(epoch) as (cur, record):
             self._register(cur, epoch, account, commitment)
-            if proof is None:
-                assert flag_reason is not None
-                return self._flag(cur, epoch, account, flag_reason)
+            if proof is None or self.verdict(epoch, account) is not None:  # decided: the verdict stands
+                return self._flag(cur, epoch, account, flag_reason or "")
             assert public is not None
-            outcome = self._submit(cur, record, account, proof, public)
-            if outcome.status == "rejected" and outcome.new and self.verdict(epoch, account) is None:
+            try:
+                outcome = self._submit(cur, record, account, proof, public)
+            except RejectionLimitError as exc:  # others' rejections fill the quota: flag unrecorded
+                return self._flag(cur, epoch, account, f"proof rejected (not recorded: {exc})")
+            if outcome.status == "rejected" and outcome.new:
                 self._flag(cur, epoch, account, f"proof rejected: {outcome.reason}")
             return outcome
 
@@ -658,6 +680,8 @@ def table_rows(db: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
 
 
 __all__: Sequence[str] = [
+    "MAX_REJECTED_PROOFS",
+    "SCHEMA_COLUMNS",
     "SCHEMA_VERSION",
     "EpochRecord",
     "EpochStats",
@@ -666,5 +690,6 @@ __all__: Sequence[str] = [
     "VerdictRecord",
     "proof_digest",
     "read_row",
+    "schema_problems",
     "table_rows",
 ]

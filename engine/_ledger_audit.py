@@ -27,6 +27,8 @@ raised.
 
 from __future__ import annotations
 
+import sqlite3
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,7 +38,7 @@ from typing import Any
 from verifier import Proof, PublicSignals, VerificationInputError, VerifyingKey, verify
 
 from ._errors import DamagedLedgerError, EngineError
-from ._ledger import MAX_REJECTED_PROOFS, Ledger, table_rows
+from ._ledger import MAX_REJECTED_PROOFS, SCHEMA_COLUMNS, Ledger, table_rows
 from ._ledger_chain import GENESIS, KIND_TABLES, content_hash, entry_hash
 from ._models import MarketSnapshot
 from ._statement import margin_signals
@@ -121,10 +123,10 @@ def audit_ledger(
 ) -> AuditReport:
     """Check everything (module doc); `on_proof(done, total)` reports progress.
     `verify_proofs=False` skips step 4's pairing checks (the chain and rows only)."""
-    db = ledger.connection
-    tables = _Tables(table_rows(db, "entries"), {t: table_rows(db, t) for t in set(KIND_TABLES.values())})
+    report = AuditReport()
+    tables = _read_tables(ledger.connection, report)
     tables.entries.sort(key=lambda e: e["seq"] if isinstance(e["seq"], int) else -1)
-    report = AuditReport(entries=len(tables.entries))
+    report.entries = len(tables.entries)
     _check_chain(tables, report)
     if expected_head is not None and expected_head != report.head:
         report.problem(
@@ -134,6 +136,28 @@ def audit_ledger(
     accepted = _check_proofs(tables, report, epochs, verify_proofs, on_proof)
     _check_verdicts(tables, report, accepted)
     return report
+
+
+def _tolerant_text(raw: bytes) -> str:
+    """TEXT as stored: bytes that are not UTF-8 survive as surrogates (and hash differently)."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _read_tables(db: sqlite3.Connection, report: AuditReport) -> _Tables:
+    """Every row of every table; a table SQLite cannot read (a corrupt page) is a problem
+    of the ledger and reads as empty."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    factory, db.text_factory = db.text_factory, _tolerant_text
+    try:
+        for table in (t for t in SCHEMA_COLUMNS if t != "meta"):
+            try:
+                rows[table] = table_rows(db, table)
+            except sqlite3.DatabaseError as exc:
+                report.problem(0, "schema", None, None, f"table {table} cannot be read: {exc}")
+                rows[table] = []
+    finally:
+        db.text_factory = factory
+    return _Tables(rows.pop("entries"), rows)
 
 
 def _check_chain(tables: _Tables, report: AuditReport) -> None:
@@ -268,20 +292,30 @@ def _check_verdicts(tables: _Tables, report: AuditReport, accepted: dict[Any, tu
         seq, n, account = row["seq"], row["epoch"], row["account"]
         if row["verdict"] == "proven" and accepted.get(row["proof_seq"]) != (n, account):
             report.problem(seq, "verdict", n, account, "proven, but not by an accepted proof of this account and epoch")
+    by_epoch: dict[str, dict[Any, list[dict[str, Any]]]] = {}
+    for name, rows in (("entries", tables.entries), ("verdicts", tables.rows["verdicts"])):
+        by_epoch[name] = defaultdict(list)
+        for r in rows:
+            by_epoch[name][r["epoch"]].append(r)
+    accounts: dict[Any, int] = defaultdict(int)
+    for c in tables.rows["commitments"]:
+        accounts[c["epoch"]] += 1
     for row in tables.rows["closures"]:
         n, seq = row["epoch"], row["seq"]
-        verdicts = [v for v in tables.rows["verdicts"] if v["epoch"] == n]
+        verdicts = by_epoch["verdicts"][n]
         counts = (
-            sum(1 for c in tables.rows["commitments"] if c["epoch"] == n),
+            accounts[n],
             sum(v["verdict"] == "proven" for v in verdicts),
             sum(v["verdict"] == "flagged" for v in verdicts),
         )
         if counts != (row["accounts"], row["proven"], row["flagged"]):
             report.problem(seq, "close", n, None, f"counts {counts} are not the recorded ones")
         with report.reading(seq, "close", n, None):
-            late = [e for e in tables.entries if e["epoch"] == n and e["kind"] != "close" and e["seq"] > seq]
-            for e in late:
-                report.problem(e["seq"], e["kind"], n, e["account"], f"appended after epoch {n} closed (entry {seq})")
+            for e in by_epoch["entries"][n]:
+                if e["kind"] != "close" and e["seq"] > seq:
+                    report.problem(
+                        e["seq"], e["kind"], n, e["account"], f"appended after epoch {n} closed (entry {seq})"
+                    )
 
 
 def _verify_row(row: dict[str, Any], epoch: _Epoch | None, commitment: Any) -> bool | str:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from algebra import G1, G2, BinFileWriter, SectionSizeError, read_binfile
+from algebra import G1, G2, BinFileWriter, R, SectionSizeError, read_binfile
 from circuits import CommitmentOpening, compile_circuit, read_r1cs, write_r1cs
 from tests._limits import bounded
 from tests._paths import FIXTURES
@@ -185,6 +185,19 @@ def test_huge_r1cs_headers_are_named_errors_at_once_without_allocating(tmp_path:
         tracemalloc.stop()
     assert seconds < 1.0, seconds
     assert peak < 16 * 2**20, peak  # the file is a few KB; the header claims gigabytes
+
+
+def test_an_r1cs_without_labels_cannot_claim_wires_up_to_the_highest_one_used(tmp_path: Path) -> None:
+    """150 bytes: one term on wire 2^32 - 2, a header of 2^32 - 1 wires, no labels."""
+    header = struct.pack("<I", 32) + R.to_bytes(32, "little") + struct.pack("<IIIIQI", 2**32 - 1, 0, 0, 0, 0, 1)
+    term = struct.pack("<I", 2**32 - 2) + (1).to_bytes(32, "little")
+    constraint = struct.pack("<I", 1) + term + struct.pack("<II", 0, 0)  # A = w, B = C = 0
+    path = tmp_path / "sparse.r1cs"
+    with BinFileWriter(path, "r1cs", 1, n_sections=2) as w:
+        w.write_section(1, header)
+        w.write_section(2, constraint)
+    with bounded(seconds=5, megabytes=1024), pytest.raises(SectionSizeError, match="no wire label section"):
+        read_r1cs(path)
 
 
 def test_an_r1cs_without_labels_still_reads_when_its_constraints_use_every_wire(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import re
 import sqlite3
 import subprocess
 import sys
@@ -30,7 +31,9 @@ from engine import (
     AccountDecidedError,
     EpochClosedError,
     Ledger,
+    NotALedgerError,
     RejectionLimitError,
+    SignalCountError,
     UnknownAccountError,
     audit_ledger,
 )
@@ -156,12 +159,15 @@ def _open_epoch(path: str, vk_json: str, out: Any) -> None:
         out.put(f"{type(exc).__name__}: {exc}")
 
 
-def test_concurrent_opens_of_one_epoch_make_one_epoch(kit: tuple[Any, Prover], tmp_path: Path) -> None:
+def test_concurrent_creators_and_opens_of_one_epoch_make_one_ledger_and_one_epoch(
+    kit: tuple[Any, Prover], tmp_path: Path
+) -> None:
     ctx = multiprocessing.get_context("fork")
     vk_json = kit[1].verifying_key.to_json()
     for trial in range(8):
         path = str(tmp_path / f"open{trial}.db")
-        Ledger.open(path).close()  # the schema exists; the epochs race
+        if trial % 2:
+            Ledger.open(path).close()  # the schema exists: only the epochs race
         out = ctx.Queue()
         procs = [ctx.Process(target=_open_epoch, args=(path, vk_json, out)) for _ in range(4)]
         for p in procs:
@@ -210,9 +216,11 @@ def test_made_up_accounts_and_closed_epochs_grow_nothing(kit: tuple[Any, Prover]
         assert ledger.head() == head
 
 
-def test_wrong_proofs_are_recorded_up_to_the_limit(kit: tuple[Any, Prover], tmp_path: Path) -> None:
+def test_wrong_proofs_are_recorded_up_to_the_limit_and_never_block_the_valid_one(
+    kit: tuple[Any, Prover], tmp_path: Path
+) -> None:
     path = _ledger(tmp_path / "spam.db", kit[1].verifying_key, accounts=2)
-    _, public = _prove(kit, 1000)
+    proof, public = _prove(kit, 1000)
     other, _ = _prove(kit, 1001)
     with Ledger.open(path, create=False) as ledger:
         for t in range(2, 2 + MAX_REJECTED_PROOFS):  # wrong: acct0's signals, another proof
@@ -223,7 +231,38 @@ def test_wrong_proofs_are_recorded_up_to_the_limit(kit: tuple[Any, Prover], tmp_
             ledger.submit(SNAP.epoch, "acct0", _rerandomized(other, 99), public)
         assert ledger.head() == head
         assert ledger.epochs()[0].rejected_proofs == MAX_REJECTED_PROOFS
+        # anyone can send wrong proofs; the account's own valid proof still counts
+        assert ledger.submit(SNAP.epoch, "acct0", _rerandomized(proof, 5), public).status == "proven"
         assert audit_ledger(ledger).ok
+
+
+def test_signals_that_no_margin_proof_has_are_refused_unrecorded(kit: tuple[Any, Prover], tmp_path: Path) -> None:
+    """A wrong number of signals carries nothing (and up to 16 MB each): not recorded."""
+    path = _ledger(tmp_path / "count.db", kit[1].verifying_key, accounts=1)
+    proof, public = _prove(kit, 1000)
+    with Ledger.open(path, create=False) as ledger:
+        head = ledger.head()
+        for values in ([], list(public.root[:3]), [*public.root, 0], [1] * 10_000):
+            with pytest.raises(SignalCountError):
+                ledger.submit(SNAP.epoch, "acct0", proof, PublicSignals.from_values(values))
+        assert ledger.head() == head
+
+
+def test_the_venue_records_around_a_verdict_already_there(kit: tuple[Any, Prover], tmp_path: Path) -> None:
+    """A trader's submission (or a flag) may decide an account before the venue's run
+    records it: record_account then returns the verdict, appends nothing, never raises."""
+    path = _ledger(tmp_path / "venue.db", kit[1].verifying_key, accounts=2)
+    proof, public = _prove(kit, 1000)
+    venue_proof, venue_public = _prove(kit, 1001)
+    with Ledger.open(path, create=False) as ledger:
+        ledger.submit(SNAP.epoch, "acct0", proof, public)
+        ledger.flag(SNAP.epoch, "acct1", "unhealthy")
+        head = ledger.head()
+        out = ledger.record_account(SNAP.epoch, "acct0", 1000, _rerandomized(proof, 3), public)
+        assert (out.status, out.new) == ("proven", False)
+        out = ledger.record_account(SNAP.epoch, "acct1", 1001, venue_proof, venue_public)
+        assert (out.status, out.reason, out.new) == ("flagged", "unhealthy", False)
+        assert ledger.head() == head
 
 
 def test_the_audit_names_a_proof_appended_after_a_verdict(
@@ -234,7 +273,7 @@ def test_the_audit_names_a_proof_appended_after_a_verdict(
     proof, public = _prove(kit, 1000)
     with Ledger.open(path, create=False) as ledger:
         ledger.flag(SNAP.epoch, "acct0", "unhealthy")
-        monkeypatch.setattr(Ledger, "_refuse_useless", lambda self, epoch, account: 1000)
+        monkeypatch.setattr(Ledger, "_refuse_useless", lambda self, record, account, public: 1000)
         wrong = proof.model_copy(update={"c": proof.a})
         assert ledger.submit(SNAP.epoch, "acct0", wrong, public).status == "rejected"
         report = audit_ledger(ledger)
@@ -328,6 +367,34 @@ def test_odd_values_in_any_cell_are_audit_problems_never_exceptions(kit: tuple[A
                         continue
         report = audit_ledger_file(path, verify_proofs=column in ("proof_json", "public_json", "verification_key_json"))
         assert not report.ok, (table, column, value if not isinstance(value, str) else value[:20])
+
+
+def test_text_that_is_not_utf8_is_an_audit_problem(kit: tuple[Any, Prover], tmp_path: Path) -> None:
+    path = _proven_ledger(kit, tmp_path / "utf8.db")
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER verdicts_no_update")
+        db.execute("UPDATE verdicts SET reason = CAST(x'c3ff00ff' AS TEXT) WHERE account = 'acct1'")
+        (seq,) = db.execute("SELECT seq FROM verdicts WHERE account = 'acct1'").fetchone()
+    res = subprocess.run([str(ZKMARGIN), "ledger", "audit", str(path)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1, (res.returncode, res.stderr[-1000:])
+    assert f"entry {seq} (verdict" in res.stdout + res.stderr and "Traceback" not in res.stderr
+
+
+def test_other_databases_and_other_versions_are_not_ledgers(kit: tuple[Any, Prover], tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as db:  # some other program's database, with a meta table too
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("INSERT INTO meta VALUES ('owner', 'someone')")
+    with pytest.raises(NotALedgerError) as info:
+        Ledger.open(other, create=False)
+    assert type(info.value) is NotALedgerError and "none of the ledger's tables" in str(info.value)
+    old = _proven_ledger(kit, tmp_path / "v1.db")
+    with sqlite3.connect(old) as db:
+        db.execute("UPDATE meta SET value = 'zkmargin.ledger.v1'")
+    with pytest.raises(NotALedgerError, match=re.escape("'zkmargin.ledger.v1', expected 'zkmargin.ledger.v2'")):
+        Ledger.open(old, create=False)
+    res = subprocess.run([str(ZKMARGIN), "ledger", "audit", str(other)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and res.stderr.startswith("ERROR: NotALedgerError"), res.stderr
 
 
 @pytest.mark.parametrize("column", ["proof_json", "public_json", "verification_key_json", "snapshot_json"])

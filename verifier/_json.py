@@ -24,8 +24,8 @@ def loads(data: JsonInput, error: type[VerificationInputError], what: str, max_b
     Text longer than `max_bytes` is refused before it is parsed. The parser is
     pydantic-core's: it refuses nesting deeper than its recursion limit (about 200
     levels; snarkjs's files have 4) with an error instead of recursing on the C stack,
-    as json.loads does. Too long, too deep or invalid JSON (NaN, lone surrogates and
-    bad escapes included) raise `error` naming `what` ("proof", "verifying key", ...).
+    as json.loads does. Too long, too deep or invalid JSON (NaN, Infinity, lone
+    surrogates and bad escapes included) raise `error` naming `what` ("proof", "verifying key", ...).
     """
     if isinstance(data, (dict, list)):
         return data
@@ -34,8 +34,8 @@ def loads(data: JsonInput, error: type[VerificationInputError], what: str, max_b
     if len(data) > max_bytes:
         raise error(f"{what}: the JSON text is longer than the {max_bytes} bytes a {what} may have")
     try:
-        return from_json(data)
-    except ValueError as exc:  # invalid JSON, recursion limit
+        return from_json(data, allow_inf_nan=False)
+    except (ValueError, TypeError) as exc:  # invalid JSON, recursion limit; TypeError: str not UTF-8
         raise error(f"{what}: not valid JSON: {exc}") from exc
 
 
