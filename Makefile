@@ -1,13 +1,14 @@
 # Two entry points do all the set-up from a fresh clone:
 #   make demo   -> .venv with the package, then the end-to-end demo (OUT=folder, default demo-out/)
 #   make test   -> .venv with dev deps, npm peers (snarkjs, circom2, circomlibjs) in .npm-peers/, full test suite
+#   make unit   -> the fast in-process subset (pytest -m unit) for the edit-test loop
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 NPM_PEERS := .npm-peers
 OUT ?= demo-out
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test unit lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,9 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev $(NPM_PEERS)/.installed
 	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python -m pytest -q
+
+unit: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -m unit
 
 bench: $(VENV)/.installed-dev $(NPM_PEERS)/.installed
 	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python benchmarks/kernels.py
