@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._ate import BN_X, GT_EXPONENT, final_exponentiation, miller_loop, pairing, pairing_check
 from ._binfile import BinFile, BinFileWriter, SectionRef, limbs_below, parse_binfile, read_binfile
 from ._constants import FR_TWO_ADICITY, G1_B, G1_GEN, G2_B, G2_GEN, N8, Q, R
 from ._curve import G1, G2, Curve, G1Point, G2Point
@@ -72,7 +73,15 @@ from ._lem import (
     limbs_to_ints,
 )
 from ._ntt import intt, ntt
-from ._pairing import g1_from_pyecc, g1_to_pyecc, g2_from_pyecc, g2_to_pyecc, pairing, pairing_check
+from ._pairing import (
+    g1_from_pyecc,
+    g1_to_pyecc,
+    g2_from_pyecc,
+    g2_to_pyecc,
+    pyecc_pairing,
+    pyecc_pairing_check,
+)
+from ._tower import Fq6, Fq12, fq12_from_pyecc, fq12_mul, fq12_to_pyecc_coeffs
 
 __all__ = [
     "BinFile",
@@ -152,8 +161,19 @@ __all__ = [
     "g1_to_pyecc",
     "g2_from_pyecc",
     "g2_to_pyecc",
+    "BN_X",
+    "GT_EXPONENT",
+    "Fq6",
+    "Fq12",
+    "final_exponentiation",
+    "fq12_from_pyecc",
+    "fq12_mul",
+    "fq12_to_pyecc_coeffs",
+    "miller_loop",
     "pairing",
     "pairing_check",
+    "pyecc_pairing",
+    "pyecc_pairing_check",
     "g1_batch_to_affine",
     "g1_batch_to_affine_ref",
     "g1_msm",

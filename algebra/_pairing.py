@@ -1,7 +1,8 @@
-"""Pairings on BN254 through py-ecc's optimized_bn128 (reference speed).
+"""Pairings on BN254 through py-ecc's optimized_bn128: the independent oracle of `_ate`.
 
-`pairing_check` multiplies Miller loops and applies one final exponentiation, so a
-Groth16 check costs four Miller loops and one exponentiation rather than four pairings.
+`pyecc_pairing_check` multiplies Miller loops and applies one final exponentiation.
+py-ecc's pairing is e(P, Q) with the exponent (q^12 - 1)/r; ours (and snarkjs's) is
+its GT_EXPONENT-th power.
 """
 
 from __future__ import annotations
@@ -60,14 +61,14 @@ def _miller(p: G1Point, q: G2Point) -> Any:
     return _op.miller_loop(_oc.twist(g2_to_pyecc(q)), _op.cast_point_to_fq12(g1_to_pyecc(p)), final_exponentiate=False)
 
 
-def pairing(p: G1Point, q: G2Point) -> Any:
+def pyecc_pairing(p: G1Point, q: G2Point) -> Any:
     """e(p, q) in Fq12 (py-ecc's FQ12); infinity in either argument gives 1."""
     if G1.is_infinity(p) or G2.is_infinity(q):
         return _FQ12.one()
     return _op.final_exponentiate(_miller(p, q))
 
 
-def pairing_check(pairs: Sequence[tuple[G1Point, G2Point]]) -> bool:
+def pyecc_pairing_check(pairs: Sequence[tuple[G1Point, G2Point]]) -> bool:
     """True iff prod_i e(p_i, q_i) == 1. Points must already be validated."""
     f = _FQ12.one()
     for p, q in pairs:

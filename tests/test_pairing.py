@@ -1,0 +1,91 @@
+"""The optimal ate pairing in snarkjs's tower (algebra._tower, algebra._ate) against py-ecc.
+
+py-ecc is the independent oracle: its FQ12 lives in another basis (converted by
+fq12_from_pyecc) and its final exponent is (q^12 - 1)/r, ours that times GT_EXPONENT.
+"""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from py_ecc.fields import optimized_bn128_FQ12 as FQ12
+
+from algebra import (
+    G1,
+    G2,
+    GT_EXPONENT,
+    Q,
+    R,
+    fq12_from_pyecc,
+    fq12_mul,
+    fq12_to_pyecc_coeffs,
+    miller_loop,
+    pairing,
+    pairing_check,
+    pyecc_pairing,
+    pyecc_pairing_check,
+)
+from algebra._tower import FQ12_ONE, fq12_conj, fq12_frobenius, fq12_inv, fq12_pow
+from tests._paths import FIXTURES
+from verifier import VerifyingKey, snarkjs_pairing
+
+scalars = st.integers(min_value=1, max_value=R - 1)
+fq12s = st.lists(st.integers(min_value=0, max_value=Q - 1), min_size=12, max_size=12).map(FQ12)
+SLOW = settings(max_examples=4, deadline=None)
+
+
+@given(fq12s, fq12s)
+def test_tower_multiplication_is_py_eccs_in_another_basis(a: FQ12, b: FQ12) -> None:
+    assert fq12_mul(fq12_from_pyecc(a), fq12_from_pyecc(b)) == fq12_from_pyecc(a * b)
+    assert fq12_to_pyecc_coeffs(fq12_from_pyecc(a)) == [int(c) for c in a.coeffs]
+
+
+@settings(max_examples=20)
+@given(fq12s)
+def test_inverse_frobenius_and_conjugate(a: FQ12) -> None:
+    x = fq12_from_pyecc(a)
+    if x != fq12_from_pyecc(FQ12.zero()):
+        assert fq12_mul(x, fq12_inv(x)) == FQ12_ONE
+    assert fq12_frobenius(x, 1) == fq12_from_pyecc(a**Q)
+    assert fq12_frobenius(x, 2) == fq12_frobenius(fq12_frobenius(x, 1), 1)
+    assert fq12_frobenius(x, 3) == fq12_frobenius(fq12_frobenius(x, 2), 1)
+    assert fq12_conj(x) == fq12_frobenius(fq12_frobenius(fq12_frobenius(x, 3), 2), 1)  # x^(q^6)
+
+
+@SLOW
+@given(scalars, scalars)
+def test_pairing_is_py_eccs_to_the_power_gt_exponent(a: int, b: int) -> None:
+    p, q = G1.mul(G1.generator, a), G2.mul(G2.generator, b)
+    assert pairing(p, q) == fq12_from_pyecc(pyecc_pairing(p, q) ** GT_EXPONENT)
+    # the Miller loop alone agrees with py-ecc's up to the final exponentiation
+    assert fq12_pow(miller_loop([(p, q)]), (Q**12 - 1) // R) == fq12_from_pyecc(pyecc_pairing(p, q))
+
+
+@SLOW
+@given(scalars, scalars, scalars)
+def test_bilinear_and_non_degenerate(a: int, b: int, k: int) -> None:
+    p, q = G1.mul(G1.generator, a), G2.mul(G2.generator, b)
+    e = pairing(p, q)
+    assert e != FQ12_ONE
+    assert pairing(G1.mul(p, k), q) == fq12_pow(e, k) == pairing(p, G2.mul(q, k))
+    assert fq12_pow(e, R) == FQ12_ONE
+
+
+@SLOW
+@given(scalars, scalars, st.integers(min_value=0, max_value=2))
+def test_pairing_check_decides_as_py_ecc(a: int, b: int, off: int) -> None:
+    """e(aP, Q) e(-P, aQ) e(P, offQ)... is 1 exactly when off = 0; infinity counts as 1."""
+    p, q = G1.mul(G1.generator, a), G2.mul(G2.generator, b)
+    pairs = [(G1.mul(p, a), q), (G1.neg(p), G2.mul(q, a)), (G1.infinity, q), (p, G2.infinity)]
+    if off:
+        pairs.append((G1.mul(p, off), q))
+    assert pairing_check(pairs) is pyecc_pairing_check(pairs) is (off == 0)
+
+
+def test_snarkjs_alphabeta_is_our_pairing() -> None:
+    raw = json.loads((FIXTURES / "verification_key.json").read_text())
+    vk = VerifyingKey.from_json(raw)
+    assert pairing(vk.alpha1, vk.beta2) == vk.alphabeta12 == snarkjs_pairing(vk.alpha1, vk.beta2)
+    assert pairing(G1.infinity, vk.beta2) == FQ12_ONE == pairing(vk.alpha1, G2.infinity)
