@@ -23,16 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ._constants import G2_B, Q
-from ._curve import G1, G2, G1Point, G2Point
+from ._constants import BN_X, G2_B, Q
+from ._curve import G1, G2, G1Point, G2Point, g2_psi
 from ._field import fq2_add, fq2_mul, fq2_mul_scalar, fq2_neg, fq2_sqr, fq2_sub
 from ._tower import (
     FQ2_ZERO,
     FQ12_ONE,
-    FROBENIUS_GAMMA,
     Fq2,
     Fq12,
-    fq2_conj,
     fq12_conj,
     fq12_cyclotomic_sqr,
     fq12_frobenius,
@@ -42,8 +40,6 @@ from ._tower import (
     fq12_sqr,
 )
 
-#: The BN parameter x: q, r and the loop are polynomials in it.
-BN_X = 4965661367192848881
 #: The power of py-ecc's pairing that the hard part's addition chain computes.
 GT_EXPONENT = 2 * BN_X * (6 * BN_X * BN_X + 3 * BN_X + 1)
 
@@ -117,11 +113,8 @@ def line_at(line: Line, p: G1Point) -> Fq12:
 
 
 def twist_frobenius(q: G2Point, k: int) -> G2Point:
-    """pi^k(Q) on the twist, k = 1 or 2: coordinates to the q^k-th power times
-    xi^((q^k - 1)/3) and xi^((q^k - 1)/2)."""
-    x, y = (fq2_conj(q[0]), fq2_conj(q[1])) if k % 2 else q
-    gamma = FROBENIUS_GAMMA[k]
-    return (fq2_mul(x, gamma[2]), fq2_mul(y, gamma[3]))
+    """pi^k(Q) on the twist, k = 1 or 2 (psi and psi^2 of `_curve`)."""
+    return g2_psi(q) if k == 1 else g2_psi(g2_psi(q))
 
 
 def miller_loop(pairs: Sequence[tuple[G1Point, G2Point]]) -> Fq12:

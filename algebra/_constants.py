@@ -11,6 +11,10 @@ Q = 2188824287183927522224640574525727508869631115729782366268903789464522620858
 #: Scalar field modulus r (group order; the field circuits compute in).
 R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 
+#: The BN parameter x: q = 36x^4 + 36x^3 + 24x^2 + 6x + 1, r = q - 6x^2 (the optimal
+#: ate loop runs over 6x + 2; the final exponentiation and the G2 subgroup test in x).
+BN_X = 4965661367192848881
+
 #: Curve coefficient b of G1: y^2 = x^3 + 3.
 G1_B = 3
 #: Twist coefficient b' = 3 / (9 + u), as (c0, c1).

@@ -27,8 +27,10 @@ from algebra import (
     pyecc_pairing,
     pyecc_pairing_check,
 )
+from algebra._curve import g2_psi
 from algebra._tower import FQ12_ONE, fq12_conj, fq12_frobenius, fq12_inv, fq12_pow
 from tests._paths import FIXTURES
+from tests._points import twist_point_outside_g2
 from verifier import VerifyingKey, snarkjs_pairing
 
 scalars = st.integers(min_value=1, max_value=R - 1)
@@ -89,3 +91,22 @@ def test_snarkjs_alphabeta_is_our_pairing() -> None:
     vk = VerifyingKey.from_json(raw)
     assert pairing(vk.alpha1, vk.beta2) == vk.alphabeta12 == snarkjs_pairing(vk.alpha1, vk.beta2)
     assert pairing(G1.infinity, vk.beta2) == FQ12_ONE == pairing(vk.alpha1, G2.infinity)
+
+
+# ---- G2 subgroup membership: the endomorphism test against [r]P == O ----------------------
+
+
+@settings(max_examples=12, deadline=None)
+@given(scalars, st.integers(min_value=0, max_value=2**16), st.booleans())
+def test_g2_endomorphism_subgroup_test_is_the_order_test(k: int, seed: int, outside: bool) -> None:
+    p = G2.mul(G2.generator, k)
+    if outside:  # a twist point with a component outside G2, plus a G2 point
+        p = G2.add(p, twist_point_outside_g2(seed))
+    assert G2.is_on_curve(p)
+    assert G2.in_subgroup(p) is G2.in_subgroup_by_order(p) is (not outside)
+
+
+def test_g2_psi_acts_as_q_on_g2() -> None:
+    """On G2, psi is multiplication by q (mod r): the identity the test rests on."""
+    p = G2.mul(G2.generator, 987654321)
+    assert g2_psi(p) == G2.mul(p, Q % R)
