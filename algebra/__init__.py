@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._ate import BN_X, GT_EXPONENT, final_exponentiation, miller_loop, pairing, pairing_check
+from ._ate import GT_EXPONENT
+from ._ate import final_exponentiation as final_exponentiation_ref
+from ._ate import miller_loop as miller_loop_ref
+from ._ate import pairing as pairing_ref
+from ._ate import pairing_check as pairing_check_ref
 from ._binfile import BinFile, BinFileWriter, SectionRef, limbs_below, parse_binfile, read_binfile
-from ._constants import FR_TWO_ADICITY, G1_B, G1_GEN, G2_B, G2_GEN, N8, Q, R
+from ._constants import BN_X, FR_TWO_ADICITY, G1_B, G1_GEN, G2_B, G2_GEN, N8, Q, R
 from ._curve import G1, G2, Curve, G1Point, G2Point
 from ._encoding import (
     g1_from_eth_bytes,
@@ -81,6 +85,7 @@ from ._pairing import (
     pyecc_pairing,
     pyecc_pairing_check,
 )
+from ._pairing_kernels import final_exponentiation, miller_loop, pairing, pairing_check
 from ._tower import Fq6, Fq12, fq12_from_pyecc, fq12_mul, fq12_to_pyecc_coeffs
 
 __all__ = [
@@ -163,6 +168,10 @@ __all__ = [
     "g2_to_pyecc",
     "BN_X",
     "GT_EXPONENT",
+    "final_exponentiation_ref",
+    "miller_loop_ref",
+    "pairing_ref",
+    "pairing_check_ref",
     "Fq6",
     "Fq12",
     "final_exponentiation",

@@ -178,7 +178,6 @@ def pairing_check(pairs: Sequence[tuple[G1Point, G2Point]]) -> bool:
 
 __all__ = [
     "ATE_LOOP_DIGITS",
-    "BN_X",
     "GT_EXPONENT",
     "add_step",
     "double_step",

@@ -1,4 +1,5 @@
-"""The optimal ate pairing in snarkjs's tower (algebra._tower, algebra._ate) against py-ecc.
+"""The optimal ate pairing in snarkjs's tower against py-ecc, for both implementations:
+the numba kernels (`pairing`, ...) and their Python-int twins (`pairing_ref`, ...).
 
 py-ecc is the independent oracle: its FQ12 lives in another basis (converted by
 fq12_from_pyecc) and its final exponent is (q^12 - 1)/r, ours that times GT_EXPONENT.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from py_ecc.fields import optimized_bn128_FQ12 as FQ12
@@ -22,8 +24,11 @@ from algebra import (
     fq12_mul,
     fq12_to_pyecc_coeffs,
     miller_loop,
+    miller_loop_ref,
     pairing,
     pairing_check,
+    pairing_check_ref,
+    pairing_ref,
     pyecc_pairing,
     pyecc_pairing_check,
 )
@@ -36,6 +41,11 @@ from verifier import VerifyingKey, snarkjs_pairing
 scalars = st.integers(min_value=1, max_value=R - 1)
 fq12s = st.lists(st.integers(min_value=0, max_value=Q - 1), min_size=12, max_size=12).map(FQ12)
 SLOW = settings(max_examples=4, deadline=None)
+IMPLS = {
+    "kernels": (miller_loop, pairing, pairing_check),
+    "reference": (miller_loop_ref, pairing_ref, pairing_check_ref),
+}
+impls = pytest.mark.parametrize("impl", sorted(IMPLS))
 
 
 @given(fq12s, fq12s)
@@ -56,18 +66,22 @@ def test_inverse_frobenius_and_conjugate(a: FQ12) -> None:
     assert fq12_conj(x) == fq12_frobenius(fq12_frobenius(fq12_frobenius(x, 3), 2), 1)  # x^(q^6)
 
 
+@impls
 @SLOW
-@given(scalars, scalars)
-def test_pairing_is_py_eccs_to_the_power_gt_exponent(a: int, b: int) -> None:
+@given(a=scalars, b=scalars)
+def test_pairing_is_py_eccs_to_the_power_gt_exponent(impl: str, a: int, b: int) -> None:
+    miller_loop, pairing, _ = IMPLS[impl]
     p, q = G1.mul(G1.generator, a), G2.mul(G2.generator, b)
     assert pairing(p, q) == fq12_from_pyecc(pyecc_pairing(p, q) ** GT_EXPONENT)
     # the Miller loop alone agrees with py-ecc's up to the final exponentiation
     assert fq12_pow(miller_loop([(p, q)]), (Q**12 - 1) // R) == fq12_from_pyecc(pyecc_pairing(p, q))
 
 
+@impls
 @SLOW
-@given(scalars, scalars, scalars)
-def test_bilinear_and_non_degenerate(a: int, b: int, k: int) -> None:
+@given(a=scalars, b=scalars, k=scalars)
+def test_bilinear_and_non_degenerate(impl: str, a: int, b: int, k: int) -> None:
+    _, pairing, _ = IMPLS[impl]
     p, q = G1.mul(G1.generator, a), G2.mul(G2.generator, b)
     e = pairing(p, q)
     assert e != FQ12_ONE
@@ -75,18 +89,21 @@ def test_bilinear_and_non_degenerate(a: int, b: int, k: int) -> None:
     assert fq12_pow(e, R) == FQ12_ONE
 
 
+@impls
 @SLOW
-@given(scalars, scalars, st.integers(min_value=0, max_value=2))
-def test_pairing_check_decides_as_py_ecc(a: int, b: int, off: int) -> None:
+@given(a=scalars, b=scalars, off=st.integers(min_value=0, max_value=2))
+def test_pairing_check_decides_as_py_ecc(impl: str, a: int, b: int, off: int) -> None:
     """e(aP, Q) e(-P, aQ) e(P, offQ)... is 1 exactly when off = 0; infinity counts as 1."""
     p, q = G1.mul(G1.generator, a), G2.mul(G2.generator, b)
     pairs = [(G1.mul(p, a), q), (G1.neg(p), G2.mul(q, a)), (G1.infinity, q), (p, G2.infinity)]
     if off:
         pairs.append((G1.mul(p, off), q))
-    assert pairing_check(pairs) is pyecc_pairing_check(pairs) is (off == 0)
+    assert IMPLS[impl][2](pairs) is pyecc_pairing_check(pairs) is (off == 0)
 
 
-def test_snarkjs_alphabeta_is_our_pairing() -> None:
+@impls
+def test_snarkjs_alphabeta_is_our_pairing(impl: str) -> None:
+    pairing = IMPLS[impl][1]
     raw = json.loads((FIXTURES / "verification_key.json").read_text())
     vk = VerifyingKey.from_json(raw)
     assert pairing(vk.alpha1, vk.beta2) == vk.alphabeta12 == snarkjs_pairing(vk.alpha1, vk.beta2)
