@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._ate import GT_EXPONENT
+from ._ate import GT_EXPONENT, PreparedG2
 from ._ate import final_exponentiation as final_exponentiation_ref
 from ._ate import miller_loop as miller_loop_ref
 from ._ate import pairing as pairing_ref
@@ -86,7 +86,7 @@ from ._pairing import (
     pyecc_pairing_check,
 )
 from ._pairing_kernels import final_exponentiation, miller_loop, pairing, pairing_check
-from ._tower import Fq6, Fq12, fq12_from_pyecc, fq12_mul, fq12_to_pyecc_coeffs
+from ._tower import FQ12_ONE, Fq6, Fq12, fq12_from_pyecc, fq12_mul, fq12_to_pyecc_coeffs
 
 __all__ = [
     "BinFile",
@@ -168,10 +168,12 @@ __all__ = [
     "g2_to_pyecc",
     "BN_X",
     "GT_EXPONENT",
+    "PreparedG2",
     "final_exponentiation_ref",
     "miller_loop_ref",
     "pairing_ref",
     "pairing_check_ref",
+    "FQ12_ONE",
     "Fq6",
     "Fq12",
     "final_exponentiation",

@@ -22,10 +22,15 @@ snarkjs's `curve.pairing` and py-ecc's pairing to the power m; m is prime to r, 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
 
 from ._constants import BN_X, G2_B, Q
 from ._curve import G1, G2, G1Point, G2Point, g2_psi
 from ._field import fq2_add, fq2_mul, fq2_mul_scalar, fq2_neg, fq2_sqr, fq2_sub
+from ._lem import fq_to_lem
 from ._tower import (
     FQ2_ZERO,
     FQ12_ONE,
@@ -117,26 +122,68 @@ def twist_frobenius(q: G2Point, k: int) -> G2Point:
     return g2_psi(q) if k == 1 else g2_psi(g2_psi(q))
 
 
-def miller_loop(pairs: Sequence[tuple[G1Point, G2Point]]) -> Fq12:
-    """The product of the Miller loops of the pairs, with one shared squaring chain.
-    Pairs with a point at infinity contribute 1."""
-    live = [(p, q) for p, q in pairs if not (G1.is_infinity(p) or G2.is_infinity(q))]
-    ts: list[Proj] = [(q[0], q[1], (1, 0)) for _, q in live]
+def g2_lines(q: G2Point) -> list[Line]:
+    """Every line of Q's Miller loop, in the order the loop multiplies them in. They
+    depend on Q alone: a fixed Q (a verifying key's gamma and delta) is prepared once
+    and each later loop only evaluates its lines at P."""
+    t: Proj = (q[0], q[1], (1, 0))
+    lines = []
+    for digit in ATE_LOOP_DIGITS[1:]:
+        t, line = double_step(t)
+        lines.append(line)
+        if digit:
+            t, line = add_step(t, q if digit == 1 else G2.neg(q))
+            lines.append(line)
+    t, line = add_step(t, twist_frobenius(q, 1))
+    lines.append(line)
+    lines.append(line_step(t, G2.neg(twist_frobenius(q, 2))))
+    return lines
+
+
+#: The number of lines of one Miller loop.
+N_LINES = len(ATE_LOOP_DIGITS) - 1 + sum(1 for d in ATE_LOOP_DIGITS[1:] if d) + 2
+
+
+@dataclass(frozen=True, eq=False)  # numpy field
+class PreparedG2:
+    """A fixed G2 point with its Miller-loop lines (`g2_lines`), computed once: as Python
+    ints for the reference loop and as Montgomery limbs, (N_LINES, 3, 2, 4) uint64, for
+    the kernels."""
+
+    point: G2Point
+    lines: tuple[Line, ...]
+    limbs: npt.NDArray[np.uint64]
+
+    @classmethod
+    def of(cls, q: G2Point) -> PreparedG2:
+        """Q prepared (Q must be a valid point of G2 other than infinity)."""
+        if G2.is_infinity(q):
+            raise ValueError("the point at infinity has no Miller loop to prepare")
+        lines = tuple(g2_lines(q))
+        flat = [c for line in lines for fq2 in line for c in fq2]
+        return cls(q, lines, fq_to_lem(flat).reshape(len(lines), 3, 2, 4))
+
+
+def miller_loop(pairs: Sequence[tuple[G1Point, G2Point]], prepared: Sequence[tuple[G1Point, PreparedG2]] = ()) -> Fq12:
+    """The product of the Miller loops of the pairs, with one shared squaring chain; a
+    `prepared` pair gives Q's lines (`g2_lines`) instead of Q. Pairs with a point at
+    infinity contribute 1 (a prepared Q must not be infinity)."""
+    streams: list[tuple[G1Point, Sequence[Line]]] = [
+        (p, g2_lines(q)) for p, q in pairs if not (G1.is_infinity(p) or G2.is_infinity(q))
+    ]
+    streams += [(p, q.lines) for p, q in prepared if not G1.is_infinity(p)]
     f = FQ12_ONE
+    k = 0
     for digit in ATE_LOOP_DIGITS[1:]:
         f = fq12_sqr(f)
-        for k, (p, q) in enumerate(live):
-            ts[k], line = double_step(ts[k])
-            f = fq12_mul(f, line_at(line, p))
+        for p, lines in streams:
+            f = fq12_mul(f, line_at(lines[k], p))
             if digit:
-                ts[k], line = add_step(ts[k], q if digit == 1 else G2.neg(q))
-                f = fq12_mul(f, line_at(line, p))
-    for k, (p, q) in enumerate(live):
-        q1 = twist_frobenius(q, 1)
-        q2 = G2.neg(twist_frobenius(q, 2))
-        ts[k], line = add_step(ts[k], q1)
-        f = fq12_mul(f, line_at(line, p))
-        f = fq12_mul(f, line_at(line_step(ts[k], q2), p))
+                f = fq12_mul(f, line_at(lines[k + 1], p))
+        k += 2 if digit else 1
+    for p, lines in streams:
+        f = fq12_mul(f, line_at(lines[k], p))
+        f = fq12_mul(f, line_at(lines[k + 1], p))
     return f
 
 
@@ -170,10 +217,16 @@ def pairing(p: G1Point, q: G2Point) -> Fq12:
     return final_exponentiation(miller_loop([(p, q)]))
 
 
-def pairing_check(pairs: Sequence[tuple[G1Point, G2Point]]) -> bool:
-    """True iff the product of the pairings is 1: one multi-Miller loop, one final
-    exponentiation. Points must already be validated (curve, subgroup)."""
-    return final_exponentiation(miller_loop(pairs)) == FQ12_ONE
+def pairing_check(
+    pairs: Sequence[tuple[G1Point, G2Point]],
+    prepared: Sequence[tuple[G1Point, PreparedG2]] = (),
+    factor: Fq12 = FQ12_ONE,
+) -> bool:
+    """True iff factor times the product of the pairs' Miller loops exponentiates to 1:
+    one multi-Miller loop, one final exponentiation. `factor` is a Miller loop computed
+    earlier (a verifying key's e(alpha, beta) before exponentiation). Points must
+    already be validated (curve, subgroup)."""
+    return final_exponentiation(fq12_mul(miller_loop(pairs, prepared), factor)) == FQ12_ONE
 
 
 __all__ = [
@@ -181,7 +234,10 @@ __all__ = [
     "GT_EXPONENT",
     "add_step",
     "double_step",
+    "N_LINES",
+    "PreparedG2",
     "final_exponentiation",
+    "g2_lines",
     "line_at",
     "line_step",
     "miller_loop",

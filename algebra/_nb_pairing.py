@@ -369,15 +369,33 @@ def _psi(x: Any, y: Any, k: int) -> Any:
 
 
 @njit(cache=True, nogil=True)
-def miller_loop(p: Any, q: Any) -> Any:
-    """The product of the Miller loops of pairs (p[i], q[i]): p (n, 8) and q (n, 16)
-    Montgomery LEM rows, none at infinity. One squaring chain for all pairs."""
-    n = p.shape[0]
+def _line_at_row(lines: Any, i: int, k: int) -> Any:
+    return (
+        _fq2_row(lines, i, k, 0),
+        _fq2_row(lines, i, k, 1),
+        _fq2_row(lines, i, k, 2),
+    )
+
+
+@njit(cache=True, nogil=True)
+def _fq2_row(lines: Any, i: int, k: int, c: int) -> Any:
+    return (
+        (lines[i, k, c, 0, 0], lines[i, k, c, 0, 1], lines[i, k, c, 0, 2], lines[i, k, c, 0, 3]),
+        (lines[i, k, c, 1, 0], lines[i, k, c, 1, 1], lines[i, k, c, 1, 2], lines[i, k, c, 1, 3]),
+    )
+
+
+@njit(cache=True, nogil=True)
+def miller_loop(p: Any, q: Any, pp: Any, lines: Any) -> Any:
+    """The product of the Miller loops of pairs (p[i], q[i]) (p (n, 8), q (n, 16)
+    Montgomery LEM rows, none at infinity) and of prepared pairs (pp[j], lines[j])
+    (lines (m, N_LINES, 3, 2, 4): `_ate.g2_lines` of a fixed Q), with one squaring chain."""
+    n, m = p.shape[0], pp.shape[0]
     ts = np.empty((n, 3, 2, 4), dtype=np.uint64)
     for i in range(n):
-        t = (_fq2_at(q, i, 0), _fq2_at(q, i, 8), fq2_one())
-        _store_proj(ts, i, t)
+        _store_proj(ts, i, (_fq2_at(q, i, 0), _fq2_at(q, i, 8), fq2_one()))
     f = fq12_one()
+    k = 0
     for digit in _LOOP:
         f = fq12_sqr(f)
         for i in range(n):
@@ -391,6 +409,12 @@ def miller_loop(p: Any, q: Any) -> Any:
                 t, line = add_step(t, qx, qy)
                 f = _line_into(f, line, px, py)
             _store_proj(ts, i, t)
+        for j in range(m):
+            px, py = _fq_at(pp, j, 0), _fq_at(pp, j, 4)
+            f = _line_into(f, _line_at_row(lines, j, k), px, py)
+            if digit != 0:
+                f = _line_into(f, _line_at_row(lines, j, k + 1), px, py)
+        k += 2 if digit != 0 else 1
     for i in range(n):
         px, py = _fq_at(p, i, 0), _fq_at(p, i, 4)
         qx, qy = _fq2_at(q, i, 0), _fq2_at(q, i, 8)
@@ -400,6 +424,10 @@ def miller_loop(p: Any, q: Any) -> Any:
         f = _line_into(f, line, px, py)
         _, line = add_step(t, q2x, fq2_neg(q2y))
         f = _line_into(f, line, px, py)
+    for j in range(m):
+        px, py = _fq_at(pp, j, 0), _fq_at(pp, j, 4)
+        f = _line_into(f, _line_at_row(lines, j, k), px, py)
+        f = _line_into(f, _line_at_row(lines, j, k + 1), px, py)
     return f
 
 
@@ -463,6 +491,6 @@ def final_exponentiation(f: Any) -> Any:
 
 
 @njit(cache=True, nogil=True)
-def pairing_check(p: Any, q: Any) -> bool:
-    """True iff the product of e(p[i], q[i]) is 1 (rows as for `miller_loop`)."""
-    return fq12_eq_one(final_exponentiation(miller_loop(p, q)))
+def pairing_check(p: Any, q: Any, pp: Any, lines: Any, factor: Any) -> bool:
+    """True iff factor times the pairs' Miller loops (as `miller_loop`) exponentiates to 1."""
+    return fq12_eq_one(final_exponentiation(fq12_mul(miller_loop(p, q, pp, lines), factor)))

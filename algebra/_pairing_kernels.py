@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from ._ate import N_LINES, PreparedG2
 from ._constants import Q
 from ._curve import G1, G2, G1Point, G2Point
 from ._lem import g1_to_lem, g2_to_lem
-from ._tower import Fq12
+from ._tower import FQ12_ONE, Fq12
 
 _MONT = (1 << 256) % Q
 _MONT_INV = pow(_MONT, -1, Q)
@@ -29,11 +30,17 @@ def _kernels() -> Any:
     return _nb_pairing
 
 
-def _live(pairs: Sequence[tuple[G1Point, G2Point]]) -> tuple[Any, Any] | None:
+def _rows(
+    pairs: Sequence[tuple[G1Point, G2Point]], prepared: Sequence[tuple[G1Point, PreparedG2]]
+) -> tuple[Any, Any, Any, Any]:
+    """The kernels' arrays: live pairs' P and Q rows, prepared pairs' P rows and lines."""
     live = [(p, q) for p, q in pairs if not (G1.is_infinity(p) or G2.is_infinity(q))]
-    if not live:
-        return None
-    return g1_to_lem([p for p, _ in live]), g2_to_lem([q for _, q in live])
+    fixed = [(p, q) for p, q in prepared if not G1.is_infinity(p)]
+    p_rows = g1_to_lem([p for p, _ in live]).reshape(len(live), 8)
+    q_rows = g2_to_lem([q for _, q in live]).reshape(len(live), 16)
+    pp_rows = g1_to_lem([p for p, _ in fixed]).reshape(len(fixed), 8)
+    lines = np.stack([q.limbs for _, q in fixed]) if fixed else np.empty((0, N_LINES, 3, 2, 4), dtype=np.uint64)
+    return p_rows, q_rows, pp_rows, lines
 
 
 def _fq_in(v: int) -> tuple[np.uint64, ...]:
@@ -53,12 +60,9 @@ def _fq12_out(a: Any) -> Fq12:
     return tuple(tuple((_fq_out(c[0]), _fq_out(c[1])) for c in half) for half in a)  # type: ignore[return-value]
 
 
-def miller_loop(pairs: Sequence[tuple[G1Point, G2Point]]) -> Fq12:
+def miller_loop(pairs: Sequence[tuple[G1Point, G2Point]], prepared: Sequence[tuple[G1Point, PreparedG2]] = ()) -> Fq12:
     """The product of the pairs' Miller loops (one squaring chain), as `_ate.miller_loop`."""
-    rows = _live(pairs)
-    if rows is None:
-        return _fq12_out(_kernels().fq12_one())
-    return _fq12_out(_kernels().miller_loop(*rows))
+    return _fq12_out(_kernels().miller_loop(*_rows(pairs, prepared)))
 
 
 def final_exponentiation(f: Fq12) -> Fq12:
@@ -71,8 +75,11 @@ def pairing(p: G1Point, q: G2Point) -> Fq12:
     return final_exponentiation(miller_loop([(p, q)]))
 
 
-def pairing_check(pairs: Sequence[tuple[G1Point, G2Point]]) -> bool:
-    """True iff the product of the pairings is 1: one multi-Miller loop, one final
-    exponentiation, all in the kernels."""
-    rows = _live(pairs)
-    return True if rows is None else bool(_kernels().pairing_check(*rows))
+def pairing_check(
+    pairs: Sequence[tuple[G1Point, G2Point]],
+    prepared: Sequence[tuple[G1Point, PreparedG2]] = (),
+    factor: Fq12 = FQ12_ONE,
+) -> bool:
+    """As `_ate.pairing_check`: one multi-Miller loop (prepared pairs only evaluate their
+    lines), one final exponentiation, all in the kernels."""
+    return bool(_kernels().pairing_check(*_rows(pairs, prepared), _fq12_in(factor)))

@@ -18,6 +18,7 @@ from algebra import (
     G1,
     G2,
     GT_EXPONENT,
+    PreparedG2,
     Q,
     R,
     fq12_from_pyecc,
@@ -127,3 +128,21 @@ def test_g2_psi_acts_as_q_on_g2() -> None:
     """On G2, psi is multiplication by q (mod r): the identity the test rests on."""
     p = G2.mul(G2.generator, 987654321)
     assert g2_psi(p) == G2.mul(p, Q % R)
+
+
+# ---- prepared G2 points: lines computed once, evaluated per loop --------------------------
+
+
+@impls
+@SLOW
+@given(a=scalars, b=scalars, c=scalars)
+def test_prepared_pairs_are_the_same_miller_loop(impl: str, a: int, b: int, c: int) -> None:
+    miller_loop, _, pairing_check = IMPLS[impl]
+    p, q, s = G1.mul(G1.generator, a), G2.mul(G2.generator, b), G2.mul(G2.generator, c)
+    prepared = PreparedG2.of(s)
+    assert miller_loop([(p, q)], [(G1.neg(p), prepared)]) == miller_loop([(p, q), (G1.neg(p), s)])
+    # e(p, q) e(-p, q) = 1 with q prepared; a factor is a Miller loop multiplied in
+    factor = miller_loop([(p, q)])
+    assert pairing_check([], [(G1.neg(p), PreparedG2.of(q))], factor)
+    assert not pairing_check([], [(p, PreparedG2.of(q))], factor)
+    assert pairing_check([(G1.infinity, q)], [(G1.infinity, prepared)])

@@ -7,13 +7,19 @@ A proof (A, B, C) for public signals s_1..s_n is valid iff
 checked as one product of four Miller loops with one final exponentiation:
 e(-A, B) e(alpha, beta) e(vk_x, gamma) e(C, delta) = 1. This is the check of
 `snarkjs groth16 verify` and of Ethereum's Solidity verifiers.
+
+A key is prepared once (`prepare`, cached per key): the Miller loop of (alpha, beta)
+is a constant, and the lines of gamma and delta depend on the key alone, so a proof
+costs one full Miller loop (-A, B), two line evaluations and one final exponentiation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
-from algebra import G1, pairing_check
+from algebra import G1, G2, Fq12, G1Point, PreparedG2, miller_loop, pairing_check
 
 from ._errors import MalformedPublicSignalsError
 from ._models import Proof, PublicSignals, VerifyingKey
@@ -26,6 +32,30 @@ def public_input_term(vk: VerifyingKey, public_signals: PublicSignals) -> tuple[
             f"proof has {len(public_signals)} public signals, verifying key expects {vk.n_public}"
         )
     return G1.add(vk.ic[0], G1.msm(vk.ic[1:], public_signals.values))
+
+
+@dataclass(frozen=True)
+class PreparedVerifyingKey:
+    """A verifying key with what every verification of its proofs shares, computed once."""
+
+    vk: VerifyingKey
+    alphabeta_miller: Fq12
+    gamma: PreparedG2 | None  # None for a key whose gamma2 is infinity (its pairs are 1)
+    delta: PreparedG2 | None
+
+    def fixed_pairs(self, vk_x: G1Point, c: G1Point) -> list[tuple[G1Point, PreparedG2]]:
+        """The (P, prepared Q) pairs of vk_x with gamma and of C with delta."""
+        return [(p, q) for p, q in ((vk_x, self.gamma), (c, self.delta)) if q is not None]
+
+
+@lru_cache(maxsize=32)
+def prepare(vk: VerifyingKey) -> PreparedVerifyingKey:
+    """The prepared form of `vk` (cached: keys are immutable)."""
+
+    def lines(q: tuple[tuple[int, int], tuple[int, int]]) -> PreparedG2 | None:
+        return None if G2.is_infinity(q) else PreparedG2.of(q)
+
+    return PreparedVerifyingKey(vk, miller_loop([(vk.alpha1, vk.beta2)]), lines(vk.gamma2), lines(vk.delta2))
 
 
 def verify(vk: VerifyingKey, public_signals: PublicSignals | Sequence[int], proof: Proof) -> bool:
@@ -42,11 +72,5 @@ def verify(vk: VerifyingKey, public_signals: PublicSignals | Sequence[int], proo
     if not isinstance(public_signals, PublicSignals):
         public_signals = PublicSignals.from_values(public_signals)
     vk_x = public_input_term(vk, public_signals)
-    return pairing_check(
-        [
-            (G1.neg(proof.a), proof.b),
-            (vk.alpha1, vk.beta2),
-            (vk_x, vk.gamma2),
-            (proof.c, vk.delta2),
-        ]
-    )
+    key = prepare(vk)
+    return pairing_check([(G1.neg(proof.a), proof.b)], key.fixed_pairs(vk_x, proof.c), key.alphabeta_miller)
