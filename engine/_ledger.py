@@ -35,9 +35,10 @@ included), public signals that are not four, a wrong proof for an account at the
 rejection limit (a valid one is still accepted: nobody's spam blocks an account).
 Re-submitting the same proof for the same account and epoch is idempotent (the first
 outcome is returned, nothing is appended); `record_account`, the venue's path,
-returns a verdict already there instead of raising. Malformed input (a proof that does not parse, an unknown epoch) raises a
-named error and writes nothing. Triggers make the tables append-only for SQLite
-clients; `audit_ledger` detects edits made around them.
+returns a verdict already there instead of raising. Malformed input (a proof that
+does not parse, an unknown epoch) raises a named error and writes nothing. Triggers
+make the tables append-only for SQLite clients; `audit_ledger` detects edits made
+around them.
 """
 
 from __future__ import annotations
