@@ -354,7 +354,11 @@ def _cios_adx(context: Any, builder: Any, modulus: int, av: list[Any], bv: list[
         slots.append(builder.bitcast(slot, _I64.as_pointer()))
     ret_t = ir.LiteralStructType([_I64] * 7)
     fnty = ir.FunctionType(ret_t, [_I64.as_pointer(), _I64.as_pointer()])
-    constraints = ",".join(["=&r"] * 7 + ["r", "r"] + ["~{rdx}", "~{cc}", "~{memory}"])
+    # "~{flags}" is LLVM's name for EFLAGS on x86 (clang turns GCC's "cc" into it; LLVM
+    # itself does not know "cc"): with "~{cc}" LLVM kept comparison results in EFLAGS
+    # across the assembly, which overwrites them, and products came out wrong inside
+    # larger kernels (tests/test_pairing_kernels.py keeps the case that showed it).
+    constraints = ",".join(["=&r"] * 7 + ["r", "r"] + ["~{rdx}", "~{flags}", "~{memory}"])
     res = builder.asm(fnty, _adx_cios_text(modulus), constraints, slots, side_effect=False)
     t = [builder.extract_value(res, k) for k in range(4)]
     tw = _join256(builder, t)

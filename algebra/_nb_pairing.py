@@ -24,18 +24,19 @@ from numba import njit
 from ._ate import ATE_LOOP_DIGITS
 from ._constants import BN_X, G2_B, Q
 from ._nb_field import (
-    ONE64,
     _limbs,
     fq2_add,
     fq2_dbl,
+    fq2_mul,
     fq2_neg,
     fq2_one,
+    fq2_sqr,
     fq2_sub,
     fq2_zero,
     fq_add,
-    fq_mul_portable,
+    fq_inv,
+    fq_mul,
     fq_neg,
-    fq_one,
     fq_sub,
 )
 from ._tower import FROBENIUS_GAMMA
@@ -58,49 +59,6 @@ _GAMMA2 = tuple(_m2(g) for g in FROBENIUS_GAMMA[2])
 _GAMMA3 = tuple(_m2(g) for g in FROBENIUS_GAMMA[3])
 _LOOP = np.array(ATE_LOOP_DIGITS[1:], dtype=np.int8)
 _X = np.uint64(BN_X)
-
-
-# ---- Fq and Fq2 products on the portable multiplication ---------------------------------
-#
-# `_nb_field.fq_mul` uses the ADX inline assembly where the CPU has it, and that path
-# gives wrong products inside these kernels (about 1 call in 12 of fq6_inv on random
-# inputs, and the Miller loop's value, though not in smaller functions: see
-# tests/test_pairing_kernels.py). Until that is found, the pairing multiplies with the
-# portable IR version, which is exact.
-
-_QM2 = _limbs(Q - 2)
-
-
-@njit(cache=True, nogil=True)
-def _fq_mul(a: Any, b: Any) -> Any:
-    return fq_mul_portable(a, b)
-
-
-@njit(cache=True, nogil=True)
-def _fq_inv(a: Any) -> Any:
-    """a^(q-2) (Fermat); 0 maps to 0."""
-    acc = fq_one()
-    for limb in range(3, -1, -1):
-        w = _QM2[limb]
-        for bit in range(63, -1, -1):
-            acc = _fq_mul(acc, acc)
-            if (w >> np.uint64(bit)) & ONE64:
-                acc = _fq_mul(acc, a)
-    return acc
-
-
-@njit(cache=True, nogil=True)
-def _fq2_mul(a: Any, b: Any) -> Any:
-    t0 = _fq_mul(a[0], b[0])
-    t1 = _fq_mul(a[1], b[1])
-    t2 = _fq_mul(fq_add(a[0], a[1]), fq_add(b[0], b[1]))
-    return (fq_sub(t0, t1), fq_sub(fq_sub(t2, t0), t1))
-
-
-@njit(cache=True, nogil=True)
-def _fq2_sqr(a: Any) -> Any:
-    t = _fq_mul(a[0], a[1])
-    return (_fq_mul(fq_add(a[0], a[1]), fq_sub(a[0], a[1])), fq_add(t, t))
 
 
 # ---- Fq2 helpers ------------------------------------------------------------------------
@@ -127,7 +85,7 @@ def fq2_conj(a: Any) -> Any:
 
 @njit(cache=True, nogil=True)
 def fq2_mul_fq(a: Any, k: Any) -> Any:
-    return (_fq_mul(a[0], k), _fq_mul(a[1], k))
+    return (fq_mul(a[0], k), fq_mul(a[1], k))
 
 
 @njit(cache=True, nogil=True)
@@ -166,10 +124,10 @@ def fq6_neg(a: Any) -> Any:
 @njit(cache=True, nogil=True)
 def fq6_mul(a: Any, b: Any) -> Any:
     """Karatsuba over Fq2 (6 Fq2 products), reducing v^3 = xi."""
-    t0, t1, t2 = _fq2_mul(a[0], b[0]), _fq2_mul(a[1], b[1]), _fq2_mul(a[2], b[2])
-    c0 = fq2_sub(_fq2_mul(fq2_add(a[1], a[2]), fq2_add(b[1], b[2])), fq2_add(t1, t2))
-    c1 = fq2_sub(_fq2_mul(fq2_add(a[0], a[1]), fq2_add(b[0], b[1])), fq2_add(t0, t1))
-    c2 = fq2_sub(_fq2_mul(fq2_add(a[0], a[2]), fq2_add(b[0], b[2])), fq2_add(t0, t2))
+    t0, t1, t2 = fq2_mul(a[0], b[0]), fq2_mul(a[1], b[1]), fq2_mul(a[2], b[2])
+    c0 = fq2_sub(fq2_mul(fq2_add(a[1], a[2]), fq2_add(b[1], b[2])), fq2_add(t1, t2))
+    c1 = fq2_sub(fq2_mul(fq2_add(a[0], a[1]), fq2_add(b[0], b[1])), fq2_add(t0, t1))
+    c2 = fq2_sub(fq2_mul(fq2_add(a[0], a[2]), fq2_add(b[0], b[2])), fq2_add(t0, t2))
     return (fq2_add(t0, fq2_by_xi(c0)), fq2_add(c1, fq2_by_xi(t2)), fq2_add(c2, t1))
 
 
@@ -180,13 +138,13 @@ def fq6_mul_by_v(a: Any) -> Any:
 
 @njit(cache=True, nogil=True)
 def fq6_inv(a: Any) -> Any:
-    c0 = fq2_sub(_fq2_sqr(a[0]), fq2_by_xi(_fq2_mul(a[1], a[2])))
-    c1 = fq2_sub(fq2_by_xi(_fq2_sqr(a[2])), _fq2_mul(a[0], a[1]))
-    c2 = fq2_sub(_fq2_sqr(a[1]), _fq2_mul(a[0], a[2]))
-    norm = fq2_add(_fq2_mul(a[0], c0), fq2_by_xi(fq2_add(_fq2_mul(a[2], c1), _fq2_mul(a[1], c2))))
-    nt = _fq_inv(fq_add(_fq_mul(norm[0], norm[0]), _fq_mul(norm[1], norm[1])))
-    t = (_fq_mul(norm[0], nt), fq_neg(_fq_mul(norm[1], nt)))
-    return (_fq2_mul(c0, t), _fq2_mul(c1, t), _fq2_mul(c2, t))
+    c0 = fq2_sub(fq2_sqr(a[0]), fq2_by_xi(fq2_mul(a[1], a[2])))
+    c1 = fq2_sub(fq2_by_xi(fq2_sqr(a[2])), fq2_mul(a[0], a[1]))
+    c2 = fq2_sub(fq2_sqr(a[1]), fq2_mul(a[0], a[2]))
+    norm = fq2_add(fq2_mul(a[0], c0), fq2_by_xi(fq2_add(fq2_mul(a[2], c1), fq2_mul(a[1], c2))))
+    nt = fq_inv(fq_add(fq_mul(norm[0], norm[0]), fq_mul(norm[1], norm[1])))
+    t = (fq_mul(norm[0], nt), fq_neg(fq_mul(norm[1], nt)))
+    return (fq2_mul(c0, t), fq2_mul(c1, t), fq2_mul(c2, t))
 
 
 # ---- Fq12 ---------------------------------------------------------------------------------
@@ -243,12 +201,12 @@ def _frob(a: Any, gamma: Any, conj: bool) -> Any:
     if conj:
         c = (fq2_conj(c[0]), fq2_conj(c[1]), fq2_conj(c[2]), fq2_conj(c[3]), fq2_conj(c[4]), fq2_conj(c[5]))
     d = (
-        _fq2_mul(c[0], gamma[0]),
-        _fq2_mul(c[1], gamma[1]),
-        _fq2_mul(c[2], gamma[2]),
-        _fq2_mul(c[3], gamma[3]),
-        _fq2_mul(c[4], gamma[4]),
-        _fq2_mul(c[5], gamma[5]),
+        fq2_mul(c[0], gamma[0]),
+        fq2_mul(c[1], gamma[1]),
+        fq2_mul(c[2], gamma[2]),
+        fq2_mul(c[3], gamma[3]),
+        fq2_mul(c[4], gamma[4]),
+        fq2_mul(c[5], gamma[5]),
     )
     return ((d[0], d[2], d[4]), (d[1], d[3], d[5]))
 
@@ -265,7 +223,7 @@ def fq12_frobenius(a: Any, k: int) -> Any:
 @njit(cache=True, nogil=True)
 def fq12_mul_034(f: Any, r0: Any, r1: Any, r2: Any) -> Any:
     """f * (r0 + r1 w + r2 w^3) = f * (A + B w) with A = (r0, 0, 0), B = (r1, r2, 0)."""
-    a0 = (_fq2_mul(f[0][0], r0), _fq2_mul(f[0][1], r0), _fq2_mul(f[0][2], r0))  # d0 * A
+    a0 = (fq2_mul(f[0][0], r0), fq2_mul(f[0][1], r0), fq2_mul(f[0][2], r0))  # d0 * A
     b1 = _fq6_mul_01(f[1], r1, r2)  # d1 * B
     s = _fq6_mul_01(fq6_add(f[0], f[1]), fq2_add(r0, r1), r2)  # (d0 + d1)(A + B)
     return (fq6_add(a0, fq6_mul_by_v(b1)), fq6_sub(fq6_sub(s, a0), b1))
@@ -274,10 +232,10 @@ def fq12_mul_034(f: Any, r0: Any, r1: Any, r2: Any) -> Any:
 @njit(cache=True, nogil=True)
 def _fq6_mul_01(a: Any, b0: Any, b1: Any) -> Any:
     """a * (b0 + b1 v) (5 Fq2 products)."""
-    t0, t1 = _fq2_mul(a[0], b0), _fq2_mul(a[1], b1)
-    c0 = fq2_add(t0, fq2_by_xi(_fq2_mul(a[2], b1)))
-    c1 = fq2_sub(_fq2_mul(fq2_add(a[0], a[1]), fq2_add(b0, b1)), fq2_add(t0, t1))
-    c2 = fq2_add(_fq2_mul(a[2], b0), t1)
+    t0, t1 = fq2_mul(a[0], b0), fq2_mul(a[1], b1)
+    c0 = fq2_add(t0, fq2_by_xi(fq2_mul(a[2], b1)))
+    c1 = fq2_sub(fq2_mul(fq2_add(a[0], a[1]), fq2_add(b0, b1)), fq2_add(t0, t1))
+    c2 = fq2_add(fq2_mul(a[2], b0), t1)
     return (c0, c1, c2)
 
 
@@ -304,8 +262,8 @@ def fq12_cyclotomic_sqr(a: Any) -> Any:
 @njit(cache=True, nogil=True)
 def _fq4_sqr(a: Any, b: Any) -> Any:
     """(a + b s)^2 with s^2 = xi: (a^2 + xi b^2, 2ab)."""
-    a2, b2 = _fq2_sqr(a), _fq2_sqr(b)
-    ab2 = fq2_sub(_fq2_sqr(fq2_add(a, b)), fq2_add(a2, b2))
+    a2, b2 = fq2_sqr(a), fq2_sqr(b)
+    ab2 = fq2_sub(fq2_sqr(fq2_add(a, b)), fq2_add(a2, b2))
     return fq2_add(a2, fq2_by_xi(b2)), ab2
 
 
@@ -316,33 +274,33 @@ def _fq4_sqr(a: Any, b: Any) -> Any:
 def double_step(t: Any) -> Any:
     """2T and the tangent's (r0, r1, r2), as `_ate.double_step`."""
     x, y, z = t
-    a = fq2_mul_fq(_fq2_mul(x, y), _HALF)
-    b, c = _fq2_sqr(y), _fq2_sqr(z)
-    e = _fq2_mul(_TWIST_B, fq2_triple(c))
+    a = fq2_mul_fq(fq2_mul(x, y), _HALF)
+    b, c = fq2_sqr(y), fq2_sqr(z)
+    e = fq2_mul(_TWIST_B, fq2_triple(c))
     f = fq2_triple(e)
     g = fq2_mul_fq(fq2_add(b, f), _HALF)
-    h = fq2_sub(_fq2_sqr(fq2_add(y, z)), fq2_add(b, c))
-    x3 = _fq2_mul(a, fq2_sub(b, f))
-    y3 = fq2_sub(_fq2_sqr(g), fq2_triple(_fq2_sqr(e)))
-    z3 = _fq2_mul(b, h)
-    return (x3, y3, z3), (fq2_neg(h), fq2_triple(_fq2_sqr(x)), fq2_sub(e, b))
+    h = fq2_sub(fq2_sqr(fq2_add(y, z)), fq2_add(b, c))
+    x3 = fq2_mul(a, fq2_sub(b, f))
+    y3 = fq2_sub(fq2_sqr(g), fq2_triple(fq2_sqr(e)))
+    z3 = fq2_mul(b, h)
+    return (x3, y3, z3), (fq2_neg(h), fq2_triple(fq2_sqr(x)), fq2_sub(e, b))
 
 
 @njit(cache=True, nogil=True)
 def add_step(t: Any, qx: Any, qy: Any) -> Any:
     """T + Q (Q affine) and the chord's (r0, r1, r2), as `_ate.add_step`."""
     x, y, z = t
-    o = fq2_sub(y, _fq2_mul(qy, z))
-    lam = fq2_sub(x, _fq2_mul(qx, z))
-    c, d = _fq2_sqr(o), _fq2_sqr(lam)
-    e = _fq2_mul(lam, d)
-    f = _fq2_mul(z, c)
-    g = _fq2_mul(x, d)
+    o = fq2_sub(y, fq2_mul(qy, z))
+    lam = fq2_sub(x, fq2_mul(qx, z))
+    c, d = fq2_sqr(o), fq2_sqr(lam)
+    e = fq2_mul(lam, d)
+    f = fq2_mul(z, c)
+    g = fq2_mul(x, d)
     h = fq2_sub(fq2_add(e, f), fq2_dbl(g))
-    x3 = _fq2_mul(lam, h)
-    y3 = fq2_sub(_fq2_mul(fq2_sub(g, h), o), _fq2_mul(y, e))
-    z3 = _fq2_mul(e, z)
-    return (x3, y3, z3), (lam, fq2_neg(o), fq2_sub(_fq2_mul(qx, o), _fq2_mul(lam, qy)))
+    x3 = fq2_mul(lam, h)
+    y3 = fq2_sub(fq2_mul(fq2_sub(g, h), o), fq2_mul(y, e))
+    z3 = fq2_mul(e, z)
+    return (x3, y3, z3), (lam, fq2_neg(o), fq2_sub(fq2_mul(qx, o), fq2_mul(lam, qy)))
 
 
 @njit(cache=True, nogil=True)
@@ -364,8 +322,8 @@ def _fq2_at(a: Any, i: int, off: int) -> Any:
 def _psi(x: Any, y: Any, k: int) -> Any:
     """pi^k(Q) on the twist (k = 1, 2), as `_curve.g2_psi` applied k times."""
     if k == 1:
-        return _fq2_mul(fq2_conj(x), _GAMMA1[2]), _fq2_mul(fq2_conj(y), _GAMMA1[3])
-    return _fq2_mul(x, _GAMMA2[2]), _fq2_mul(y, _GAMMA2[3])
+        return fq2_mul(fq2_conj(x), _GAMMA1[2]), fq2_mul(fq2_conj(y), _GAMMA1[3])
+    return fq2_mul(x, _GAMMA2[2]), fq2_mul(y, _GAMMA2[3])
 
 
 @njit(cache=True, nogil=True)
