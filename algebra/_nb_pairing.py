@@ -23,6 +23,7 @@ from numba import njit
 
 from ._ate import ATE_LOOP_DIGITS
 from ._constants import BN_X, G2_B, Q
+from ._lem import MONT_R_Q
 from ._nb_field import (
     _limbs,
     fq2_add,
@@ -45,7 +46,7 @@ from ._tower import FROBENIUS_GAMMA
 
 
 def _m(v: int) -> Any:
-    return _limbs(v * (1 << 256) % Q)
+    return _limbs(v * MONT_R_Q % Q)
 
 
 def _m2(v: tuple[int, int]) -> Any:

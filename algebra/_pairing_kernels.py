@@ -16,11 +16,9 @@ import numpy as np
 from ._ate import N_LINES, PreparedG2
 from ._constants import Q
 from ._curve import G1, G2, G1Point, G2Point
-from ._lem import g1_to_lem, g2_to_lem
+from ._lem import MONT_R_Q, MONT_R_Q_INV, g1_to_lem, g2_to_lem
 from ._tower import FQ12_ONE, Fq12
 
-_MONT = (1 << 256) % Q
-_MONT_INV = pow(_MONT, -1, Q)
 _MASK = (1 << 64) - 1
 
 
@@ -44,12 +42,12 @@ def _rows(
 
 
 def _fq_in(v: int) -> tuple[np.uint64, ...]:
-    m = v * _MONT % Q
+    m = v * MONT_R_Q % Q
     return tuple(np.uint64((m >> (64 * i)) & _MASK) for i in range(4))
 
 
 def _fq_out(limbs: Any) -> int:
-    return sum(int(x) << (64 * i) for i, x in enumerate(limbs)) * _MONT_INV % Q
+    return sum(int(x) << (64 * i) for i, x in enumerate(limbs)) * MONT_R_Q_INV % Q
 
 
 def _fq12_in(a: Fq12) -> Any:
