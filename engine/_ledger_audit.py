@@ -28,7 +28,7 @@ raised.
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -286,23 +286,24 @@ def _check_proof(row: dict[str, Any], epoch: _Epoch | None, commitment: Any, rep
         report.problem(seq, "proof", n, account, "recorded rejected but it verifies")
 
 
+def _by_epoch(rows: list[dict[str, Any]]) -> defaultdict[Any, list[dict[str, Any]]]:
+    out: defaultdict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        out[r["epoch"]].append(r)
+    return out
+
+
 def _check_verdicts(tables: _Tables, report: AuditReport, accepted: dict[Any, tuple[Any, Any]]) -> None:
     """Step 5: proven verdicts rest on accepted proofs; closures count their epoch and end it."""
     for row in tables.rows["verdicts"]:
         seq, n, account = row["seq"], row["epoch"], row["account"]
         if row["verdict"] == "proven" and accepted.get(row["proof_seq"]) != (n, account):
             report.problem(seq, "verdict", n, account, "proven, but not by an accepted proof of this account and epoch")
-    by_epoch: dict[str, dict[Any, list[dict[str, Any]]]] = {}
-    for name, rows in (("entries", tables.entries), ("verdicts", tables.rows["verdicts"])):
-        by_epoch[name] = defaultdict(list)
-        for r in rows:
-            by_epoch[name][r["epoch"]].append(r)
-    accounts: dict[Any, int] = defaultdict(int)
-    for c in tables.rows["commitments"]:
-        accounts[c["epoch"]] += 1
+    entries, verdicts_of = _by_epoch(tables.entries), _by_epoch(tables.rows["verdicts"])
+    accounts = Counter(c["epoch"] for c in tables.rows["commitments"])
     for row in tables.rows["closures"]:
         n, seq = row["epoch"], row["seq"]
-        verdicts = by_epoch["verdicts"][n]
+        verdicts = verdicts_of[n]
         counts = (
             accounts[n],
             sum(v["verdict"] == "proven" for v in verdicts),
@@ -311,7 +312,7 @@ def _check_verdicts(tables: _Tables, report: AuditReport, accepted: dict[Any, tu
         if counts != (row["accounts"], row["proven"], row["flagged"]):
             report.problem(seq, "close", n, None, f"counts {counts} are not the recorded ones")
         with report.reading(seq, "close", n, None):
-            for e in by_epoch["entries"][n]:
+            for e in entries[n]:
                 if e["kind"] != "close" and e["seq"] > seq:
                     report.problem(
                         e["seq"], e["kind"], n, e["account"], f"appended after epoch {n} closed (entry {seq})"
