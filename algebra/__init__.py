@@ -16,6 +16,7 @@ from ._ate import pairing_check as pairing_check_ref
 from ._binfile import BinFile, BinFileWriter, SectionRef, limbs_below, parse_binfile, read_binfile
 from ._constants import BN_X, FR_TWO_ADICITY, G1_B, G1_GEN, G2_B, G2_GEN, N8, Q, R
 from ._curve import G1, G2, Curve, G1Point, G2Point
+from ._curve import g2_in_subgroup as g2_in_subgroup_ref
 from ._encoding import (
     g1_from_eth_bytes,
     g1_from_snarkjs,
@@ -60,6 +61,7 @@ from ._field import (
     fr_root_of_unity,
     inv_mod,
 )
+from ._fixed_base import G1FixedBase
 from ._lem import (
     MONT_R_Q,
     MONT_R_Q_INV,
@@ -85,7 +87,16 @@ from ._pairing import (
     pyecc_pairing,
     pyecc_pairing_check,
 )
-from ._pairing_kernels import final_exponentiation, miller_loop, pairing, pairing_check
+from ._pairing_kernels import (
+    final_exponentiation,
+    fq12_to_limbs,
+    miller_loop,
+    pairing,
+    pairing_check,
+    pairing_check_lem,
+)
+from ._subgroup import g2_in_subgroup_batch
+from ._subgroup import g2_in_subgroup_fast as g2_in_subgroup
 from ._tower import FQ12_ONE, Fq6, Fq12, fq12_from_pyecc, fq12_mul, fq12_to_pyecc_coeffs
 
 __all__ = [
@@ -108,6 +119,10 @@ __all__ = [
     "Curve",
     "G1Point",
     "G2Point",
+    "G1FixedBase",
+    "g2_in_subgroup",
+    "g2_in_subgroup_batch",
+    "g2_in_subgroup_ref",
     "g1_from_eth_bytes",
     "g1_from_snarkjs",
     "g1_to_eth_bytes",
@@ -183,6 +198,8 @@ __all__ = [
     "miller_loop",
     "pairing",
     "pairing_check",
+    "pairing_check_lem",
+    "fq12_to_limbs",
     "pyecc_pairing",
     "pyecc_pairing_check",
     "g1_batch_to_affine",

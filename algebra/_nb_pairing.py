@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from ._ate import ATE_LOOP_DIGITS
 from ._constants import BN_X, G2_B, Q
@@ -453,3 +453,54 @@ def final_exponentiation(f: Any) -> Any:
 def pairing_check(p: Any, q: Any, pp: Any, lines: Any, factor: Any) -> bool:
     """True iff factor times the pairs' Miller loops (as `miller_loop`) exponentiates to 1."""
     return fq12_eq_one(final_exponentiation(fq12_mul(miller_loop(p, q, pp, lines), factor)))
+
+
+# ---- array forms of Fq12 and a parallel product of many Miller loops -------------------
+
+
+@njit(cache=True, nogil=True)
+def fq12_load(a: Any, row: int) -> Any:
+    """The Fq12 in a[row] ((n, 12, 4) Montgomery limbs, coefficients in tuple order)."""
+    return (
+        (_fq2_at12(a, row, 0), _fq2_at12(a, row, 2), _fq2_at12(a, row, 4)),
+        (_fq2_at12(a, row, 6), _fq2_at12(a, row, 8), _fq2_at12(a, row, 10)),
+    )
+
+
+@njit(cache=True, nogil=True)
+def _fq2_at12(a: Any, row: int, c: int) -> Any:
+    return (
+        (a[row, c, 0], a[row, c, 1], a[row, c, 2], a[row, c, 3]),
+        (a[row, c + 1, 0], a[row, c + 1, 1], a[row, c + 1, 2], a[row, c + 1, 3]),
+    )
+
+
+@njit(cache=True, nogil=True)
+def fq12_store(a: Any, row: int, f: Any) -> None:
+    for h in range(2):
+        for j in range(3):
+            for k in range(2):
+                for limb in range(4):
+                    a[row, 6 * h + 2 * j + k, limb] = f[h][j][k][limb]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def miller_partials(p: Any, q: Any, chunk: int, out: Any) -> None:
+    """out[c] = the multi-Miller loop of pairs chunk*c .. chunk*(c + 1) - 1 (in parallel)."""
+    n = p.shape[0]
+    no_pp = np.empty((0, 8), np.uint64)
+    no_lines = np.empty((0, 1, 3, 2, 4), np.uint64)
+    for c in prange(out.shape[0]):
+        i0 = c * chunk
+        i1 = min(n, i0 + chunk)
+        fq12_store(out, c, miller_loop(p[i0:i1], q[i0:i1], no_pp, no_lines))
+
+
+@njit(cache=True, nogil=True)
+def pairing_check_factors(p: Any, q: Any, pp: Any, lines: Any, factors: Any) -> bool:
+    """`pairing_check` with the factor given as an array: the product of factors[c]
+    ((k, 12, 4) limbs, k >= 0; e.g. Miller values from `miller_partials`)."""
+    f = miller_loop(p, q, pp, lines)
+    for c in range(factors.shape[0]):
+        f = fq12_mul(f, fq12_load(factors, c))
+    return fq12_eq_one(final_exponentiation(f))

@@ -81,3 +81,47 @@ def pairing_check(
     """As `_ate.pairing_check`: one multi-Miller loop (prepared pairs only evaluate their
     lines), one final exponentiation, all in the kernels."""
     return bool(_kernels().pairing_check(*_rows(pairs, prepared), _fq12_in(factor)))
+
+
+# ---- array entry points: LEM rows in, for verifiers that keep points as arrays ---------
+
+#: Live pairs per parallel Miller chunk (below 2 chunks the loop runs on one thread).
+_MILLER_CHUNK = 16
+
+
+def fq12_to_limbs(a: Fq12) -> Any:
+    """a as a (12, 4) uint64 array of Montgomery limbs (the kernels' factor rows)."""
+    return np.array([_fq_in(c[k]) for half in a for c in half for k in range(2)], dtype=np.uint64).reshape(12, 4)
+
+
+def pairing_check_lem(p_rows: Any, q_rows: Any, pp_rows: Any, lines: Any, factors: Any) -> bool:
+    """`pairing_check` on arrays: live pairs (p_rows[i], q_rows[i]) ((n, 8) and (n, 16)
+    Montgomery LEM rows of valid points), prepared pairs (pp_rows[j], lines[j]) (lines as
+    `PreparedG2.limbs`) and factors ((k, 12, 4), see `fq12_to_limbs`): True iff the
+    product of the factors and of the pairs' Miller loops exponentiates to 1.
+
+    All-zero rows (infinity) contribute 1. Many live pairs run their Miller loops in
+    parallel chunks, then one final exponentiation.
+    """
+    live = p_rows.any(axis=1) & q_rows.any(axis=1)
+    if not live.all():
+        p_rows, q_rows = p_rows[live], q_rows[live]
+    fixed = pp_rows.any(axis=1)
+    if not fixed.all():
+        pp_rows, lines = pp_rows[fixed], lines[fixed]
+    k = _kernels()
+    n = p_rows.shape[0]
+    if n >= 2 * _MILLER_CHUNK:
+        partials = np.empty(((n + _MILLER_CHUNK - 1) // _MILLER_CHUNK, 12, 4), dtype=np.uint64)
+        k.miller_partials(np.ascontiguousarray(p_rows), np.ascontiguousarray(q_rows), _MILLER_CHUNK, partials)
+        factors = np.concatenate([factors, partials])
+        p_rows, q_rows = p_rows[:0], q_rows[:0]
+    return bool(
+        k.pairing_check_factors(
+            np.ascontiguousarray(p_rows),
+            np.ascontiguousarray(q_rows),
+            np.ascontiguousarray(pp_rows),
+            np.ascontiguousarray(lines),
+            np.ascontiguousarray(factors),
+        )
+    )

@@ -24,6 +24,9 @@ from algebra import (
     fq12_from_pyecc,
     fq12_mul,
     fq12_to_pyecc_coeffs,
+    g2_in_subgroup,
+    g2_in_subgroup_batch,
+    g2_in_subgroup_ref,
     miller_loop,
     miller_loop_ref,
     pairing,
@@ -122,6 +125,17 @@ def test_g2_endomorphism_subgroup_test_is_the_order_test(k: int, seed: int, outs
         p = G2.add(p, twist_point_outside_g2(seed))
     assert G2.is_on_curve(p)
     assert G2.in_subgroup(p) is G2.in_subgroup_by_order(p) is (not outside)
+    assert g2_in_subgroup_ref(p) is g2_in_subgroup(p) is (not outside)
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.lists(st.tuples(scalars, st.integers(min_value=0, max_value=2**16), st.booleans()), max_size=6))
+def test_g2_subgroup_batch_names_each_point(points: list[tuple[int, int, bool]]) -> None:
+    pts = [
+        G2.add(G2.mul(G2.generator, k), twist_point_outside_g2(s)) if out else G2.mul(G2.generator, k)
+        for k, s, out in points
+    ]
+    assert g2_in_subgroup_batch([*pts, G2.infinity]) == [not out for _, _, out in points] + [True]
 
 
 def test_g2_psi_acts_as_q_on_g2() -> None:

@@ -8,6 +8,7 @@ well-formed proof that does not verify makes `verify` return False.
 This package imports only algebra, so a ledger node can audit proofs with it alone.
 """
 
+from ._batch import RANDOMIZER_BITS, Verdict, batch_verify, check
 from ._errors import (
     MalformedProofError,
     MalformedPublicSignalsError,
@@ -16,7 +17,7 @@ from ._errors import (
 )
 from ._gt import Fq12, fq12_to_snarkjs, snarkjs_pairing
 from ._models import Proof, PublicSignals, VerifyingKey
-from ._verify import public_input_term, verify
+from ._verify import PreparedVerifyingKey, prepare, public_input_term, verify
 
 __all__ = [
     "MalformedProofError",
@@ -30,5 +31,11 @@ __all__ = [
     "PublicSignals",
     "VerifyingKey",
     "public_input_term",
+    "PreparedVerifyingKey",
+    "prepare",
+    "RANDOMIZER_BITS",
+    "Verdict",
+    "batch_verify",
+    "check",
     "verify",
 ]
