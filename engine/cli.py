@@ -2,7 +2,7 @@
 
 Commands mirror snarkjs where they do the same job:
 
-    zkmargin groth16 verify <verification_key.json> <public.json> <proof.json>
+    zkmargin groth16 verify <verification_key.json> <public.json> <proof.json> [<public.json> <proof.json> ...]
     zkmargin groth16 prove <circuit.zkey> <witness.wtns> <proof.json> <public.json>
     zkmargin groth16 setup <circuit.r1cs> <pot.ptau> <circuit.zkey>
     zkmargin zkey contribute | verify | export verificationkey ...
@@ -20,7 +20,10 @@ Commands mirror snarkjs where they do the same job:
 Exit codes of `groth16 verify`: 0 valid ("OK"), 1 well-formed but invalid
 ("INVALID: ..."), 2 malformed or unreadable input ("ERROR: <ErrorName>: ..."; also
 typer's own usage errors). Every outcome is one line, never a traceback.
-Verdicts go to stdout, errors to stderr.
+Verdicts go to stdout, errors to stderr. Given several public/proof pairs, it verifies
+them as one batch and prints one line per proof ("<proof>: OK", "<proof>: INVALID: ...",
+"<proof>: ERROR: <ErrorName>: ..."); exit 0 if all are valid, 2 if any is malformed or
+unreadable (or the key is), else 1.
 """
 
 from __future__ import annotations
@@ -30,7 +33,17 @@ from typing import Annotated
 
 import typer
 
-from verifier import Proof, PublicSignals, VerificationInputError, VerifyingKey, verify
+from verifier import (
+    MAX_PROOF_BYTES,
+    MAX_PUBLIC_BYTES,
+    Proof,
+    PublicSignals,
+    Verdict,
+    VerificationInputError,
+    VerifyingKey,
+    batch_verify,
+    verify,
+)
 
 from . import (
     _cli_account,  # noqa: F401  (registers margin-setup and prove-account)
@@ -61,11 +74,20 @@ def groth16_verify(
     verification_key: Annotated[Path, typer.Argument(help="verification_key.json (snarkjs format).")],
     public: Annotated[Path, typer.Argument(help="public.json: the public signals.")],
     proof: Annotated[Path, typer.Argument(help="proof.json (snarkjs format).")],
+    more: Annotated[
+        list[Path] | None,
+        typer.Argument(help="More public.json proof.json pairs: verified as one batch, one line per proof."),
+    ] = None,
 ) -> None:
-    """Verify a Groth16 proof, like `snarkjs groth16 verify`.
+    """Verify a Groth16 proof, like `snarkjs groth16 verify`; or many proofs of one key at once.
 
-    Prints OK (exit 0), INVALID (exit 1) or ERROR for malformed or unreadable input (exit 2).
+    One proof: prints OK (exit 0), INVALID (exit 1) or ERROR for malformed or unreadable
+    input (exit 2). Several: one line per proof; exit 0 if all are valid, 2 if any input
+    is malformed or unreadable, else 1.
     """
+    if more:
+        _verify_batch(verification_key, [public, proof, *more])
+        return
     try:
         vk = VerifyingKey.load(verification_key)
         signals = PublicSignals.load(public)
@@ -79,6 +101,45 @@ def groth16_verify(
         _say(_out, "INVALID: pairing check failed", "bold red")
         raise typer.Exit(EXIT_INVALID)
     _say(_out, "OK", "bold green")
+
+
+def _read_pair(public: Path, proof: Path) -> tuple[bytes, bytes] | str:
+    """The two files' bytes (at most one byte past each model's limit), or why not."""
+    try:
+        with public.open("rb") as f:
+            signals = f.read(MAX_PUBLIC_BYTES + 1)
+        with proof.open("rb") as f:
+            return signals, f.read(MAX_PROOF_BYTES + 1)
+    except OSError as exc:
+        return f"cannot read {exc.filename or 'input'}: {exc.strerror or exc}"
+
+
+def _verify_batch(verification_key: Path, paths: list[Path]) -> None:
+    if len(paths) % 2:
+        _fail(f"expected public.json proof.json pairs, got {len(paths)} files after the key")
+    try:
+        vk = VerifyingKey.load(verification_key)
+    except VerificationInputError as exc:
+        _fail(f"{type(exc).__name__}: {exc}")
+    except OSError as exc:
+        _fail(f"cannot read {exc.filename or 'input'}: {exc.strerror or exc}")
+    pairs = list(zip(paths[::2], paths[1::2]))
+    read = [_read_pair(public, proof) for public, proof in pairs]
+    verdicts = iter(batch_verify(vk, [r for r in read if not isinstance(r, str)]))
+    worst = EXIT_OK
+    for (_, proof), r in zip(pairs, read):
+        v: Verdict | str = r if isinstance(r, str) else next(verdicts)
+        if isinstance(v, str) or v.error is not None:
+            reason = v if isinstance(v, str) else f"{type(v.error).__name__}: {v.error}"
+            _say(_out, f"{proof}: ERROR: {reason}", "bold red")
+            worst = EXIT_ERROR
+        elif not v.valid:
+            _say(_out, f"{proof}: INVALID: pairing check failed", "bold red")
+            worst = max(worst, EXIT_INVALID)
+        else:
+            _say(_out, f"{proof}: OK", "bold green")
+    if worst != EXIT_OK:
+        raise typer.Exit(worst)
 
 
 @app.command("demo")

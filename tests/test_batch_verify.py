@@ -157,3 +157,41 @@ def test_fixed_base_falls_back_to_narrower_windows(monkeypatch: pytest.MonkeyPat
         fb.combination([1, 2])
     with pytest.raises(ValueError):
         fb.combination([1, 2, R])
+
+
+# ---- the CLI's batch form -------------------------------------------------------------------
+
+
+def _cli(*args: Any) -> tuple[int, str, str]:
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+
+    result = CliRunner().invoke(app, ["groth16", "verify", *map(str, args)])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_batch_prints_one_line_per_proof(tmp_path: Any) -> None:
+    _, public, proofs = _kit()
+    key = FIXTURES / "verification_key.json"
+    pub = tmp_path / "public.json"
+    public.save(pub)
+    files = []
+    for i, p in enumerate(proofs[:4]):
+        p.save(tmp_path / f"p{i}.json")
+        files += [pub, tmp_path / f"p{i}.json"]
+    assert _cli(key, *files) == (0, "".join(f"{tmp_path}/p{i}.json: OK\n" for i in range(4)), "")
+    wrong = Proof.from_points(proofs[0].a, proofs[0].b, proofs[1].c)
+    wrong.save(tmp_path / "p1.json")
+    code, out, _ = _cli(key, *files)
+    assert code == 1 and out.splitlines()[1] == f"{tmp_path}/p1.json: INVALID: pairing check failed"
+    assert [line.endswith(": OK") for line in out.splitlines()] == [True, False, True, True]
+    outside = tmp_path / "outside.json"
+    outside.write_text(json.dumps(_outside_subgroup_json(proofs[2], 5)))
+    code, out, _ = _cli(key, *files, pub, outside)
+    assert code == 2 and out.splitlines()[4].startswith(f"{outside}: ERROR: MalformedProofError: pi_b: ")
+    assert "subgroup" in out.splitlines()[4]
+    code, _, err = _cli(key, pub, outside)  # the single form: unchanged, exit 2
+    assert code == 2 and err.startswith("ERROR: MalformedProofError: pi_b: ") and "subgroup" in err
+    code, _, err = _cli(key, *files, pub)
+    assert code == 2 and "pairs" in err

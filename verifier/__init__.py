@@ -16,7 +16,7 @@ from ._errors import (
     VerificationInputError,
 )
 from ._gt import Fq12, fq12_to_snarkjs, snarkjs_pairing
-from ._models import Proof, PublicSignals, VerifyingKey
+from ._models import MAX_KEY_BYTES, MAX_PROOF_BYTES, MAX_PUBLIC_BYTES, Proof, PublicSignals, VerifyingKey
 from ._verify import PreparedVerifyingKey, prepare, public_input_term, verify
 
 __all__ = [
@@ -27,6 +27,9 @@ __all__ = [
     "Fq12",
     "fq12_to_snarkjs",
     "snarkjs_pairing",
+    "MAX_KEY_BYTES",
+    "MAX_PROOF_BYTES",
+    "MAX_PUBLIC_BYTES",
     "Proof",
     "PublicSignals",
     "VerifyingKey",
