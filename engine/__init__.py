@@ -137,6 +137,7 @@ from ._settlement import (
     settle_expiry,
     settle_funding,
 )
+from ._statement import margin_signals
 
 __all__ = [
     "AuditProblem",
@@ -151,6 +152,7 @@ __all__ = [
     "EpochStats",
     "EpochSummary",
     "Ledger",
+    "margin_signals",
     "LedgerError",
     "NotALedgerError",
     "Outcome",

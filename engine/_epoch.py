@@ -13,9 +13,11 @@
    process pool (`workers` processes, spawn, each compiling the circuit and mapping the
    key once: about 10 s of start-up for the example snapshot's circuit, so `workers=None`
    uses a pool of one process per core only from `POOL_MIN_PROOFS` proofs on).
-4. The parent process is the only writer: each result is verified and appended in one
-   transaction (`Ledger.record_account`), so a SIGKILL anywhere leaves whole accounts
-   or none.
+4. The parent process is the only writer: the results that have arrived are verified
+   together (`Ledger.preverify`: one batch check of up to `VERIFY_BATCH` proofs; nothing
+   waits for a batch to fill, so batches grow only when results arrive faster than the
+   parent appends them), then each is appended in its own transaction
+   (`Ledger.record_account`), so a SIGKILL anywhere leaves whole accounts or none.
 5. The epoch is closed (`Ledger.close_epoch`): registered accounts without a verdict
    are flagged. `close=False` leaves it open for proofs submitted from elsewhere.
 """
@@ -50,6 +52,32 @@ from ._statement import Requirement
 #: pool 17.5 s + 1.26 s a proof (its start-up is spawn, imports, circuit compilation and
 #: key mapping per worker; the parent verifies and appends in both): even at 12 proofs.
 POOL_MIN_PROOFS = 12
+
+
+#: The most proofs verified together before their appends.
+VERIFY_BATCH = 64
+
+
+class _Appends:
+    """Healthy accounts' results, verified in batches by the ledger, then appended one
+    transaction per account (the order they arrived in)."""
+
+    def __init__(self, ledger: Ledger, epoch: int, on_append: Callable[[Outcome], None]) -> None:
+        self.ledger, self.epoch, self.on_append = ledger, epoch, on_append
+        self.pending: list[tuple[str, int, Proof, PublicSignals]] = []
+
+    def add(self, account: str, commitment: int, proof: Proof, public: PublicSignals) -> None:
+        self.pending.append((account, commitment, proof, public))
+        if len(self.pending) >= VERIFY_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        self.ledger.preverify(self.epoch, [(proof, public) for _, _, proof, public in batch])
+        for account, commitment, proof, public in batch:
+            self.on_append(self.ledger.record_account(self.epoch, account, commitment, proof, public))
 
 
 @dataclass(frozen=True)
@@ -211,13 +239,15 @@ def run_epoch(
     workers = _pool_size(workers, len(healthy))
     prove_start = time.perf_counter()
     proved = 0
+    appends = _Appends(ledger, n, append)
     if healthy and workers <= 1:
         for a, salt in healthy:
             proof, public = prove_account(
                 a, snapshot, prover, salt=salt, requirement=requirement, max_margin_ratio_ppm=max_margin_ratio_ppm
             )
             proved += 1
-            append(ledger.record_account(n, a.id, commit(a, snapshot, salt), proof, public))
+            appends.add(a.id, commit(a, snapshot, salt), proof, public)
+            appends.flush()
     elif healthy:
         del prover, key  # each worker maps the key itself
         threads = max(1, (os.cpu_count() or 1) // workers)
@@ -238,15 +268,13 @@ def run_epoch(
                     a, salt = pending.pop(fut)
                     proof_json, public_json = fut.result()
                     proved += 1
-                    append(
-                        ledger.record_account(
-                            n,
-                            a.id,
-                            commit(a, snapshot, salt),
-                            Proof.from_json(proof_json),
-                            PublicSignals.from_json(public_json),
-                        )
+                    appends.add(
+                        a.id,
+                        commit(a, snapshot, salt),
+                        Proof.from_json(proof_json),
+                        PublicSignals.from_json(public_json),
                     )
+    appends.flush()
     prove_seconds = time.perf_counter() - prove_start
     if close:
         ledger.close_epoch(n)

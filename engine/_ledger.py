@@ -49,11 +49,12 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
-from verifier import Proof, PublicSignals, VerifyingKey, verify
+from verifier import Proof, PublicSignals, VerifyingKey, batch_verify, verify
 
 from ._errors import (
     AccountDecidedError,
@@ -199,7 +200,7 @@ class EpochRecord:
 
     @property
     def verifying_key(self) -> VerifyingKey:
-        return VerifyingKey.from_json(self.verification_key_json)
+        return _parse_verifying_key(self.verification_key_json)
 
     def expected_signals(self, commitment: int) -> list[int]:
         """The public signals a proof for `commitment` must carry in this epoch."""
@@ -240,6 +241,12 @@ class EpochStats:
     closed: bool
 
 
+@lru_cache(maxsize=8)
+def _parse_verifying_key(text: str) -> VerifyingKey:
+    """An epoch's key, parsed once per process (every append of the epoch reads it)."""
+    return VerifyingKey.from_json(text)
+
+
 def proof_digest(proof: Proof, public: PublicSignals) -> str:
     """Identity of a submission: sha256 of the canonical proof and public signals."""
     return hashlib.sha256(canonical([proof.to_json_obj(), public.to_json_obj()])).hexdigest()
@@ -253,6 +260,9 @@ class Ledger:
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
+        # (epoch key JSON, proof digest) of proofs this object verified in a batch
+        # (`preverify`): their submission skips its own pairing check.
+        self._verified: set[tuple[str, str]] = set()
         if not self.path.exists() and not create:
             raise NotALedgerError(f"{self.path}: no such ledger")
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
@@ -523,8 +533,19 @@ class Ledger:
                 f"{account} has {rejected} rejected proofs in epoch {epoch}, the most the ledger records"
             )
 
+    def preverify(self, epoch: int, items: Sequence[tuple[Proof, PublicSignals]]) -> list[bool]:
+        """Pairing-check proofs for `epoch` in one batch (`verifier.batch_verify`) ahead of
+        their appends: submitting a valid one later through this object skips its own
+        pairing check (every other check still runs). Returns one verdict per item."""
+        record = self.epoch(epoch)
+        verdicts = batch_verify(record.verifying_key, [(public, proof) for proof, public in items])
+        for (proof, public), verdict in zip(items, verdicts):
+            if verdict:
+                self._verified.add((record.verification_key_json, proof_digest(proof, public)))
+        return [v.valid for v in verdicts]
+
     def _check_submission(
-        self, record: EpochRecord, commitment: int, proof: Proof, public: PublicSignals
+        self, record: EpochRecord, commitment: int, proof: Proof, public: PublicSignals, digest: str
     ) -> str | None:
         """Why the proof is refused, or None when it verifies for this commitment and epoch."""
         signals = list(public.root)
@@ -537,7 +558,10 @@ class Ledger:
                     "snapshot hash": f" (not epoch {record.epoch}'s snapshot: a proof from another epoch?)",
                 }.get(name, f" (epoch {record.epoch} proves {name} = {want})")
                 return f"public {name} {got} does not match{hint}"
-        if not verify(record.verifying_key, signals, proof):
+        batch_verified = (record.verification_key_json, digest)
+        if batch_verified in self._verified:
+            self._verified.discard(batch_verified)
+        elif not verify(record.verifying_key, signals, proof):
             return "pairing check failed: the proof does not verify under the epoch's verification key"
         return None
 
@@ -557,7 +581,7 @@ class Ledger:
         if again is not None:
             return again
         commitment = self._refuse_useless(record, account, public)
-        reason = self._check_submission(record, commitment, proof, public)
+        reason = self._check_submission(record, commitment, proof, public, digest)
         if reason is not None:
             self._refuse_past_limit(record.epoch, account)
         row = {

@@ -12,7 +12,8 @@ it concerns ("entry 17 (proof, epoch 3, alice): ..."):
    the entry's; a row that no entry chains is reported too;
 3. the epochs: the snapshot JSON parses, is the epoch's, and hashes to the recorded
    snapshot hash; the verification key parses;
-4. the proofs: each is verified again (public signals and pairing); an `accepted` one
+4. the proofs: each is verified again (public signals, and the pairing check of all an
+   epoch's proofs as one batch, which names each failing one); an `accepted` one
    must verify for the account's registered commitment, a `rejected` one must not; an
    account has at most MAX_REJECTED_PROOFS rejected ones in an epoch, and none after
    its verdict;
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from verifier import Proof, PublicSignals, VerificationInputError, VerifyingKey, verify
+from verifier import Proof, PublicSignals, VerificationInputError, VerifyingKey, batch_verify
 
 from ._errors import DamagedLedgerError, EngineError
 from ._ledger import MAX_REJECTED_PROOFS, SCHEMA_COLUMNS, Ledger, table_rows
@@ -249,13 +250,15 @@ def _check_proofs(
     verify_proofs: bool,
     on_proof: Callable[[int, int], None] | None,
 ) -> dict[Any, tuple[Any, Any]]:
-    """Step 4: every proof re-verified; returns the accepted ones, seq -> (epoch, account)."""
+    """Step 4: every proof re-verified (an epoch's in one batch); returns the accepted
+    ones, seq -> (epoch, account)."""
     commitments = {(r["epoch"], r["account"]): r["commitment"] for r in tables.rows["commitments"]}
     verdict_seq = {(r["epoch"], r["account"]): r["seq"] for r in tables.rows["verdicts"]}
     proofs = tables.rows["proofs"]
     accepted: dict[Any, tuple[Any, Any]] = {}
     rejected: dict[tuple[Any, Any], int] = {}
-    for done, row in enumerate(proofs, start=1):
+    pending: defaultdict[Any, list[tuple[dict[str, Any], _Statement]]] = defaultdict(list)
+    for row in proofs:
         seq, n, account, status = row["seq"], row["epoch"], row["account"], row["status"]
         if status == "accepted":
             accepted[seq] = (n, account)
@@ -270,14 +273,44 @@ def _check_proofs(
             if decided is not None and seq > decided:
                 report.problem(seq, "proof", n, account, f"appended after the account's verdict (entry {decided})")
             if verify_proofs:
-                _check_proof(row, epochs.get(n), commitments.get((n, account)), report)
-        if on_proof is not None and verify_proofs:
-            on_proof(done, len(proofs))
+                statement = _statement(row, epochs.get(n), commitments.get((n, account)))
+                if isinstance(statement, str):
+                    _record(row, statement, report)
+                else:
+                    pending[n].append((row, statement))
+    if verify_proofs:
+        _verify_batches(pending, report, len(proofs), on_proof)
     return accepted
 
 
-def _check_proof(row: dict[str, Any], epoch: _Epoch | None, commitment: Any, report: AuditReport) -> None:
-    verified = _verify_row(row, epoch, commitment)
+#: Proofs verified per batch (an epoch's proofs go in batches of at most this many).
+AUDIT_BATCH = 1024
+
+_Statement = tuple[VerifyingKey, list[int], Proof]
+
+
+def _verify_batches(
+    pending: dict[Any, list[tuple[dict[str, Any], _Statement]]],
+    report: AuditReport,
+    total: int,
+    on_proof: Callable[[int, int], None] | None,
+) -> None:
+    """Each epoch's parsed proofs verified by batch_verify; each outcome recorded."""
+    done = report.proofs_verified
+    for rows in pending.values():
+        for lo in range(0, len(rows), AUDIT_BATCH):
+            chunk = rows[lo : lo + AUDIT_BATCH]
+            vk = chunk[0][1][0]
+            verdicts = batch_verify(vk, [(signals, proof) for _, (_, signals, proof) in chunk])
+            for (row, _), verdict in zip(chunk, verdicts):
+                why = f"it is malformed: {verdict.error}" if verdict.error else "its pairing check fails"
+                _record(row, True if verdict else why, report)
+            if on_proof is not None:
+                on_proof(report.proofs_verified - done, total)
+
+
+def _record(row: dict[str, Any], verified: bool | str, report: AuditReport) -> None:
+    """A proof's outcome against its recorded status."""
     report.proofs_verified += 1
     seq, n, account = row["seq"], row["epoch"], row["account"]
     if row["status"] == "accepted" and verified is not True:
@@ -319,8 +352,9 @@ def _check_verdicts(tables: _Tables, report: AuditReport, accepted: dict[Any, tu
                     )
 
 
-def _verify_row(row: dict[str, Any], epoch: _Epoch | None, commitment: Any) -> bool | str:
-    """True if the proof verifies for the account's commitment in its epoch, else why not."""
+def _statement(row: dict[str, Any], epoch: _Epoch | None, commitment: Any) -> _Statement | str:
+    """The key, the account's expected signals and the parsed proof to verify, or why the
+    proof cannot verify for the account's commitment in its epoch."""
     if epoch is None:
         return "its epoch is not in the ledger"
     _snapshot, vk, erow = epoch
@@ -341,9 +375,7 @@ def _verify_row(row: dict[str, Any], epoch: _Epoch | None, commitment: Any) -> b
         return f"its commitment or its epoch's statement is not readable: {exc}"
     if list(public.root) != expected:
         return "its public signals are not this account's and epoch's"
-    if not verify(vk, expected, proof):
-        return "its pairing check fails"
-    return True
+    return vk, expected, proof
 
 
 __all__ = ["AuditProblem", "AuditReport", "audit_ledger", "audit_ledger_file"]

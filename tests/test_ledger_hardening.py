@@ -410,3 +410,34 @@ def test_nested_json_in_a_ledger_row_is_named_by_the_cli_audit(
     res = subprocess.run([str(ZKMARGIN), "ledger", "audit", str(path)], capture_output=True, text=True, timeout=120)
     assert res.returncode == 1, (res.returncode, res.stderr[-1000:])
     assert f"entry {seq} " in res.stdout + res.stderr and "Traceback" not in res.stderr
+
+
+# ---- batch verification ahead of appends (epoch run's single writer) -----------------------
+
+
+def test_preverified_proofs_skip_only_their_own_pairing_check(
+    kit: tuple[Any, Prover], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _ledger(tmp_path / "batch.db", kit[1].verifying_key, accounts=3)
+    good = [_prove(kit, 1000 + i) for i in range(3)]
+    wrong = (good[2][0].model_copy(update={"c": good[2][0].a}), good[2][1])
+    with Ledger.open(path, create=False) as ledger:
+        assert ledger.preverify(SNAP.epoch, [good[0], good[1], wrong]) == [True, True, False]
+        import engine._ledger as ledger_module
+
+        calls: list[Any] = []
+        real_verify = ledger_module.verify
+        monkeypatch.setattr(ledger_module, "verify", lambda *a: calls.append(a) or real_verify(*a))
+        assert ledger.record_account(SNAP.epoch, "acct0", 1000, *good[0]).status == "proven"
+        assert calls == []  # batch-verified: not checked again
+        with pytest.raises(SignalCountError):  # every other check still runs
+            ledger.submit(SNAP.epoch, "acct1", good[1][0], PublicSignals.from_values(good[1][1].values[:3]))
+        assert ledger.record_account(SNAP.epoch, "acct2", 1002, *wrong).status == "rejected"
+        assert len(calls) == 1  # the wrong one is verified again, and refused
+        # a preverified proof for another account's commitment is still refused
+        assert ledger.submit(SNAP.epoch, "acct1", *good[0]).status == "rejected"
+        assert audit_ledger(ledger).ok
+    with Ledger.open(path, create=False) as other:  # another object trusts nothing it did not verify
+        assert other.submit(SNAP.epoch, "acct1", *good[1]).status == "proven"
+        assert len(calls) == 2
+        assert audit_ledger(other).ok
