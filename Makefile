@@ -40,6 +40,7 @@ unit: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev $(NPM_PEERS)/.installed
 	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python benchmarks/kernels.py
 	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python benchmarks/prove.py
+	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python benchmarks/verify.py
 	$(BIN)/python benchmarks/bench_reference.py
 
 lint: $(VENV)/.installed-dev

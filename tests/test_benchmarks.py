@@ -138,3 +138,41 @@ def test_precompute_measurement_runs_and_checks_its_result(tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stderr
     plain, pre = json.loads(out.read_text())["rows"]
     assert plain["n"] == pre["n"] == 512 and pre["table_mb"] > 0 and pre["seconds"] > 0
+
+
+def test_verify_benchmark_compares_three_verifiers(tmp_path: Path) -> None:
+    """benchmarks/verify.py at its smallest: every verifier accepts every proof (or the
+    script fails), batches and the single call are timed, the audit runs on a simulated
+    ledger, and the JSON and PNG are written."""
+    modules = node_peers_dir(["snarkjs"])  # fails, not skips, without the node peers
+    out, png = tmp_path / "verify.json", tmp_path / "verify.png"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "verify.py"),
+            *("--rounds", "1", "--single", "3", "--batches", "1", "12", "--audit-proofs", "20"),
+            *("--work-dir", str(tmp_path / "cases"), "--out", str(out), "--plot", str(png)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, ENV_VAR: str(modules.parent)},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
+    report = json.loads(out.read_text())
+    assert [r["n"] for r in report["batches"]] == [1, 12]
+    for row in report["batches"]:
+        for name in ("zkmargin", "zkmargin_json", "groth16py", "snarkjs"):
+            assert row[f"{name}_proofs_per_s"] > 0
+    assert set(report["single_s"]) == {"zkmargin", "zkmargin_json", "groth16py", "groth16py_json", "snarkjs"}
+    assert report["audit"]["proofs"] == 20 and report["audit"]["audit_s"] > 0
+    assert set(report["acceptance"]) == {
+        "single_ratio_vs_groth16py",
+        "batch1000_speedup_vs_single",
+        "batch1000_proofs_per_s",
+        "audit_s",
+    }
+    assert png.stat().st_size > 0
+    assert "acceptance" in proc.stdout
