@@ -221,9 +221,17 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 batch["zkmargin_json"][n].append(_timed(functools.partial(batch_verify, vk, json_items)))
                 batch["groth16py"][n].append(_timed(functools.partial(_one_by_one, g16, texts[:n], public_text)))
                 batch["snarkjs"][n].append(snarkjs.run("batch", n)["total"])
+        bad_index = random.Random(11).randrange(n_max)
+        items = [(public, p) for p in proofs]
+        items[bad_index] = (public, Proof.from_points(proofs[bad_index].a, proofs[bad_index].b, proofs[0].a))
+        t = time.perf_counter()
+        named = [i for i, v in enumerate(batch_verify(vk, items)) if not v]
+        one_bad = {"n": n_max, "bad": bad_index, "named": named, "s": time.perf_counter() - t}
+        if named != [bad_index]:
+            raise SystemExit(f"batch_verify named {named}, the bad proof is {bad_index}")
     finally:
         snarkjs.close()
-    return {"single": single, "batch": batch, "n_public": vk.n_public}
+    return {"single": single, "batch": batch, "n_public": vk.n_public, "one_bad": one_bad}
 
 
 def _audit_ledger(n: int, work_dir: Path) -> Path:
@@ -272,6 +280,52 @@ def measure_audit(n: int, work_dir: Path, runs: int = 3) -> dict[str, Any]:
     return {"proofs": n, "audit_s": statistics.median(times), "audit_times_s": times, "ledger": str(path)}
 
 
+def measure_kernels(reps: int = 200) -> dict[str, float]:
+    """Median microseconds of the verifier's kernels, called directly on kernel rows."""
+    import numpy as np
+
+    from algebra import G1, G2, PreparedG2, R, g1_to_lem, g2_to_lem, ints_to_limbs
+    from algebra import _nb_pairing as pairing
+    from algebra import _nb_subgroup as subgroup
+    from verifier import VerifyingKey, prepare
+
+    rng = random.Random(5)
+    n = 64
+    p = g1_to_lem([G1.mul(G1.generator, rng.randrange(1, R)) for _ in range(n)]).reshape(n, 8)
+    q = g2_to_lem([G2.mul(G2.generator, rng.randrange(1, R)) for _ in range(n)]).reshape(n, 16)
+    lines = np.stack([PreparedG2.of(G2.mul(G2.generator, k)).limbs for k in (3, 5)])
+    no_p = p[:0]
+    key = prepare(VerifyingKey.load(FIXTURES / "verification_key.json"))
+    f = pairing.miller_loop(p[:1], q[:1], p[1:3], lines)
+    partials = np.empty((n // 16, 12, 4), dtype=np.uint64)
+    flags = np.empty(n, dtype=np.bool_)
+    scalars = ints_to_limbs([rng.randrange(R) for _ in range(key.vk.n_public + 2)])
+    r128 = ints_to_limbs([rng.randrange(1, 2**128) for _ in range(n)])
+    idx = np.arange(n + 1, dtype=np.int64)
+
+    def us(fn: Callable[[], Any], per: int = 1) -> float:
+        fn()
+        times = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        return statistics.median(times) * 1e6 / per
+
+    import algebra
+
+    return {
+        "miller_loop_1_pair_us": us(lambda: pairing.miller_loop(p[:1], q[:1], no_p, lines[:0])),
+        "miller_loop_1_pair_2_prepared_us": us(lambda: pairing.miller_loop(p[:1], q[:1], p[1:3], lines)),
+        "miller_loop_per_pair_of_64_parallel_us": us(lambda: pairing.miller_partials(p, q, 16, partials), n),
+        "final_exponentiation_us": us(lambda: pairing.final_exponentiation(f)),
+        "g2_subgroup_check_us": us(lambda: subgroup.in_subgroup_row(q, 0)),
+        "g2_subgroup_check_per_point_of_64_parallel_us": us(lambda: subgroup.in_subgroup_rows(q, flags), n),
+        "public_input_term_us": us(lambda: key.bases.combination_limbs(scalars)),
+        "g1_times_128_bit_per_point_of_64_us": us(lambda: algebra.g1_sparse_combination(p, idx, idx[:n], r128), n),
+    }
+
+
 # ---- reporting ------------------------------------------------------------------------------
 
 
@@ -294,6 +348,7 @@ def summarize(raw: dict[str, Any], audit: dict[str, Any] | None, batches: list[i
         "single_ratio_vs_snarkjs": single["zkmargin"] / single["snarkjs"],
         "batches": rows,
         "audit": audit,
+        "one_bad": raw["one_bad"],
     }
     big = next((r for r in rows if r["n"] == 1000), None)
     if big is not None:
@@ -355,11 +410,21 @@ def print_tables(summary: dict[str, Any], rounds: int, cpus: int) -> None:
             f"{r['ratio_vs_snarkjs']:.4f}",
         )
     console.print(b)
+    bad = summary["one_bad"]
+    console.print(
+        f"a batch of {bad['n']:,} with one wrong proof (index {bad['bad']}): named {bad['named']} in {bad['s']:.2f} s"
+    )
     if summary["audit"]:
         a = summary["audit"]
         console.print(
             f"zkmargin ledger audit of {a['proofs']:,} proofs, whole process: {a['audit_s']:.2f} s (median of 3)"
         )
+    k = Table(title="kernels (median microseconds, kernel rows in and out)")
+    k.add_column("kernel")
+    k.add_column("us", justify="right")
+    for name, value in summary["kernels_us"].items():
+        k.add_row(name.removesuffix("_us").replace("_", " "), f"{value:,.1f}")
+    console.print(k)
     acc = Table(title="acceptance")
     for col in ("check", "value", "limit", "pass"):
         acc.add_column(col)
@@ -418,6 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     raw = measure(args)
     audit = measure_audit(args.audit_proofs, args.work_dir) if args.audit_proofs else None
     summary = summarize(raw, audit, args.batches)
+    summary["kernels_us"] = measure_kernels()
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     print_tables(summary, args.rounds, cpus)
     report = {
