@@ -59,7 +59,20 @@ _GAMMA1 = tuple(_m2(g) for g in FROBENIUS_GAMMA[1])
 _GAMMA2 = tuple(_m2(g) for g in FROBENIUS_GAMMA[2])
 _GAMMA3 = tuple(_m2(g) for g in FROBENIUS_GAMMA[3])
 _LOOP = np.array(ATE_LOOP_DIGITS[1:], dtype=np.int8)
-_X = np.uint64(BN_X)
+
+
+def _naf(k: int) -> list[int]:
+    """Non-adjacent form of k > 0, most significant digit first."""
+    digits = []
+    while k:
+        d = 2 - k % 4 if k & 1 else 0
+        digits.append(d)
+        k = (k - d) // 2
+    return digits[::-1]
+
+
+#: The NAF digits of x after the leading 1.
+_X_NAF = np.array(_naf(BN_X)[1:], dtype=np.int8)
 
 
 # ---- Fq2 helpers ------------------------------------------------------------------------
@@ -421,12 +434,17 @@ def _load_proj(ts: Any, i: int) -> Any:
 
 @njit(cache=True, nogil=True)
 def _expt(a: Any) -> Any:
-    """a^x for a cyclotomic a (x = BN_X, 63 bits): cyclotomic squarings."""
+    """a^x for a cyclotomic a (x = BN_X, 63 bits): cyclotomic squarings and the signed
+    digits of x (24 nonzero instead of 28 bits set; a^-1 is conj(a) in the cyclotomic
+    subgroup)."""
+    inv = fq12_conj(a)
     out = a
-    for bit in range(61, -1, -1):
+    for digit in _X_NAF:
         out = fq12_cyclotomic_sqr(out)
-        if (_X >> np.uint64(bit)) & np.uint64(1):
+        if digit > 0:
             out = fq12_mul(out, a)
+        elif digit < 0:
+            out = fq12_mul(out, inv)
     return out
 
 
@@ -485,15 +503,22 @@ def fq12_store(a: Any, row: int, f: Any) -> None:
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def miller_partials(p: Any, q: Any, chunk: int, out: Any) -> None:
-    """out[c] = the multi-Miller loop of pairs chunk*c .. chunk*(c + 1) - 1 (in parallel)."""
+def miller_partials(p: Any, q: Any, pp: Any, lines: Any, chunk: int, out: Any) -> None:
+    """The multi-Miller loop in parts, in parallel: out[c] for c < out.shape[0] - 1 is the
+    loop of live pairs chunk*c .. chunk*(c + 1) - 1, and the last row the loop of all the
+    prepared pairs (which cost about as much as one live pair each)."""
     n = p.shape[0]
-    no_pp = np.empty((0, 8), np.uint64)
-    no_lines = np.empty((0, 1, 3, 2, 4), np.uint64)
+    last = out.shape[0] - 1
+    no_p = np.empty((0, 8), np.uint64)
+    no_q = np.empty((0, 16), np.uint64)
+    no_lines = np.empty((0, lines.shape[1], 3, 2, 4), np.uint64)
     for c in prange(out.shape[0]):
-        i0 = c * chunk
-        i1 = min(n, i0 + chunk)
-        fq12_store(out, c, miller_loop(p[i0:i1], q[i0:i1], no_pp, no_lines))
+        if c == last:
+            fq12_store(out, c, miller_loop(no_p, no_q, pp, lines))
+        else:
+            i0 = c * chunk
+            i1 = min(n, i0 + chunk)
+            fq12_store(out, c, miller_loop(p[i0:i1], q[i0:i1], no_p, no_lines))
 
 
 @njit(cache=True, nogil=True)

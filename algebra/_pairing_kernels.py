@@ -85,7 +85,7 @@ def pairing_check(
 
 # ---- array entry points: LEM rows in, for verifiers that keep points as arrays ---------
 
-#: Live pairs per parallel Miller chunk (below 2 chunks the loop runs on one thread).
+#: Live pairs per parallel Miller part.
 _MILLER_CHUNK = 16
 
 
@@ -100,8 +100,8 @@ def pairing_check_lem(p_rows: Any, q_rows: Any, pp_rows: Any, lines: Any, factor
     `PreparedG2.limbs`) and factors ((k, 12, 4), see `fq12_to_limbs`): True iff the
     product of the factors and of the pairs' Miller loops exponentiates to 1.
 
-    All-zero rows (infinity) contribute 1. Many live pairs run their Miller loops in
-    parallel chunks, then one final exponentiation.
+    All-zero rows (infinity) contribute 1. The Miller loops run in parallel parts (up to
+    16 live pairs each, and the prepared pairs together), then one final exponentiation.
     """
     live = p_rows.any(axis=1) & q_rows.any(axis=1)
     if not live.all():
@@ -109,19 +109,13 @@ def pairing_check_lem(p_rows: Any, q_rows: Any, pp_rows: Any, lines: Any, factor
     fixed = pp_rows.any(axis=1)
     if not fixed.all():
         pp_rows, lines = pp_rows[fixed], lines[fixed]
+    p_rows, q_rows = np.ascontiguousarray(p_rows), np.ascontiguousarray(q_rows)
+    pp_rows, lines = np.ascontiguousarray(pp_rows), np.ascontiguousarray(lines)
     k = _kernels()
     n = p_rows.shape[0]
-    if n >= 2 * _MILLER_CHUNK:
-        partials = np.empty(((n + _MILLER_CHUNK - 1) // _MILLER_CHUNK, 12, 4), dtype=np.uint64)
-        k.miller_partials(np.ascontiguousarray(p_rows), np.ascontiguousarray(q_rows), _MILLER_CHUNK, partials)
-        factors = np.concatenate([factors, partials])
-        p_rows, q_rows = p_rows[:0], q_rows[:0]
-    return bool(
-        k.pairing_check_factors(
-            np.ascontiguousarray(p_rows),
-            np.ascontiguousarray(q_rows),
-            np.ascontiguousarray(pp_rows),
-            np.ascontiguousarray(lines),
-            np.ascontiguousarray(factors),
-        )
-    )
+    if n and pp_rows.shape[0]:  # two or more parts: one per thread
+        parts = np.empty(((n + _MILLER_CHUNK - 1) // _MILLER_CHUNK + 1, 12, 4), dtype=np.uint64)
+        k.miller_partials(p_rows, q_rows, pp_rows, lines, _MILLER_CHUNK, parts)
+        factors = np.concatenate([factors, parts])
+        p_rows, q_rows, pp_rows, lines = p_rows[:0], q_rows[:0], pp_rows[:0], lines[:0]
+    return bool(k.pairing_check_factors(p_rows, q_rows, pp_rows, lines, np.ascontiguousarray(factors)))
