@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._ate import GT_EXPONENT, PreparedG2
+from ._ate import GT_EXPONENT, N_LINES, PreparedG2
 from ._ate import final_exponentiation as final_exponentiation_ref
 from ._ate import miller_loop as miller_loop_ref
 from ._ate import pairing as pairing_ref
@@ -183,6 +183,7 @@ __all__ = [
     "g2_to_pyecc",
     "BN_X",
     "GT_EXPONENT",
+    "N_LINES",
     "PreparedG2",
     "final_exponentiation_ref",
     "miller_loop_ref",

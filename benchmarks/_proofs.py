@@ -24,7 +24,7 @@ def rerandomized(proof: Proof, vk: VerifyingKey, n: int, seed: int = 0) -> list[
     inv = [pow(t, -1, R) for t in ts]
     two = np.arange(0, 2 * n + 1, 2, dtype=np.int64)
     pair = np.tile(np.array([0, 1], dtype=np.int64), n)
-    a = algebra.g1_scale(g1_to_lem([proof.a]).reshape(1, 8), 1)  # validated row
+    a = g1_to_lem([proof.a]).reshape(1, 8)
     a_new = algebra.g1_sparse_combination(
         a, np.arange(n + 1, dtype=np.int64), np.zeros(n, np.int64), ints_to_limbs(inv)
     )

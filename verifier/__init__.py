@@ -2,10 +2,13 @@
 
 Models of snarkjs's JSON files (verification_key.json, proof.json, public.json) that
 validate every point when parsed and write the files back byte for byte, and `verify`,
-the Groth16 pairing check. Malformed input raises a named VerificationInputError; a
-well-formed proof that does not verify makes `verify` return False.
+the Groth16 pairing check on a key prepared once (`prepare`, cached). Malformed input
+raises a named VerificationInputError; a well-formed proof that does not verify makes
+`verify` return False. `batch_verify` checks many proofs of one key with one random
+linear combination and returns one `Verdict` per proof, equal to `check` of each.
 
-This package imports only algebra, so a ledger node can audit proofs with it alone.
+This package imports only algebra, so a ledger node can audit proofs with it alone; the
+numba kernels load on the first verification.
 """
 
 from ._batch import RANDOMIZER_BITS, Verdict, batch_verify, check

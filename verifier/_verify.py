@@ -26,6 +26,7 @@ import numpy as np
 from algebra import (
     G1,
     G2,
+    N_LINES,
     G1FixedBase,
     G1Point,
     PreparedG2,
@@ -36,7 +37,6 @@ from algebra import (
     miller_loop,
     pairing_check_lem,
 )
-from algebra._ate import N_LINES
 
 from ._errors import MalformedPublicSignalsError
 from ._models import Proof, PublicSignals, VerifyingKey
