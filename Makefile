@@ -2,13 +2,14 @@
 #   make demo   -> .venv with the package, then the end-to-end demo (OUT=folder, default demo-out/)
 #   make test   -> .venv with dev deps, npm peers (snarkjs, circom2, circomlibjs) in .npm-peers/, full test suite
 #   make unit   -> the fast in-process subset (pytest -m unit) for the edit-test loop
+#   make test-fast -> the same (the name the issues use)
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 NPM_PEERS := .npm-peers
 OUT ?= demo-out
 
-.PHONY: demo test unit lint bench clean
+.PHONY: demo test unit test-fast lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,8 @@ test: $(VENV)/.installed-dev $(NPM_PEERS)/.installed
 
 unit: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -m unit
+
+test-fast: unit
 
 bench: $(VENV)/.installed-dev $(NPM_PEERS)/.installed
 	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python benchmarks/kernels.py

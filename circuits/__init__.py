@@ -1,5 +1,9 @@
 """Circuits: an R1CS builder in the gnark style, gadgets, and the Poseidon hash.
 
+Gadgets: bits and range checks, comparisons and selection, integer arithmetic on
+bounded values (exact division, offset-encoded signed values, powers of ten, min and
+max), Poseidon and Merkle paths.
+
 A circuit is a `Circuit` subclass declaring `Public()` and `Secret()` inputs and
 implementing `define(api)`; `compile_circuit` turns it into a `CompiledCircuit` whose
 `solve` computes and checks a witness, naming the first unsatisfied constraint.
@@ -14,6 +18,7 @@ from ._errors import (
     HintError,
     UnsatisfiedConstraintError,
 )
+from ._gadgets_arith import as_signed, div, div_mod, maximum, minimum, offset_signed, pow10, sign_magnitude
 from ._gadgets_bits import MAX_BITS, from_bits, range_check, to_bits
 from ._gadgets_compare import assert_greater_or_equal, greater_or_equal, is_equal, is_zero, less_than, select
 from ._gadgets_merkle import assert_merkle_path, merkle_root, merkle_root_native
@@ -27,6 +32,14 @@ from ._r1cs_file import R1csFile, R1csMatrix, read_r1cs, write_r1cs
 from ._wtns_file import check_witness_matches, read_wtns, read_wtns_limbs, write_wtns
 
 __all__ = [
+    "as_signed",
+    "div",
+    "div_mod",
+    "maximum",
+    "minimum",
+    "offset_signed",
+    "pow10",
+    "sign_magnitude",
     "API",
     "Circuit",
     "CompiledCircuit",

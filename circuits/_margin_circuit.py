@@ -121,10 +121,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from algebra import R
-
-from ._builder import API, Circuit, Public, Secret, Value
+from ._builder import API, Circuit, Public, Secret
 from ._errors import CircuitDefinitionError
+from ._gadgets_arith import div, div_mod, minimum, offset_signed, pow10, sign_magnitude
 from ._gadgets_bits import MAX_BITS, range_check
 from ._gadgets_compare import greater_or_equal, is_zero, less_than, select
 from ._gadgets_merkle import assert_merkle_path
@@ -275,130 +274,6 @@ _A_MODE, _A_QUOTE_BALANCE = 1, 2
 _P_SIZE, _P_QUOTE, _P_FUNDING, _P_ISOLATED, _P_ISOLATED_MARGIN = range(5)
 
 
-# ---- small gadgets --------------------------------------------------------------------
-
-
-def _as_signed(v: int) -> int:
-    """A field element read as a signed integer in (-r/2, r/2)."""
-    return v - R if v > R // 2 else v
-
-
-def _signed(api: API, x: Value, bits: int, name: str) -> LinearCombination:
-    """The signed value v = x - 2**100 of an offset encoding, constrained to
-    -2**bits <= v < 2**bits (x - 2**100 + 2**bits in [0, 2**(bits + 1)))."""
-    v = as_lc(x) - SIGNED_OFFSET
-    range_check(api, v + (1 << bits), bits + 1, name=name)
-    return v
-
-
-def _sign_magnitude(
-    api: API, x: Value, bits: int, name: str
-) -> tuple[LinearCombination, LinearCombination, LinearCombination]:
-    """Split the offset-encoded signed x into (v, |v|, max(-v, 0)): with a boolean sign
-    bit and |v| < 2**bits, x - 2**100 = |v| - 2 sign |v| (so x is pinned to v + 2**100:
-    no wrap-around). v = 0 may come with sign = 1; max(-v, 0) = sign |v| is 0 then."""
-    lx = as_lc(x)
-    with api.scope(name):
-        neg, mag = api.hint(
-            lambda w: [int(_as_signed((w[0] - SIGNED_OFFSET) % R) < 0), abs(_as_signed((w[0] - SIGNED_OFFSET) % R))],
-            [lx],
-            2,
-            name="sign_magnitude",
-        )
-        neg = api.assert_boolean(neg, name="sign_is_boolean")
-        range_check(api, mag, bits, name="magnitude_range")
-        neg_mag = api.mul(neg, mag, name="neg*magnitude")
-        v = mag - neg_mag * 2
-        api.assert_equal(lx - SIGNED_OFFSET, v, name="recompose")
-    return v, mag, neg_mag
-
-
-def _pow10(api: API, decimals: Value, name: str) -> LinearCombination:
-    """10**decimals for decimals in 0..18, by a one-hot selection (21 constraints):
-    bits e_0..e_18 boolean, sum e_i = 1, sum i e_i = decimals; returns sum 10**i e_i.
-    Decimals outside 0..18 make the witness unsatisfiable."""
-    ld = as_lc(decimals)
-    n = MAX_DECIMALS + 1
-    with api.scope(name):
-        onehot = api.hint(lambda v: [int(v[0] == i) for i in range(n)], [ld], n, name="onehot", boolean=True)
-        for i, e in enumerate(onehot):
-            api.assert_boolean(e, name=f"onehot{i}")
-        api.assert_equal(api.sum(onehot), 1, name="exactly_one")
-        api.assert_equal(api.sum([e * i for i, e in enumerate(onehot)]), ld, name="index")
-    return api.sum([e * 10**i for i, e in enumerate(onehot)])
-
-
-def _div(
-    api: API,
-    n: Value,
-    d: Value,
-    *,
-    n_bits: int,
-    d_bits: int,
-    signed: bool = False,
-    ceil: bool = False,
-    name: str,
-) -> LinearCombination:
-    """q = floor(n / d) (or ceil): `_divmod` without the remainder."""
-    return _divmod(api, n, d, n_bits=n_bits, d_bits=d_bits, signed=signed, ceil=ceil, name=name)[0]
-
-
-def _divmod(
-    api: API,
-    n: Value,
-    d: Value,
-    *,
-    n_bits: int,
-    d_bits: int,
-    signed: bool = False,
-    ceil: bool = False,
-    q_bits: int | None = None,
-    name: str,
-) -> tuple[LinearCombination, LinearCombination]:
-    """(q, rem): q = floor(n / d) (or ceil) for 0 < d < 2**d_bits and 0 <= n < 2**n_bits (signed:
-    |n| < 2**n_bits), with hinted q and rem constrained by
-
-        floor: n = q * d + rem        ceil: n = q * d - rem        0 <= rem < d
-
-    rem and d - 1 - rem are range-checked to d_bits (so also d >= 1), q to n_bits
-    (signed: q + 2**n_bits to n_bits + 1 bits; |q| <= |n| as d >= 1), or to the tighter
-    `q_bits` when the caller knows |q| < 2**q_bits for every honest input. Both sides of the
-    equation are then integers below 2**(n_bits + d_bits + 1) in absolute value, far
-    from r: the equation holds over the integers, and q is the unique quotient.
-    """
-    if n_bits + d_bits + 2 > MAX_BITS - 1:
-        raise CircuitDefinitionError(f"{name}: {n_bits}-bit numerator over {d_bits}-bit denominator may wrap")
-    ln, ld = as_lc(n), as_lc(d)
-
-    def hint(v: list[int]) -> list[int]:
-        num, den = _as_signed(v[0]), v[1]
-        if den == 0:
-            return [0, 0]  # unsatisfiable anyway: d - 1 - rem is not in range
-        q = -((-num) // den) if ceil else num // den
-        rem = q * den - num if ceil else num - q * den
-        return [q % R, rem % R]
-
-    with api.scope(name):
-        q, rem = api.hint(hint, [ln, ld], 2, name="quotient_remainder")
-        qb = n_bits if q_bits is None else min(q_bits, n_bits)
-        if signed:
-            range_check(api, q + (1 << qb), qb + 1, name="quotient_range")
-        else:
-            range_check(api, q, qb, name="quotient_range")
-        range_check(api, rem, d_bits, name="remainder_range")
-        range_check(api, ld - 1 - rem, d_bits, name="remainder<divisor")
-        qd = api.mul(q, ld, name="quotient*divisor")
-        api.assert_equal(qd - rem if ceil else qd + rem, ln, name="division")
-    return q, as_lc(rem)
-
-
-def _min_ppm(api: API, x: Value, bits: int, name: str) -> LinearCombination:
-    """min(10**6, x) for 0 <= x < 2**bits."""
-    with api.scope(name):
-        below = less_than(api, x, PPM, bits, name="x<ppm")
-        return select(api, below, x, PPM, name="select")
-
-
 def _oi_increase(
     api: API,
     snap: Sequence[LinearCombination],
@@ -429,7 +304,7 @@ def _oi_increase(
         range_check(api, PPM - as_lc(base_imf), PPM_BITS, name="imf<=ppm")
         on = 1 - is_zero(api, hi, name="enabled")
         oi_bits = AMOUNT_BITS + PRICE_BITS
-        oi_notional = _div(
+        oi_notional = div(
             api,
             api.mul(open_interest, mark, name="open_interest*mark"),
             scale,
@@ -444,7 +319,7 @@ def _oi_increase(
         clamped = select(api, above, hi, raised, name="min_upper_cap")
         headroom = api.mul(on, PPM - as_lc(base_imf), name="enabled*(ppm-imf)")
         span = api.mul(on, hi - lo - 1, name="enabled*(hi-lo-1)") + 1
-        return _div(
+        return div(
             api,
             api.mul(headroom, clamped - lo, name="headroom*(clamped-lo)"),
             span,
@@ -564,7 +439,9 @@ class MarginHealth(Circuit):
         with api.scope("account"):
             # 0 standard, 1 portfolio (cross linear positions join their underlying's grid).
             portfolio_mode = api.assert_boolean(acct[_A_MODE], name="mode_is_boolean")
-            quote_balance = _signed(api, acct[_A_QUOTE_BALANCE], QUOTE_BITS, name="quote_balance_range")
+            quote_balance = offset_signed(
+                api, acct[_A_QUOTE_BALANCE], QUOTE_BITS, SIGNED_OFFSET, name="quote_balance_range"
+            )
 
         timestamp: LinearCombination | None = None
         if any(m.kind != KIND_PERPETUAL for m in sh.markets):
@@ -585,7 +462,7 @@ class MarginHealth(Circuit):
             with api.scope(f"asset{j}"):
                 amount = acct[3 + j]
                 range_check(api, amount, AMOUNT_BITS, name="amount_range")
-                scale = _pow10(api, snap[base + 1], name="pow10_decimals")
+                scale = pow10(api, snap[base + 1], MAX_DECIMALS, name="pow10_decimals")
                 weight, index = snap[base + 2], snap[base + 3]
                 range_check(api, weight, PPM_BITS, name="weight_range")
                 range_check(api, index, PRICE_BITS, name="index_price_range")
@@ -594,7 +471,7 @@ class MarginHealth(Circuit):
                 weighted = api.mul(amount_index, weight, name="amount*index*weight")
                 collateral_bits = AMOUNT_BITS + PRICE_BITS + PPM_BITS
                 collateral.append(
-                    _div(
+                    div(
                         api,
                         weighted,
                         scale * PPM,
@@ -690,10 +567,10 @@ class MarginHealth(Circuit):
         api.assert_equal(slot[_P_ISOLATED], 0, name="not_isolated")
         api.assert_equal(slot[_P_ISOLATED_MARGIN], 0, name="no_isolated_margin")
         api.assert_equal(slot[_P_FUNDING], SIGNED_OFFSET, name="option_has_no_funding_index")
-        _size, size_abs, short = _sign_magnitude(api, slot[_P_SIZE], SIZE_BITS, name="size")
+        _size, size_abs, short = sign_magnitude(api, slot[_P_SIZE], SIZE_BITS, SIGNED_OFFSET, name="size")
         long = size_abs - short  # max(size, 0); short = max(-size, 0)
-        quote = _signed(api, slot[_P_QUOTE], QUOTE_BITS, name="quote_range")
-        scale = _pow10(api, snap[at + _M_SIZE_DECIMALS], name="pow10_size_decimals")
+        quote = offset_signed(api, slot[_P_QUOTE], QUOTE_BITS, SIGNED_OFFSET, name="quote_range")
+        scale = pow10(api, snap[at + _M_SIZE_DECIMALS], MAX_DECIMALS, name="pow10_size_decimals")
         expiry = snap[at + _M_EXPIRY]
         with api.scope("expiry"):
             range_check(api, expiry, TIME_BITS, name="expiry_range")
@@ -706,15 +583,19 @@ class MarginHealth(Circuit):
         # size * P' = long * lower - short * upper (one of long, short is 0).
         worth = api.mul(long, lower, name="long*lower") - api.mul(short, upper, name="short*upper")
         value_bits = SIZE_BITS + PRICE_BITS
-        value = quote + _div(api, worth, scale, n_bits=value_bits, d_bits=POW10_BITS, signed=True, name="value")
+        value = quote + div(api, worth, scale, n_bits=value_bits, d_bits=POW10_BITS, signed=True, name="value")
         losses: list[LinearCombination] = []
         loss_bits = SIZE_BITS + VALUE_CHANGE_BITS + 1
         for s in range(self.shape.n_scenarios):
             with api.scope(f"scenario{s}"):
-                lo = _signed(api, snap[opt + _O_SCENARIOS + 2 * s], VALUE_CHANGE_BITS, name="lower_range")
-                hi = _signed(api, snap[opt + _O_SCENARIOS + 2 * s + 1], VALUE_CHANGE_BITS, name="upper_range")
+                lo = offset_signed(
+                    api, snap[opt + _O_SCENARIOS + 2 * s], VALUE_CHANGE_BITS, SIGNED_OFFSET, name="lower_range"
+                )
+                hi = offset_signed(
+                    api, snap[opt + _O_SCENARIOS + 2 * s + 1], VALUE_CHANGE_BITS, SIGNED_OFFSET, name="upper_range"
+                )
                 num = api.mul(short, hi, name="short*upper") - api.mul(long, lo, name="long*lower")
-                loss = _div(api, num, scale, n_bits=loss_bits, d_bits=POW10_BITS, signed=True, ceil=True, name="loss")
+                loss = div(api, num, scale, n_bits=loss_bits, d_bits=POW10_BITS, signed=True, ceil=True, name="loss")
                 losses.append(api.mul(live, loss, name="live*loss"))
         # The minimum's numerator before min_ppm: short * S (< 2**112); see `_portfolio`.
         exposure = api.mul(short, spot, name="short*spot")
@@ -752,7 +633,7 @@ class MarginHealth(Circuit):
                 continue
             with api.scope(f"leg{i}/short_option_minimum"):
                 numerator = api.mul(leg.short_exposure, som_ppm, name="short*spot*min")
-                q = _div(
+                q = div(
                     api,
                     numerator,
                     leg.scale * PPM,
@@ -780,7 +661,7 @@ class MarginHealth(Circuit):
             ge = greater_or_equal(api, scan, som, mmr_bits, name="scan>=minimum")
             mmr = select(api, ge, scan, som, name="max")
         imr_bits = mmr_bits + MULTIPLIER_BITS
-        imr = _div(
+        imr = div(
             api,
             api.mul(mmr, multiplier, name="mmr*multiplier"),
             PPM,
@@ -801,7 +682,7 @@ class MarginHealth(Circuit):
         out = []
         with api.scope("grid/linear"):
             for i in range(n_p):
-                move = _signed(api, snap[5 + i], MOVE_BITS, name=f"price_move{i}_range")
+                move = offset_signed(api, snap[5 + i], MOVE_BITS, SIGNED_OFFSET, name=f"price_move{i}_range")
                 out.append(_LinearClass(move, PPM, PPM_BITS))
             extreme, fraction = snap[6 + n_p + n_v], snap[7 + n_p + n_v]
             range_check(api, extreme, PPM_BITS, name="extreme_move_range")
@@ -835,7 +716,7 @@ class MarginHealth(Circuit):
             for c, cls in enumerate(classes):
                 with api.scope(f"class{c}"):
                     change = api.mul(mark, cls.multiplier, name="mark*multiplier")
-                    lower, rem = _divmod(
+                    lower, rem = div_mod(
                         api,
                         change,
                         cls.divisor,
@@ -847,7 +728,7 @@ class MarginHealth(Circuit):
                     )
                     inexact = 1 - is_zero(api, rem, name="exact")
                     num = api.mul(short, inexact, name="short*inexact") - api.mul(size, lower, name="size*lower")
-                    loss = _div(
+                    loss = div(
                         api, num, scale, n_bits=LOSS_BITS, d_bits=POW10_BITS, signed=True, ceil=True, name="loss"
                     )
                     per_class.append(api.mul(gate, loss, name="gate*loss"))
@@ -879,16 +760,16 @@ class MarginHealth(Circuit):
         isolated_margin = slot[_P_ISOLATED_MARGIN]
         range_check(api, isolated_margin, QUOTE_BITS, name="isolated_margin_range")
         api.assert_product(1 - isolated, isolated_margin, 0, name="cross_has_no_isolated_margin")
-        size, size_abs, short = _sign_magnitude(api, slot[_P_SIZE], SIZE_BITS, name="size")
-        quote = _signed(api, slot[_P_QUOTE], QUOTE_BITS, name="quote_range")
+        size, size_abs, short = sign_magnitude(api, slot[_P_SIZE], SIZE_BITS, SIGNED_OFFSET, name="size")
+        quote = offset_signed(api, slot[_P_QUOTE], QUOTE_BITS, SIGNED_OFFSET, name="quote_range")
 
         # Market data.
-        scale = _pow10(api, snap[at + _M_SIZE_DECIMALS], name="pow10_size_decimals")
+        scale = pow10(api, snap[at + _M_SIZE_DECIMALS], MAX_DECIMALS, name="pow10_size_decimals")
         mark = snap[at + _M_MARK]
         range_check(api, mark, PRICE_BITS, name="mark_range")
         if perpetual:
-            entry = _signed(api, slot[_P_FUNDING], FUNDING_BITS, name="entry_funding_range")
-            now = _signed(api, snap[at + 8], FUNDING_BITS, name="funding_index_range")
+            entry = offset_signed(api, slot[_P_FUNDING], FUNDING_BITS, SIGNED_OFFSET, name="entry_funding_range")
+            now = offset_signed(api, snap[at + 8], FUNDING_BITS, SIGNED_OFFSET, name="funding_index_range")
             owed: LinearCombination = now - entry  # |owed| < 2**65
         else:
             api.assert_equal(slot[_P_FUNDING], SIGNED_OFFSET, name="future_has_no_funding_index")
@@ -896,10 +777,10 @@ class MarginHealth(Circuit):
 
         # value = quote + floor(s * (mark - owed) / 10**d): |s (mark - owed)| < 2**64 2**66.
         exposure = api.mul(size, mark - owed, name="size*(mark-owed)")
-        value = quote + _div(api, exposure, scale, n_bits=SIZE_BITS + 66, d_bits=POW10_BITS, signed=True, name="value")
+        value = quote + div(api, exposure, scale, n_bits=SIZE_BITS + 66, d_bits=POW10_BITS, signed=True, name="value")
         # notional = ceil(|s| * mark / 10**d) < 2**112.
         notional_bits = SIZE_BITS + PRICE_BITS
-        notional = _div(
+        notional = div(
             api,
             api.mul(size_abs, mark, name="|size|*mark"),
             scale,
@@ -911,7 +792,7 @@ class MarginHealth(Circuit):
         # Size premium: ceil(k * |s| / 10**d) < 2**84.
         k = snap[risk + _R_K]
         range_check(api, k, PPM_BITS, name="size_premium_range")
-        premium = _div(
+        premium = div(
             api,
             api.mul(k, size_abs, name="k*|size|"),
             scale,
@@ -929,7 +810,7 @@ class MarginHealth(Circuit):
             range_check(api, base_imf, PPM_BITS, name="imf_range")
             range_check(api, mmf, PPM_BITS, name="mmf_range")
             range_check(api, k_mm, PPM_BITS, name="mm_size_premium_range")
-            mm_premium = _div(
+            mm_premium = div(
                 api,
                 api.mul(k_mm, size_abs, name="k_mm*|size|"),
                 scale,
@@ -939,8 +820,8 @@ class MarginHealth(Circuit):
                 name="mm_size_premium",
             )
             # MMR = ceil(notional * min(10**6, mmf + premium) / 10**6).
-            mmf_total = _min_ppm(api, mmf + mm_premium, frac_bits, name="mmf")
-            mmr = _div(
+            mmf_total = minimum(api, mmf + mm_premium, PPM, frac_bits, name="mmf")
+            mmr = div(
                 api,
                 api.mul(notional, mmf_total, name="notional*mmf"),
                 PPM,
@@ -955,8 +836,8 @@ class MarginHealth(Circuit):
         # IMR = ceil(notional * min(10**6, base + oi_increase + premium) / 10**6); with
         # base + oi_increase <= 10**6 the sum stays below 2**frac_bits.
         oi_increase = _oi_increase(api, snap, at, risk, mark, scale, base_imf)
-        imf_total = _min_ppm(api, base_imf + oi_increase + premium, frac_bits, name="imf")
-        imr = _div(
+        imf_total = minimum(api, base_imf + oi_increase + premium, PPM, frac_bits, name="imf")
+        imr = div(
             api,
             api.mul(notional, imf_total, name="notional*imf"),
             PPM,
@@ -1025,7 +906,7 @@ class MarginHealth(Circuit):
                     mmr_rate = mmr_rate + api.mul(chosen, rate, name="chosen*mmr")
                     cum = cum + api.mul(chosen, c, name="chosen*cum")
             mmr = (
-                _div(
+                div(
                     api,
                     api.mul(notional, mmr_rate, name="notional*mmr"),
                     PPM,

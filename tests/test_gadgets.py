@@ -17,20 +17,29 @@ from circuits import (
     Public,
     Secret,
     UnsatisfiedConstraintError,
+    as_signed,
     assert_greater_or_equal,
     assert_merkle_path,
     compile_circuit,
+    div,
+    div_mod,
     greater_or_equal,
     is_equal,
     is_zero,
     less_than,
+    maximum,
     merkle_root_native,
+    minimum,
+    offset_signed,
     poseidon,
     poseidon_hash,
+    pow10,
     range_check,
     select,
+    sign_magnitude,
     to_bits,
 )
+from tests._circuits import with_hint
 
 fr = st.integers(min_value=0, max_value=R - 1)
 
@@ -339,3 +348,163 @@ def test_merkle_native_validates():
         merkle_root_native(1, [2, 3], [0])
     with pytest.raises(ValueError):
         merkle_root_native(1, [2], [2])
+
+
+# ---- integer arithmetic: exact division, signed offsets, powers of ten, min / max ---------
+
+OFFSET = 2**100
+
+
+class DivMod(Circuit):
+    n = Secret()
+    d = Secret()
+    q = Public()
+    rem = Public()
+
+    def __init__(self, signed: bool = False, ceil: bool = False) -> None:
+        self.signed, self.ceil = signed, ceil
+        super().__init__()
+
+    def define(self, api: API) -> None:
+        q, rem = div_mod(api, self.n, self.d, n_bits=16, d_bits=8, signed=self.signed, ceil=self.ceil, name="dm")
+        api.assert_equal(q, self.q, name="claim_q")
+        api.assert_equal(rem, self.rem, name="claim_rem")
+
+
+def _divmod_truth(n: int, d: int, ceil: bool) -> tuple[int, int]:
+    q = -((-n) // d) if ceil else n // d
+    return q, (q * d - n if ceil else n - q * d)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(-(2**16) + 1, 2**16 - 1), st.integers(1, 255), st.booleans(), st.booleans())
+def test_div_mod_both_outcomes(n: int, d: int, ceil: bool, signed: bool) -> None:
+    n = n if signed else abs(n)
+    cc = compile_circuit(DivMod(signed=signed, ceil=ceil))
+    q, rem = _divmod_truth(n, d, ceil)
+    w = cc.solve({"n": n % R, "d": d, "q": q % R, "rem": rem})
+    assert w.public_signals == [q % R, rem]
+    with pytest.raises(UnsatisfiedConstraintError, match="claim_q"):
+        cc.solve({"n": n % R, "d": d, "q": (q + 1) % R, "rem": rem})
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda v, o: [o[0] + 1, o[1] - v[1]], "dm/remainder_range"),  # rem goes negative
+        (lambda v, o: [o[0] - 1, o[1] + v[1]], "dm/remainder<divisor"),  # rem >= d
+        (lambda v, o: [o[0] + 1, o[1]], "dm/division"),
+    ],
+)
+def test_div_mod_rejects_every_other_quotient(change, where) -> None:
+    cc = with_hint(compile_circuit(DivMod()), "dm/quotient_remainder", change)
+    with pytest.raises(UnsatisfiedConstraintError, match=where):
+        cc.solve({"n": 1000, "d": 7, "q": 142, "rem": 6})
+
+
+def test_div_mod_refuses_zero_divisor_and_wrapping_widths() -> None:
+    cc = compile_circuit(DivMod())
+    with pytest.raises(UnsatisfiedConstraintError, match="dm/remainder<divisor"):
+        cc.solve({"n": 5, "d": 0, "q": 0, "rem": 0})
+
+    class Wide(Circuit):
+        n = Secret()
+
+        def define(self, api: API) -> None:
+            div(api, self.n, 3, n_bits=200, d_bits=60, name="wide")
+
+    with pytest.raises(CircuitDefinitionError, match="may wrap"):
+        compile_circuit(Wide())
+
+
+class SignMagnitude(Circuit):
+    x = Secret()
+    v = Public()
+    mag = Public()
+    neg = Public()
+
+    def define(self, api: API) -> None:
+        v, mag, neg = sign_magnitude(api, self.x, 8, OFFSET, name="sm")
+        w = offset_signed(api, self.x, 8, OFFSET, name="range")
+        api.assert_equal(v, w, name="same")
+        for got, claim, label in ((v, self.v, "v"), (mag, self.mag, "mag"), (neg, self.neg, "neg")):
+            api.assert_equal(got, claim, name=f"claim_{label}")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(-255, 255))
+def test_sign_magnitude_both_outcomes(v: int) -> None:
+    cc = compile_circuit(SignMagnitude())
+    cc.solve({"x": v + OFFSET, "v": v % R, "mag": abs(v), "neg": max(-v, 0)})
+    with pytest.raises(UnsatisfiedConstraintError, match="claim_mag"):
+        cc.solve({"x": v + OFFSET, "v": v % R, "mag": abs(v) + 1, "neg": max(-v, 0)})
+
+
+@pytest.mark.parametrize("v", [256, -257, 2**99, -(2**100)])
+def test_signed_values_out_of_range_are_unsatisfiable(v: int) -> None:
+    with pytest.raises(UnsatisfiedConstraintError, match=r"sm/magnitude_range|range"):
+        compile_circuit(SignMagnitude()).solve({"x": (v + OFFSET) % R, "v": v % R, "mag": abs(v), "neg": max(-v, 0)})
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda v, o: [1 - o[0], o[1]], "sm/recompose"),  # flip the sign of -5
+        (lambda v, o: [0, -o[1]], "sm/magnitude_range"),  # -5 as a "positive" r - 5
+        (lambda v, o: [2, o[1]], "sm/sign_is_boolean"),
+    ],
+)
+def test_sign_magnitude_rejects_dishonest_splits(change, where) -> None:
+    cc = with_hint(compile_circuit(SignMagnitude()), "sm/sign_magnitude", change)
+    with pytest.raises(UnsatisfiedConstraintError, match=where):
+        cc.solve({"x": OFFSET - 5, "v": R - 5, "mag": 5, "neg": 5})
+
+
+class Pow10(Circuit):
+    e = Secret()
+    out = Public()
+
+    def define(self, api: API) -> None:
+        api.assert_equal(pow10(api, self.e, 18, name="p"), self.out, name="claim")
+
+
+@pytest.mark.parametrize("e", [0, 1, 6, 18])
+def test_pow10_both_outcomes(e: int) -> None:
+    cc = compile_circuit(Pow10())
+    assert cc.solve({"e": e, "out": 10**e}).public_signals == [10**e]
+    with pytest.raises(UnsatisfiedConstraintError, match="claim"):
+        cc.solve({"e": e, "out": 10 ** (e + 1)})
+    with pytest.raises(UnsatisfiedConstraintError, match="p/index"):  # another exponent's one-hot
+        with_hint(cc, "p/onehot", lambda v, o: [o[-1], *o[:-1]]).solve({"e": e, "out": 10**e})
+
+
+def test_pow10_exponent_out_of_range_is_unsatisfiable() -> None:
+    with pytest.raises(UnsatisfiedConstraintError, match="p/exactly_one"):
+        compile_circuit(Pow10()).solve({"e": 19, "out": 10**19})
+
+
+class MinMax(Circuit):
+    a = Secret()
+    b = Secret()
+    lo = Public()
+    hi = Public()
+
+    def define(self, api: API) -> None:
+        api.assert_equal(minimum(api, self.a, self.b, 20, name="min"), self.lo, name="claim_lo")
+        api.assert_equal(maximum(api, self.a, self.b, 20, name="max"), self.hi, name="claim_hi")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**20 - 1), st.integers(0, 2**20 - 1))
+def test_min_max_both_outcomes(a: int, b: int) -> None:
+    cc = compile_circuit(MinMax())
+    cc.solve({"a": a, "b": b, "lo": min(a, b), "hi": max(a, b)})
+    if a != b:
+        with pytest.raises(UnsatisfiedConstraintError, match="claim_lo"):
+            cc.solve({"a": a, "b": b, "lo": max(a, b), "hi": max(a, b)})
+        with pytest.raises(UnsatisfiedConstraintError, match="claim_hi"):
+            cc.solve({"a": a, "b": b, "lo": min(a, b), "hi": min(a, b)})
+
+
+def test_as_signed_reads_field_elements_as_integers() -> None:
+    assert [as_signed(v) for v in (0, 5, R - 5, R // 2, R // 2 + 1)] == [0, 5, -5, R // 2, R // 2 + 1 - R]

@@ -11,7 +11,6 @@ an end-to-end Groth16 proof verifies and tampered public signals do not.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import warnings
@@ -70,6 +69,7 @@ from engine._prove_account import (
 )
 from engine._statement import Requirement
 from prover import InsecureSetupWarning, dev_setup, verifying_key
+from tests._circuits import with_hint
 from tests._snarkjs import snarkjs
 from verifier import PublicSignals, verify
 
@@ -556,26 +556,6 @@ def test_requirement_must_be_boolean(cc: CompiledCircuit) -> None:
     fails_at(cc, {**assign_witness(ALICE, SNAP, SALT), "requirement": 2}, "statement/requirement_is_boolean")
 
 
-def _with_hint(cc: CompiledCircuit, name: str, change: Callable[[list[int], list[int]], list[int]]) -> CompiledCircuit:
-    """The circuit with one hint replaced by a dishonest one: change(inputs, honest outputs)."""
-    steps = []
-    found = False
-    for step in cc._steps:
-        if getattr(step, "name", None) == name:
-            honest = step.fn  # type: ignore[union-attr]
-
-            def fn(v: list[int], honest: Any = honest) -> list[int]:
-                out = honest(v)
-                return [x % R for x in change(v, list(out) if isinstance(out, list | tuple) else [out])]
-
-            steps.append(dataclasses.replace(step, fn=fn))  # type: ignore[arg-type, type-var]
-            found = True
-        else:
-            steps.append(step)
-    assert found, name
-    return CompiledCircuit(cc.name, cc.cs, cc.inputs, steps)
-
-
 @pytest.mark.parametrize(
     ("hint", "change", "where"),
     [
@@ -601,7 +581,7 @@ def test_dishonest_hints_are_caught(
     cc: CompiledCircuit, hint: str, change: Callable[[list[int], list[int]], list[int]], where: str
 ) -> None:
     assert satisfied(cc, assign_witness(ALICE, SNAP, SALT))[0]
-    fails_at(_with_hint(cc, hint, change), assign_witness(ALICE, SNAP, SALT), where)
+    fails_at(with_hint(cc, hint, change), assign_witness(ALICE, SNAP, SALT), where)
 
 
 def _with_oi_scaling(open_interest: int) -> MarketSnapshot:
@@ -658,7 +638,7 @@ def test_oi_scaled_imf_boundary_and_dishonest_increase(oi: int) -> None:
         (lambda v, o: [o[0] - 1, o[1]], negative or "market1/oi_scaling/increase/division"),
         (lambda v, o: [o[0] + 1, o[1]], "market1/oi_scaling/increase/division"),
     ):
-        fails_at(_with_hint(cc, hint, change), assign_witness(at, snap, 5, "initial"), where)
+        fails_at(with_hint(cc, hint, change), assign_witness(at, snap, 5, "initial"), where)
 
 
 def test_oi_caps_must_be_ordered_in_circuit() -> None:
@@ -743,7 +723,7 @@ def test_option_portfolio_boundary_and_dishonest_loss(size: int) -> None:
         assert satisfied(cc, assign_witness(at, WITH_CALL, 5, requirement)) == (True, None)
         fails_at(cc, assign_witness(below, WITH_CALL, 5, requirement), "health/equity>=requirement")
     worst = 0 if size > 0 else 2
-    cheat = _with_hint(cc, f"option2/scenario{worst}/loss/quotient_remainder", lambda v, o: [o[0] - 1, o[1] - v[1]])
+    cheat = with_hint(cc, f"option2/scenario{worst}/loss/quotient_remainder", lambda v, o: [o[0] - 1, o[1] - v[1]])
     fails_at(cheat, assign_witness(account, WITH_CALL, 5), f"option2/scenario{worst}/loss/remainder_range")
 
 
@@ -860,7 +840,7 @@ def test_dishonest_portfolio_hints_are_caught(
     odd = EXAMPLE.model_copy(update={"mark_prices": {**EXAMPLE.mark_prices, "BTC-27MAR26": 66_000 * USD + 1}})
     account = _hedged("portfolio")
     assert satisfied(example_cc, assign_witness(account, odd, 4))[0]
-    fails_at(_with_hint(example_cc, hint, change), assign_witness(account, odd, 4), where)
+    fails_at(with_hint(example_cc, hint, change), assign_witness(account, odd, 4), where)
 
 
 # ---- isolated positions ------------------------------------------------------------------
