@@ -367,6 +367,17 @@ class _OptionLeg:
     live: LinearCombination
 
 
+@dataclass
+class _Bounds:
+    """Bounds on |equity| and on the requirements' sums, as the range checks enforce them;
+    they size the final comparisons so that a negative difference cannot pass for a
+    positive one. Equity starts with the quote balance (< 2**QUOTE_BITS)."""
+
+    equity: int = 2**QUOTE_BITS
+    initial: int = 0
+    maintenance: int = 0
+
+
 class MarginHealth(Circuit):
     """equity >= requirement for a committed account under a hashed snapshot (module doc).
 
@@ -397,32 +408,58 @@ class MarginHealth(Circuit):
 
     # Secret arrays `account` and `snapshot` are declared by the sized subclass.
     def define(self, api: API) -> None:
-        sh = self.shape
         acct: list[LinearCombination] = self.account  # type: ignore[attr-defined]
         snap: list[LinearCombination] = self.snapshot  # type: ignore[attr-defined]
+        which = self._statement(api)
+        self._open_commitment(api, acct)
+        self._check_snapshot(api, snap)
+        with api.scope("account"):
+            # 0 standard, 1 portfolio (cross linear positions join their underlying's grid).
+            portfolio_mode = api.assert_boolean(acct[_A_MODE], name="mode_is_boolean")
+            quote_balance = offset_signed(
+                api, acct[_A_QUOTE_BALANCE], QUOTE_BITS, SIGNED_OFFSET, name="quote_balance_range"
+            )
+        timestamp: LinearCombination | None = None
+        if any(m.kind != KIND_PERPETUAL for m in self.shape.markets):
+            timestamp = snap[1]
+            range_check(api, timestamp, TIME_BITS, name="timestamp_range")
+        bounds = _Bounds()
+        collateral, index_prices = self._collateral(api, acct, snap, bounds)
+        values, initial, maintenance = self._markets(api, acct, snap, timestamp, portfolio_mode, index_prices, bounds)
+        equity = api.sum([*collateral, quote_balance, *values])
+        self._health(api, which, equity, api.sum(initial), api.sum(maintenance), bounds)
+
+    def _statement(self, api: API) -> LinearCombination:
+        """The public statement's own checks; returns the requirement bit (1: initial)."""
         with api.scope("statement"):
             which = api.assert_boolean(self.requirement, name="requirement_is_boolean")
             range_check(api, self.max_margin_ratio_ppm, RATIO_BITS, name="max_margin_ratio_range")
+        return which
 
-        # The account opens the commitment (public, or a leaf of the public Merkle root);
-        # the snapshot encoding is the public one.
+    def _open_commitment(self, api: API, acct: list[LinearCombination]) -> None:
+        """The account opens the commitment: the public one, or (anonymous) a leaf of the
+        public Merkle root, with the nullifier of its salt and the snapshot."""
         with api.scope("commitment"):
             commitment = poseidon_sponge(api, ACCOUNT_TAG, [self.salt, *acct], name="sponge")
             if not self.anonymous_depth:
                 api.assert_equal(commitment, self.commitment, name="opens")
-        if self.anonymous_depth:
-            siblings: list[LinearCombination] = self.siblings  # type: ignore[attr-defined]
-            index_bits: list[LinearCombination] = self.index_bits  # type: ignore[attr-defined]
-            with api.scope("membership"):
-                root: LinearCombination = self.merkle_root  # type: ignore[attr-defined]
-                assert_merkle_path(api, commitment, root, siblings, index_bits, name="merkle")
-            with api.scope("nullifier"):
-                nullifier = poseidon_hash(api, [NULLIFIER_TAG, self.salt, self.snapshot_hash], name="hash")
-                api.assert_equal(nullifier, self.nullifier, name="matches")  # type: ignore[attr-defined]
+        if not self.anonymous_depth:
+            return
+        siblings: list[LinearCombination] = self.siblings  # type: ignore[attr-defined]
+        index_bits: list[LinearCombination] = self.index_bits  # type: ignore[attr-defined]
+        with api.scope("membership"):
+            root: LinearCombination = self.merkle_root  # type: ignore[attr-defined]
+            assert_merkle_path(api, commitment, root, siblings, index_bits, name="merkle")
+        with api.scope("nullifier"):
+            nullifier = poseidon_hash(api, [NULLIFIER_TAG, self.salt, self.snapshot_hash], name="hash")
+            api.assert_equal(nullifier, self.nullifier, name="matches")  # type: ignore[attr-defined]
+
+    def _check_snapshot(self, api: API, snap: list[LinearCombination]) -> None:
+        """The snapshot encoding hashes to the public snapshot hash and has this shape."""
+        sh = self.shape
         with api.scope("snapshot_hash"):
             digest = poseidon_sponge(api, SNAPSHOT_TAG, snap, name="sponge")
             api.assert_equal(digest, self.snapshot_hash, name="matches")
-
         offsets = sh.market_offsets()
         with api.scope("shape"):
             api.assert_equal(snap[2], sh.n_assets, name="n_assets")
@@ -436,29 +473,15 @@ class MarginHealth(Circuit):
                     risk = offsets[k] + 8 + (m.kind == KIND_PERPETUAL)
                     api.assert_equal(snap[risk + _R_NB], m.n_brackets, name=f"market{k}/n_brackets")
 
-        with api.scope("account"):
-            # 0 standard, 1 portfolio (cross linear positions join their underlying's grid).
-            portfolio_mode = api.assert_boolean(acct[_A_MODE], name="mode_is_boolean")
-            quote_balance = offset_signed(
-                api, acct[_A_QUOTE_BALANCE], QUOTE_BITS, SIGNED_OFFSET, name="quote_balance_range"
-            )
-
-        timestamp: LinearCombination | None = None
-        if any(m.kind != KIND_PERPETUAL for m in sh.markets):
-            timestamp = snap[1]
-            range_check(api, timestamp, TIME_BITS, name="timestamp_range")
-
-        # Bounds on |equity| and |requirement| terms, as the range checks below enforce
-        # them; they size the final comparisons so that a negative difference cannot
-        # pass for a positive one.
-        equity_bound = 2**QUOTE_BITS  # the quote balance
-        initial_bound = maintenance_bound = 0
-
-        # Collateral: floor(amount * index * weight / (10**dec * 10**6)) < 2**132.
+    def _collateral(
+        self, api: API, acct: list[LinearCombination], snap: list[LinearCombination], bounds: _Bounds
+    ) -> tuple[list[LinearCombination], list[LinearCombination]]:
+        """Each asset's collateral value floor(amount * index * weight / (10**dec * 10**6))
+        (< 2**132), and the assets' index prices."""
         collateral: list[LinearCombination] = []
         index_prices: list[LinearCombination] = []
-        for j in range(sh.n_assets):
-            base = sh.assets_offset() + 4 * j
+        for j in range(self.shape.n_assets):
+            base = self.shape.assets_offset() + 4 * j
             with api.scope(f"asset{j}"):
                 amount = acct[3 + j]
                 range_check(api, amount, AMOUNT_BITS, name="amount_range")
@@ -470,18 +493,27 @@ class MarginHealth(Circuit):
                 amount_index = api.mul(amount, index, name="amount*index")
                 weighted = api.mul(amount_index, weight, name="amount*index*weight")
                 collateral_bits = AMOUNT_BITS + PRICE_BITS + PPM_BITS
+                n_bits, d_bits = collateral_bits, POW10_BITS + PPM_BITS
                 collateral.append(
-                    div(
-                        api,
-                        weighted,
-                        scale * PPM,
-                        n_bits=collateral_bits,
-                        d_bits=POW10_BITS + PPM_BITS,
-                        name="collateral_value",
-                    )
+                    div(api, weighted, scale * PPM, n_bits=n_bits, d_bits=d_bits, name="collateral_value")
                 )
-                equity_bound += 2**collateral_bits
+                bounds.equity += 2**collateral_bits
+        return collateral, index_prices
 
+    def _markets(
+        self,
+        api: API,
+        acct: list[LinearCombination],
+        snap: list[LinearCombination],
+        timestamp: LinearCombination | None,
+        portfolio_mode: LinearCombination,
+        index_prices: list[LinearCombination],
+        bounds: _Bounds,
+    ) -> tuple[list[LinearCombination], list[LinearCombination], list[LinearCombination]]:
+        """Every position's value and the requirements: linear markets' own IMR and MMR,
+        then each underlying's portfolio (options, and linear legs in portfolio mode)."""
+        sh = self.shape
+        offsets = sh.market_offsets()
         values: list[LinearCombination] = []
         initial: list[LinearCombination] = []
         maintenance: list[LinearCombination] = []
@@ -494,7 +526,7 @@ class MarginHealth(Circuit):
                     leg = self._option(api, m, snap, offsets[k], slot, timestamp, index_prices[m.base])
                 legs.setdefault(m.base, []).append(leg)
                 values.append(leg.value)
-                equity_bound += leg.value_bound
+                bounds.equity += leg.value_bound
                 continue
             with api.scope(f"market{k}"):
                 value, imr, mmr, linear_leg = self._linear_market(
@@ -504,10 +536,9 @@ class MarginHealth(Circuit):
             values.append(value)
             initial.append(imr)
             maintenance.append(mmr)
-            equity_bound += 2**QUOTE_BITS + 2 ** (SIZE_BITS + 66)
-            initial_bound += 2**132
-            maintenance_bound += 2**132
-
+            bounds.equity += 2**QUOTE_BITS + 2 ** (SIZE_BITS + 66)
+            bounds.initial += 2**132
+            bounds.maintenance += 2**132
         if legs:
             grid = sh.short_option_min_offset()
             som_ppm, multiplier = snap[grid], snap[grid + 1]
@@ -519,31 +550,36 @@ class MarginHealth(Circuit):
                     imr, mmr, imr_bound, mmr_bound = self._portfolio(api, legs[u], som_ppm, multiplier)
                 initial.append(imr)
                 maintenance.append(mmr)
-                initial_bound += imr_bound
-                maintenance_bound += mmr_bound
+                bounds.initial += imr_bound
+                bounds.maintenance += mmr_bound
+        return values, initial, maintenance
 
-        equity = api.sum([*collateral, quote_balance, *values])
-        total_initial = api.sum(initial)
-        total_maintenance = api.sum(maintenance)
-
+    def _health(
+        self,
+        api: API,
+        which: LinearCombination,
+        equity: LinearCombination,
+        total_initial: LinearCombination,
+        total_maintenance: LinearCombination,
+        bounds: _Bounds,
+    ) -> None:
+        """equity >= the chosen requirement, and the margin-ratio bound when enabled."""
         # |equity - requirement| < 2**health_bits; T * equity - MMR * 10**6 below 2**ratio_bits.
-        health_bits = (equity_bound + max(initial_bound, maintenance_bound)).bit_length()
-        ratio_bits = (2**RATIO_BITS * equity_bound + maintenance_bound * PPM).bit_length()
+        health_bits = (bounds.equity + max(bounds.initial, bounds.maintenance)).bit_length()
+        ratio_bits = (2**RATIO_BITS * bounds.equity + bounds.maintenance * PPM).bit_length()
         if ratio_bits > MAX_BITS - 1:
-            raise CircuitDefinitionError(f"shape too large for the health comparison: {sh}")
-
+            raise CircuitDefinitionError(f"shape too large for the health comparison: {self.shape}")
         with api.scope("health"):
             required = select(api, which, total_initial, total_maintenance, name="requirement")
             # equity - requirement in [0, 2**K): a negative difference is r - |diff| > 2**K.
             range_check(api, equity - required, health_bits, name="equity>=requirement")
-
         with api.scope("margin_ratio"):
             # T = max_margin_ratio_ppm; enabled = T != 0. ceil(MMR 10**6 / E) <= T with E > 0
             # iff E >= 1 and T E - MMR 10**6 >= 0 (T an integer). Both gated by enabled.
             threshold = as_lc(self.max_margin_ratio_ppm)
             enabled = 1 - is_zero(api, threshold, name="enabled")
             positive = api.mul(enabled, equity - 1, name="enabled*(equity-1)")
-            range_check(api, positive, equity_bound.bit_length(), name="equity>0")
+            range_check(api, positive, bounds.equity.bit_length(), name="equity>0")
             slack = api.mul(threshold, equity, name="T*equity") - total_maintenance * PPM
             gated = api.mul(enabled, slack, name="enabled*slack")
             range_check(api, gated, ratio_bits, name="ratio<=T")
