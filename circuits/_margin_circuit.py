@@ -367,6 +367,78 @@ class _OptionLeg:
     live: LinearCombination
 
 
+@dataclass(frozen=True)
+class _Position:
+    """A linear position's slot, checked: cross or isolated, size as sign and magnitude."""
+
+    isolated: LinearCombination
+    isolated_margin: LinearCombination
+    size: LinearCombination
+    size_abs: LinearCombination
+    short: LinearCombination
+    quote: LinearCombination
+
+
+def _linear_position(api: API, slot: Sequence[LinearCombination]) -> _Position:
+    """Cross or isolated (boolean flag; a cross position's isolated margin is 0, an
+    isolated one's < 2**96), the size split into sign and magnitude, the quote."""
+    isolated = api.assert_boolean(slot[_P_ISOLATED], name="isolated_is_boolean")
+    isolated_margin = slot[_P_ISOLATED_MARGIN]
+    range_check(api, isolated_margin, QUOTE_BITS, name="isolated_margin_range")
+    api.assert_product(1 - isolated, isolated_margin, 0, name="cross_has_no_isolated_margin")
+    size, size_abs, short = sign_magnitude(api, slot[_P_SIZE], SIZE_BITS, SIGNED_OFFSET, name="size")
+    quote = offset_signed(api, slot[_P_QUOTE], QUOTE_BITS, SIGNED_OFFSET, name="quote_range")
+    return _Position(isolated, isolated_margin, size, size_abs, short, quote)
+
+
+def _linear_value(
+    api: API,
+    m: MarketShape,
+    snap: Sequence[LinearCombination],
+    at: int,
+    slot: Sequence[LinearCombination],
+    pos: _Position,
+    scale: LinearCombination,
+    mark: LinearCombination,
+) -> LinearCombination:
+    """value = quote + floor(s * (mark - owed funding) / 10**d), |s (mark - owed)| < 2**130."""
+    if m.kind == KIND_PERPETUAL:
+        entry = offset_signed(api, slot[_P_FUNDING], FUNDING_BITS, SIGNED_OFFSET, name="entry_funding_range")
+        now = offset_signed(api, snap[at + 8], FUNDING_BITS, SIGNED_OFFSET, name="funding_index_range")
+        owed: LinearCombination = now - entry  # |owed| < 2**65
+    else:
+        api.assert_equal(slot[_P_FUNDING], SIGNED_OFFSET, name="future_has_no_funding_index")
+        owed = api.constant(0)
+    exposure = api.mul(pos.size, mark - owed, name="size*(mark-owed)")
+    n_bits = SIZE_BITS + 66
+    return pos.quote + div(api, exposure, scale, n_bits=n_bits, d_bits=POW10_BITS, signed=True, name="value")
+
+
+def _flat_mmr(
+    api: API,
+    snap: Sequence[LinearCombination],
+    risk: int,
+    size_abs: LinearCombination,
+    scale: LinearCombination,
+    notional: LinearCombination,
+    notional_bits: int,
+    frac_bits: int,
+) -> tuple[LinearCombination, LinearCombination]:
+    """(base IMF, MMR) of a market without brackets:
+    MMR = ceil(notional * min(10**6, mmf + ceil(k_mm * |s| / 10**d)) / 10**6)."""
+    base_imf, mmf, k_mm = snap[risk + _R_IMF], snap[risk + _R_MMF], snap[risk + _R_KMM]
+    range_check(api, base_imf, PPM_BITS, name="imf_range")
+    range_check(api, mmf, PPM_BITS, name="mmf_range")
+    range_check(api, k_mm, PPM_BITS, name="mm_size_premium_range")
+    premium_num = api.mul(k_mm, size_abs, name="k_mm*|size|")
+    n_bits = PPM_BITS + SIZE_BITS
+    mm_premium = div(api, premium_num, scale, n_bits=n_bits, d_bits=POW10_BITS, ceil=True, name="mm_size_premium")
+    mmf_total = minimum(api, mmf + mm_premium, PPM, frac_bits, name="mmf")
+    mmr_num = api.mul(notional, mmf_total, name="notional*mmf")
+    mmr = div(api, mmr_num, PPM, n_bits=notional_bits + PPM_BITS, d_bits=PPM_BITS, ceil=True, name="mmr")
+    return base_imf, mmr
+
+
 @dataclass
 class _Bounds:
     """Bounds on |equity| and on the requirements' sums, as the range checks enforce them;
@@ -787,104 +859,15 @@ class MarginHealth(Circuit):
         own (isolated_margin + value >= MMR, scope `isolated`); a cross position of a
         portfolio-mode account carries none either: its losses join its underlying's
         portfolio (the leg's gate). Its value counts in equity unless isolated."""
-        perpetual = m.kind == KIND_PERPETUAL
-        risk = at + 8 + int(perpetual)
-
-        # Position: cross or isolated (boolean flag; a cross position's isolated margin is
-        # 0, an isolated one's < 2**96), size split into sign and magnitude.
-        isolated = api.assert_boolean(slot[_P_ISOLATED], name="isolated_is_boolean")
-        isolated_margin = slot[_P_ISOLATED_MARGIN]
-        range_check(api, isolated_margin, QUOTE_BITS, name="isolated_margin_range")
-        api.assert_product(1 - isolated, isolated_margin, 0, name="cross_has_no_isolated_margin")
-        size, size_abs, short = sign_magnitude(api, slot[_P_SIZE], SIZE_BITS, SIGNED_OFFSET, name="size")
-        quote = offset_signed(api, slot[_P_QUOTE], QUOTE_BITS, SIGNED_OFFSET, name="quote_range")
-
-        # Market data.
+        pos = _linear_position(api, slot)
         scale = pow10(api, snap[at + _M_SIZE_DECIMALS], MAX_DECIMALS, name="pow10_size_decimals")
         mark = snap[at + _M_MARK]
         range_check(api, mark, PRICE_BITS, name="mark_range")
-        if perpetual:
-            entry = offset_signed(api, slot[_P_FUNDING], FUNDING_BITS, SIGNED_OFFSET, name="entry_funding_range")
-            now = offset_signed(api, snap[at + 8], FUNDING_BITS, SIGNED_OFFSET, name="funding_index_range")
-            owed: LinearCombination = now - entry  # |owed| < 2**65
-        else:
-            api.assert_equal(slot[_P_FUNDING], SIGNED_OFFSET, name="future_has_no_funding_index")
-            owed = api.constant(0)
-
-        # value = quote + floor(s * (mark - owed) / 10**d): |s (mark - owed)| < 2**64 2**66.
-        exposure = api.mul(size, mark - owed, name="size*(mark-owed)")
-        value = quote + div(api, exposure, scale, n_bits=SIZE_BITS + 66, d_bits=POW10_BITS, signed=True, name="value")
-        # notional = ceil(|s| * mark / 10**d) < 2**112.
-        notional_bits = SIZE_BITS + PRICE_BITS
-        notional = div(
-            api,
-            api.mul(size_abs, mark, name="|size|*mark"),
-            scale,
-            n_bits=notional_bits,
-            d_bits=POW10_BITS,
-            ceil=True,
-            name="notional",
-        )
-        # Size premium: ceil(k * |s| / 10**d) < 2**84.
-        k = snap[risk + _R_K]
-        range_check(api, k, PPM_BITS, name="size_premium_range")
-        premium = div(
-            api,
-            api.mul(k, size_abs, name="k*|size|"),
-            scale,
-            n_bits=PPM_BITS + SIZE_BITS,
-            d_bits=POW10_BITS,
-            ceil=True,
-            name="size_premium",
-        )
-        frac_bits = PPM_BITS + SIZE_BITS + 1  # base (< 2**20) + premium (< 2**84)
-
-        if m.n_brackets == 0:
-            base_imf = snap[risk + _R_IMF]
-            mmf = snap[risk + _R_MMF]
-            k_mm = snap[risk + _R_KMM]
-            range_check(api, base_imf, PPM_BITS, name="imf_range")
-            range_check(api, mmf, PPM_BITS, name="mmf_range")
-            range_check(api, k_mm, PPM_BITS, name="mm_size_premium_range")
-            mm_premium = div(
-                api,
-                api.mul(k_mm, size_abs, name="k_mm*|size|"),
-                scale,
-                n_bits=PPM_BITS + SIZE_BITS,
-                d_bits=POW10_BITS,
-                ceil=True,
-                name="mm_size_premium",
-            )
-            # MMR = ceil(notional * min(10**6, mmf + premium) / 10**6).
-            mmf_total = minimum(api, mmf + mm_premium, PPM, frac_bits, name="mmf")
-            mmr = div(
-                api,
-                api.mul(notional, mmf_total, name="notional*mmf"),
-                PPM,
-                n_bits=notional_bits + PPM_BITS,
-                d_bits=PPM_BITS,
-                ceil=True,
-                name="mmr",
-            )
-        else:
-            base_imf, mmr = self._brackets(api, m.n_brackets, snap, risk + 7, notional, notional_bits)
-
-        # IMR = ceil(notional * min(10**6, base + oi_increase + premium) / 10**6); with
-        # base + oi_increase <= 10**6 the sum stays below 2**frac_bits.
-        oi_increase = _oi_increase(api, snap, at, risk, mark, scale, base_imf)
-        imf_total = minimum(api, base_imf + oi_increase + premium, PPM, frac_bits, name="imf")
-        imr = div(
-            api,
-            api.mul(notional, imf_total, name="notional*imf"),
-            PPM,
-            n_bits=notional_bits + PPM_BITS,
-            d_bits=PPM_BITS,
-            ceil=True,
-            name="imr",
-        )
+        value = _linear_value(api, m, snap, at, slot, pos, scale, mark)
+        imr, mmr = self._linear_requirements(api, m, snap, at, pos.size_abs, scale, mark)
 
         # In the portfolio: a cross position (f = 0) of a portfolio-mode account.
-        in_portfolio = api.mul(portfolio_mode, 1 - isolated, name="portfolio*cross")
+        in_portfolio = api.mul(portfolio_mode, 1 - pos.isolated, name="portfolio*cross")
         gate = in_portfolio
         if m.kind == KIND_FUTURE:
             # Expired (expiry <= timestamp): valued at settlement (= mark), no requirement,
@@ -897,19 +880,54 @@ class MarginHealth(Circuit):
                 imr = api.mul(1 - expired, imr, name="live*imr")
                 mmr = api.mul(1 - expired, mmr, name="live*mmr")
                 gate = api.mul(1 - expired, in_portfolio, name="live*in_portfolio")
-        leg = self._linear_leg(api, classes, mark, size, short, scale, gate)
+        leg = self._linear_leg(api, classes, mark, pos.size, pos.short, scale, gate)
 
         with api.scope("isolated"):
             # f * (isolated_margin + value - MMR) = isolated_margin + f value - f MMR (the
             # margin is 0 when f = 0); in [0, 2**133): a negative difference is r - |diff|.
-            iso_value = api.mul(isolated, value, name="flag*value")
-            iso_mmr = api.mul(isolated, mmr, name="flag*mmr")
-            range_check(api, isolated_margin + iso_value - iso_mmr, ISOLATED_BITS, name="margin+value>=mmr")
+            iso_value = api.mul(pos.isolated, value, name="flag*value")
+            iso_mmr = api.mul(pos.isolated, mmr, name="flag*mmr")
+            range_check(api, pos.isolated_margin + iso_value - iso_mmr, ISOLATED_BITS, name="margin+value>=mmr")
         # Linear rules count for the cross account only for standard = (1 - f)(1 - mode).
-        standard = 1 - isolated - in_portfolio
+        standard = 1 - pos.isolated - in_portfolio
         cross_imr = api.mul(standard, imr, name="standard*imr")
         cross_mmr = api.mul(standard, mmr, name="standard*mmr")
         return value - iso_value, cross_imr, cross_mmr, leg
+
+    def _linear_requirements(
+        self,
+        api: API,
+        m: MarketShape,
+        snap: Sequence[LinearCombination],
+        at: int,
+        size_abs: LinearCombination,
+        scale: LinearCombination,
+        mark: LinearCombination,
+    ) -> tuple[LinearCombination, LinearCombination]:
+        """(IMR, MMR) of a linear position by the market's flat or bracketed rules:
+        IMR = ceil(notional * min(10**6, base + oi_increase + premium) / 10**6)."""
+        risk = at + 8 + int(m.kind == KIND_PERPETUAL)
+        # notional = ceil(|s| * mark / 10**d) < 2**112.
+        notional_bits = SIZE_BITS + PRICE_BITS
+        notional_num = api.mul(size_abs, mark, name="|size|*mark")
+        notional = div(api, notional_num, scale, n_bits=notional_bits, d_bits=POW10_BITS, ceil=True, name="notional")
+        # Size premium: ceil(k * |s| / 10**d) < 2**84.
+        k = snap[risk + _R_K]
+        range_check(api, k, PPM_BITS, name="size_premium_range")
+        premium_num = api.mul(k, size_abs, name="k*|size|")
+        n_bits = PPM_BITS + SIZE_BITS
+        premium = div(api, premium_num, scale, n_bits=n_bits, d_bits=POW10_BITS, ceil=True, name="size_premium")
+        frac_bits = PPM_BITS + SIZE_BITS + 1  # base (< 2**20) + premium (< 2**84)
+        if m.n_brackets == 0:
+            base_imf, mmr = _flat_mmr(api, snap, risk, size_abs, scale, notional, notional_bits, frac_bits)
+        else:
+            base_imf, mmr = self._brackets(api, m.n_brackets, snap, risk + 7, notional, notional_bits)
+        # with base + oi_increase <= 10**6 the sum stays below 2**frac_bits.
+        oi_increase = _oi_increase(api, snap, at, risk, mark, scale, base_imf)
+        imf_total = minimum(api, base_imf + oi_increase + premium, PPM, frac_bits, name="imf")
+        imr_num = api.mul(notional, imf_total, name="notional*imf")
+        imr = div(api, imr_num, PPM, n_bits=notional_bits + PPM_BITS, d_bits=PPM_BITS, ceil=True, name="imr")
+        return imr, mmr
 
     def _brackets(
         self,
