@@ -47,7 +47,7 @@ bench: $(VENV)/.installed-dev $(NPM_PEERS)/.installed
 	$(BIN)/python benchmarks/bench_reference.py
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check algebra circuits prover verifier engine
+	$(BIN)/ruff check algebra circuits prover verifier engine cli
 	$(BIN)/mypy
 
 clean:

@@ -1,5 +1,5 @@
 """Margin and settlement engine: models, oracle, margin math, settlement, commitments,
-ledger, epoch workflow, and the `zkmargin` command line.
+ledger and the epoch workflow (the `zkmargin` command line is the `cli` package above it).
 
 Public API of the margin engine (units and rounding: `engine._units`; formulas:
 `engine._margin`; encodings: `engine._models.MarketSnapshot.field_encoding` and
@@ -24,9 +24,9 @@ Public API of the margin engine (units and rounding: `engine._units`; formulas:
 - errors: `EngineError` and its named subclasses.
 """
 
-from ._commitment import commit, encode_account, encoding_length, random_salt
+from ._commitment import commit, encode_account, encoding_length, random_salt, read_salt_file
 from ._encoding import ACCOUNT_TAG, SIGNED_OFFSET, SNAPSHOT_TAG, sponge, text_to_field
-from ._epoch import EpochSummary, load_accounts, run_epoch
+from ._epoch import POOL_MIN_PROOFS, EpochSummary, load_accounts, run_epoch
 from ._errors import (
     AccountDecidedError,
     AppendRefusedError,
@@ -63,7 +63,7 @@ from ._errors import (
 )
 from ._examples import EXAMPLE_ACCOUNTS, example_path, load_example_account, load_example_reports, load_example_snapshot
 from ._ledger import EpochRecord, EpochStats, Ledger, Outcome, VerdictRecord
-from ._ledger_audit import AuditProblem, AuditReport, audit_ledger
+from ._ledger_audit import AuditProblem, AuditReport, audit_ledger, audit_ledger_file
 from ._margin import compute_margin, validate_account
 from ._models import (
     MODELS,
@@ -98,9 +98,12 @@ from ._prove_account import (
     assign_anonymous_witness,
     assign_witness,
     check_supported,
+    check_zkey_matches,
     margin_circuit_for,
     margin_shape,
+    meets,
     membership,
+    n_private_inputs,
     nullifier,
     prove_account,
     prove_account_anonymously,
@@ -138,6 +141,7 @@ from ._settlement import (
     settle_funding,
 )
 from ._statement import margin_signals
+from ._units import QUOTE_DECIMALS, whole_units
 
 __all__ = [
     "AuditProblem",
@@ -153,6 +157,14 @@ __all__ = [
     "EpochSummary",
     "Ledger",
     "margin_signals",
+    "read_salt_file",
+    "check_zkey_matches",
+    "meets",
+    "n_private_inputs",
+    "POOL_MIN_PROOFS",
+    "audit_ledger_file",
+    "QUOTE_DECIMALS",
+    "whole_units",
     "LedgerError",
     "NotALedgerError",
     "Outcome",

@@ -165,7 +165,7 @@ def test_fixed_base_falls_back_to_narrower_windows(monkeypatch: pytest.MonkeyPat
 def _cli(*args: Any) -> tuple[int, str, str]:
     from typer.testing import CliRunner
 
-    from engine.cli import app
+    from cli import app
 
     result = CliRunner().invoke(app, ["groth16", "verify", *map(str, args)])
     return result.exit_code, result.stdout, result.stderr

@@ -19,7 +19,7 @@ from engine import (
     load_example_account,
     load_example_snapshot,
 )
-from engine.cli import app
+from cli import app
 
 ZKMARGIN = Path(sys.executable).parent / "zkmargin"
 SNAPSHOT = example_path("snapshot")

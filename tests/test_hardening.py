@@ -53,7 +53,7 @@ def test_nested_json_is_a_named_error_after_the_whole_package_is_imported() -> N
         """
         import sys
         limit = sys.getrecursionlimit()
-        import engine.cli, verifier, algebra, prover, circuits  # noqa
+        import cli, verifier, algebra, prover, circuits  # noqa
         from algebra import pairing  # the py_ecc-backed reference
         assert sys.getrecursionlimit() == limit, (limit, sys.getrecursionlimit())
         from verifier import Proof, PublicSignals, VerifyingKey, VerificationInputError

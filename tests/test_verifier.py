@@ -33,7 +33,7 @@ from algebra import (
     R,
     g1_to_snarkjs,
 )
-from engine.cli import app
+from cli import app
 from tests._node import run_node
 from tests._paths import FIXTURES
 from tests._points import twist_point_outside_g2

@@ -14,10 +14,9 @@ from rich.text import Text
 
 from algebra import EncodingError, FileFormatError
 from circuits import CircuitError
+from engine import EngineError
 from prover import ProverError
 from verifier import VerificationInputError
-
-from ._errors import EngineError
 
 
 class RequirementChoice(StrEnum):
@@ -31,38 +30,8 @@ EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_ERROR = 2
 
-app = typer.Typer(
-    name="zkmargin",
-    help="Zero-knowledge private margin proofs (Groth16 over BN254, snarkjs-compatible).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,
-)
-
-groth16_app = typer.Typer(
-    help="Groth16 proofs and keys in snarkjs's formats.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-)
-app.add_typer(groth16_app, name="groth16")
-
-zkey_app = typer.Typer(
-    help="Groth16 .zkey files: contributions, checks, exports (like `snarkjs zkey`).",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-)
-app.add_typer(zkey_app, name="zkey")
-
-export_app = typer.Typer(help="Export parts of a .zkey.", no_args_is_help=True, pretty_exceptions_show_locals=False)
-zkey_app.add_typer(export_app, name="export")
-
 _out = Console(highlight=False)
 _err = Console(stderr=True, highlight=False)
-
-
-@app.callback()
-def _root() -> None:
-    """Zero-knowledge private margin proofs (Groth16 over BN254, snarkjs-compatible)."""
 
 
 def _say(console: Console, text: str, style: str) -> None:

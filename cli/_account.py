@@ -40,6 +40,24 @@ import typer
 
 from algebra import MismatchedFilesError
 from circuits import read_r1cs, write_r1cs
+from engine import (
+    EngineError,
+    MalformedInputError,
+    ValueOutOfRangeError,
+    check_supported,
+    check_zkey_matches,
+    commit,
+    compute_margin,
+    load_account,
+    load_snapshot,
+    margin_circuit_for,
+    margin_shape,
+    meets,
+    n_private_inputs,
+    prove_account,
+    random_salt,
+    read_salt_file,
+)
 from prover import (
     INSECURE_NOTICE,
     InsecureSetupWarning,
@@ -55,22 +73,9 @@ from prover import (
 )
 from verifier import verify
 
-from ._cli_base import EXIT_INVALID, RequirementChoice, _err, _fail, _out, _say, app, reported_errors, stages
-from ._cli_margin import format_ppm, format_quote
-from ._commitment import commit, random_salt, read_salt_file
+from ._base import EXIT_INVALID, RequirementChoice, _err, _fail, _out, _say, reported_errors, stages
 from ._demo import NOTICE_FILE
-from ._errors import EngineError, MalformedInputError, ValueOutOfRangeError
-from ._margin import compute_margin
-from ._models import load_account, load_snapshot
-from ._prove_account import (
-    check_supported,
-    check_zkey_matches,
-    margin_circuit_for,
-    margin_shape,
-    meets,
-    n_private_inputs,
-    prove_account,
-)
+from ._margin import format_ppm, format_quote
 
 R1CS_NAME = "margin.r1cs"
 ZKEY_NAME = "margin.zkey"
@@ -90,7 +95,6 @@ class SaltFileExistsError(EngineError):
     """The file a fresh salt would be written to exists (it may open another commitment)."""
 
 
-@app.command("margin-setup")
 def margin_setup(
     snapshot: Annotated[Path, typer.Option("--snapshot", "-s", help="snapshot.json: the circuit takes its shape.")],
     out_dir: Annotated[
@@ -161,7 +165,6 @@ def _write_salt_file(path: Path, salt: int) -> None:
         f.write(f"{salt}\n")
 
 
-@app.command("prove-account")
 def prove_account_cmd(
     account: Annotated[Path, typer.Argument(help="account.json (an Account).")],
     snapshot: Annotated[Path, typer.Option("--snapshot", "-s", help="snapshot.json (a MarketSnapshot).")],

@@ -27,22 +27,34 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
 from circuits import CompiledCircuit, write_r1cs
+from engine import (
+    EXAMPLE_ACCOUNTS,
+    Account,
+    AuditReport,
+    EpochSummary,
+    Ledger,
+    MarketSnapshot,
+    audit_ledger,
+    check_zkey_matches,
+    compute_margin,
+    load_example_account,
+    load_example_snapshot,
+    margin_circuit_for,
+    meets,
+    n_private_inputs,
+    run_epoch,
+)
 from prover import INSECURE_NOTICE, InsecureSetupWarning, ZkeyFile, dev_setup, read_zkey, verifying_key, write_zkey
 
-from ._cli_base import INPUT_ERRORS, _err, _say, stages
-from ._cli_ledger import epoch_progress, print_audit, print_epoch_summary
-from ._epoch import EpochSummary, run_epoch
-from ._examples import EXAMPLE_ACCOUNTS, load_example_account, load_example_snapshot
-from ._ledger import Ledger
-from ._ledger_audit import AuditReport, audit_ledger
-from ._margin import compute_margin
-from ._models import Account, MarketSnapshot
-from ._prove_account import check_zkey_matches, margin_circuit_for, meets, n_private_inputs
+from ._base import EXIT_INVALID, INPUT_ERRORS, _err, _out, _say, reported_errors, stages
+from ._ledger import epoch_progress, print_audit, print_epoch_summary
 
 NOTICE_FILE = "SETUP_IS_INSECURE.txt"
 _DEV_STAGES = 6  # lagrange, A, B1, B2, C, H (dev_setup's on_stage calls)
@@ -236,3 +248,20 @@ def print_margin_examples(
 
 
 __all__ = ["NOTICE_FILE", "DemoResult", "demo_accounts", "print_demo_result", "print_margin_examples", "run_demo"]
+
+
+def demo(
+    out_dir: Annotated[
+        Path, typer.Argument(help="Folder for the accounts, keys, ledger.db and the proofs (snarkjs format).")
+    ] = Path("demo-out"),
+) -> None:
+    """One margin epoch on the example accounts: keys, proofs, ledger, audit (INSECURE dev setup).
+
+    Exit 0 when the audit is clean, every healthy account is proven and the unhealthy
+    one flagged; 1 otherwise. Keys already in <folder>/keys are reused.
+    """
+    with reported_errors():
+        result = run_demo(out_dir, console=_out, err=_err)
+    print_demo_result(result, _out, _err)
+    if not result.ok:
+        raise typer.Exit(EXIT_INVALID)

@@ -20,12 +20,11 @@ import typer
 from circuits import read_r1cs
 from prover import STAGES, contribute, export_verification_key, new_zkey, prove_files, read_ptau, read_zkey, verify_zkey
 
-from ._cli_base import EXIT_INVALID, _err, _out, _say, export_app, groth16_app, reported_errors, stages, zkey_app
+from ._base import EXIT_INVALID, _err, _out, _say, reported_errors, stages
 
 _SETUP_STAGES = 7  # A, B1, B2, C, H, coefficients, circuit hash
 
 
-@groth16_app.command("prove")
 def groth16_prove(
     zkey: Annotated[Path, typer.Argument(help="circuit.zkey (Groth16, snarkjs format).")],
     witness: Annotated[Path, typer.Argument(help="witness.wtns (as circom / snarkjs write it).")],
@@ -49,7 +48,6 @@ def groth16_prove(
     _say(_err, f"proved in {total:.2f} s: {proof}, {public}", "green")
 
 
-@groth16_app.command("setup")
 def groth16_setup(
     r1cs: Annotated[Path, typer.Argument(help="circuit.r1cs (circom format).")],
     ptau: Annotated[Path, typer.Argument(help="A powers-of-tau file prepared for phase 2.")],
@@ -70,7 +68,6 @@ def groth16_setup(
     _say(_err, f"wrote {zkey} in {time.perf_counter() - start:.1f} s; contribute to it before use", "yellow")
 
 
-@zkey_app.command("contribute")
 def zkey_contribute(
     zkey_in: Annotated[Path, typer.Argument(help="The .zkey to contribute to.")],
     zkey_out: Annotated[Path, typer.Argument(help="Where to write the new .zkey.")],
@@ -88,7 +85,6 @@ def zkey_contribute(
     _say(_out, f"contribution hash: {digest.hex()}", "")
 
 
-@zkey_app.command("verify")
 def zkey_verify(
     r1cs: Annotated[Path, typer.Argument(help="circuit.r1cs the key was made for.")],
     ptau: Annotated[Path, typer.Argument(help="The prepared powers-of-tau file it was made from.")],
@@ -112,7 +108,6 @@ def zkey_verify(
     _say(_out, "OK", "bold green")
 
 
-@export_app.command("verificationkey")
 def zkey_export_verificationkey(
     zkey: Annotated[Path, typer.Argument(help="circuit.zkey.")],
     verification_key: Annotated[Path, typer.Argument(help="Where to write verification_key.json.")],

@@ -25,19 +25,21 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from engine import (
+    POOL_MIN_PROOFS,
+    AppendRefusedError,
+    AuditReport,
+    EpochSummary,
+    Ledger,
+    Outcome,
+    audit_ledger_file,
+    load_accounts,
+    load_snapshot,
+    run_epoch,
+)
 from verifier import Proof, PublicSignals
 
-from ._cli_base import EXIT_INVALID, RequirementChoice, _err, _fail, _out, _say, app, reported_errors
-from ._epoch import POOL_MIN_PROOFS, EpochSummary, load_accounts, run_epoch
-from ._errors import AppendRefusedError
-from ._ledger import Ledger, Outcome
-from ._ledger_audit import AuditReport, audit_ledger_file
-from ._models import load_snapshot
-
-epoch_app = typer.Typer(help="The epoch workflow: prove, verify, append.", no_args_is_help=True)
-ledger_app = typer.Typer(help="The settlement ledger: audit and inspect.", no_args_is_help=True)
-app.add_typer(epoch_app, name="epoch")
-app.add_typer(ledger_app, name="ledger")
+from ._base import EXIT_INVALID, RequirementChoice, _err, _fail, _out, _say, reported_errors
 
 
 @contextmanager
@@ -98,7 +100,6 @@ def print_audit(report: AuditReport, console: Console, err: Console) -> None:
     _say(console, f"AUDIT FAILED: {len(report.problems)} problem(s); first: {report.problems[0]}", "bold red")
 
 
-@epoch_app.command("run")
 def epoch_run(
     accounts: Annotated[Path, typer.Option("--accounts", "-a", help="Folder of account JSON files (*.json).")],
     snapshot: Annotated[Path, typer.Option("--snapshot", "-s", help="The epoch's snapshot.json.")],
@@ -152,7 +153,6 @@ def epoch_run(
         _say(_out, f"flagged for liquidation: {v.account} ({v.reason})", "yellow")
 
 
-@ledger_app.command("audit")
 def ledger_audit(
     ledger: Annotated[Path, typer.Argument(help="The ledger to audit.")],
     head: Annotated[str | None, typer.Option("--head", help="The published head hash it must end at.")] = None,
@@ -179,7 +179,6 @@ def ledger_audit(
         raise typer.Exit(EXIT_INVALID)
 
 
-@ledger_app.command("submit")
 def ledger_submit(
     ledger: Annotated[Path, typer.Argument(help="The ledger.")],
     epoch: Annotated[int, typer.Option("--epoch", "-e", help="The epoch the proof is for.")],
@@ -209,7 +208,6 @@ def ledger_submit(
     raise typer.Exit(EXIT_INVALID)
 
 
-@ledger_app.command("show")
 def ledger_show(
     ledger: Annotated[Path, typer.Argument(help="The ledger to show.")],
     epoch: Annotated[int | None, typer.Option("--epoch", "-e", help="List this epoch's accounts.")] = None,
@@ -245,4 +243,4 @@ def ledger_show(
         _out.print(f"head: {db.head()[1]}", highlight=False)
 
 
-__all__ = ["epoch_app", "epoch_progress", "ledger_app", "print_audit", "print_epoch_summary"]
+__all__ = ["epoch_progress", "print_audit", "print_epoch_summary"]

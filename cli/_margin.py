@@ -22,11 +22,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ._cli_base import EXIT_INVALID, _out, app, reported_errors
-from ._errors import UnknownSchemaError
-from ._margin import compute_margin
-from ._models import MODELS, MarginReport, MarketSnapshot, json_schemas, load_account, load_snapshot
-from ._units import QUOTE_DECIMALS, whole_units
+from engine import (
+    MODELS,
+    QUOTE_DECIMALS,
+    MarginReport,
+    MarketSnapshot,
+    UnknownSchemaError,
+    compute_margin,
+    json_schemas,
+    load_account,
+    load_snapshot,
+    whole_units,
+)
+
+from ._base import EXIT_INVALID, _out, reported_errors
 
 
 def format_quote(micro: int | None, places: int = QUOTE_DECIMALS) -> str:
@@ -124,7 +133,6 @@ def print_report_table(report: MarginReport, snapshot: MarketSnapshot, console: 
         console.print(table)
 
 
-@app.command("margin")
 def margin(
     account: Annotated[Path, typer.Argument(help="account.json (an Account).")],
     snapshot: Annotated[Path, typer.Option("--snapshot", "-s", help="snapshot.json (a MarketSnapshot).")],
@@ -153,7 +161,6 @@ def margin(
         raise typer.Exit(EXIT_INVALID)
 
 
-@app.command("schema")
 def schema(
     name: Annotated[str | None, typer.Argument(help=f"One model ({', '.join(MODELS)}); default: all, by name.")] = None,
 ) -> None:

@@ -1,0 +1,40 @@
+"""The `zkmargin` command line: thin typer modules that parse, call the library and print.
+
+Commands mirror snarkjs where they do the same job:
+
+    zkmargin groth16 verify <verification_key.json> <public.json> <proof.json> [<public.json> <proof.json> ...]
+    zkmargin groth16 prove <circuit.zkey> <witness.wtns> <proof.json> <public.json>
+    zkmargin groth16 setup <circuit.r1cs> <pot.ptau> <circuit.zkey>
+    zkmargin zkey contribute | verify | export verificationkey ...
+    zkmargin demo [folder]
+    zkmargin margin <account.json> --snapshot <snapshot.json> [--table] [--check]
+    zkmargin schema [NAME]
+    zkmargin margin-setup --snapshot <snapshot.json> --out-dir <dir> (--ptau <pot.ptau> | --dev)
+    zkmargin prove-account <account.json> --snapshot <snapshot.json> --zkey <margin.zkey>
+        --proof <proof.json> --public <public.json>
+    zkmargin epoch run --accounts <dir> --snapshot <snapshot.json> --ledger <ledger.db> --zkey <margin.zkey>
+    zkmargin ledger audit <ledger.db> [--head <hex>]
+    zkmargin ledger show <ledger.db> [--epoch N]
+    zkmargin ledger submit <ledger.db> --epoch N --account A --proof <proof.json> --public <public.json>
+
+Exit codes of `groth16 verify`: 0 valid ("OK"), 1 well-formed but invalid
+("INVALID: ..."), 2 malformed or unreadable input ("ERROR: <ErrorName>: ..."; also
+typer's own usage errors). Every outcome is one line, never a traceback.
+Verdicts go to stdout, errors to stderr. Given several public/proof pairs, it verifies
+them as one batch and prints one line per proof ("<proof>: OK", "<proof>: INVALID: ...",
+"<proof>: ERROR: <ErrorName>: ..."); exit 0 if all are valid, 2 if any is malformed or
+unreadable (or the key is), else 1.
+"""
+
+from ._app import build_app
+from ._base import EXIT_ERROR, EXIT_INVALID, EXIT_OK
+
+app = build_app()
+
+
+def main() -> None:
+    """Entry point of the `zkmargin` console script."""
+    app(prog_name="zkmargin")
+
+
+__all__ = ["EXIT_ERROR", "EXIT_INVALID", "EXIT_OK", "app", "build_app", "main"]
