@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -45,54 +47,13 @@ _ONE_LIMBS = np.array([[1, 0, 0, 0]], dtype=np.uint64)
 def new_zkey(r1cs: R1csFile, ptau: PtauFile, *, on_stage: Callable[[str], None] | None = None) -> ZkeyFile:
     """The initial (delta = 1, no contribution) Groth16 key for `r1cs` from `ptau`."""
     stage = on_stage or (lambda _s: None)
-    m, n_pub, n_vars = r1cs.n_constraints, r1cs.n_public, r1cs.n_wires
-    n = domain_size_for(m, n_pub)
-    if n > ptau.max_domain_size:
-        raise PtauTooSmallError(
-            f"circuit needs a domain of 2^{n.bit_length() - 1} rows ({m} constraints + {n_pub + 1} public rows), "
-            f"ptau {ptau.name} holds up to 2^{ptau.power}"
-        )
-    tau = ptau.lagrange_g1(PTAU_SECTION_LAGRANGE_TAU_G1, n)  # raises if the ptau is too small
-    alpha = ptau.lagrange_g1(PTAU_SECTION_LAGRANGE_ALPHA_TAU_G1, n)
-    beta = ptau.lagrange_g1(PTAU_SECTION_LAGRANGE_BETA_TAU_G1, n)
-    tau2 = ptau.lagrange_g2(n)
-    mat_a, mat_b, mat_c = r1cs.matrices
-
-    # The binding rows: A[m + s][s] = 1 for s = 0..n_public.
-    bind_s = np.arange(n_pub + 1, dtype=np.int64)
-    bind_rows = m + bind_s
-    bind_one = np.repeat(_ONE_LIMBS, n_pub + 1, axis=0)
-
-    a_rows = np.concatenate([mat_a.rows, bind_rows])
-    a_wires = np.concatenate([mat_a.wires.astype(np.int64), bind_s])
-    a_coefs = np.concatenate([mat_a.coefs, bind_one])
-    b_rows, b_wires, b_coefs = mat_b.rows, mat_b.wires.astype(np.int64), mat_b.coefs
-
-    stage("A")
-    a_points = g1_sparse_combination(tau, *group_by_output(a_wires, a_rows, a_coefs, n_vars))
-    stage("B1")
-    b_csr = group_by_output(b_wires, b_rows, b_coefs, n_vars)
-    b1_points = g1_sparse_combination(tau, *b_csr)
-    stage("B2")
-    b2_points = g2_sparse_combination(tau2, *b_csr)
-
-    stage("C")
-    # One point table [tau | alpha tau | beta tau]: A terms take beta, B terms alpha, C terms tau.
-    table = np.ascontiguousarray(np.concatenate([tau, alpha, beta]))
-    l_wires = np.concatenate([a_wires, b_wires, mat_c.wires.astype(np.int64)])
-    l_points = np.concatenate([2 * n + a_rows, n + b_rows, mat_c.rows])
-    l_coefs = np.concatenate([a_coefs, b_coefs, mat_c.coefs])
-    l_all = g1_sparse_combination(table, *group_by_output(l_wires, l_points, l_coefs, n_vars))
-    ic = l_all[: n_pub + 1]
-    c_points = np.ascontiguousarray(l_all[n_pub + 1 :])
-
-    stage("H")
-    h_points = np.ascontiguousarray(ptau.lagrange_g1(PTAU_SECTION_LAGRANGE_TAU_G1, 2 * n)[1::2])
-
+    n = _domain_size(r1cs, ptau)
+    a, b = _query_terms(r1cs)
+    q = _query_points(r1cs, ptau, n, a, b, stage)
     stage("coefficients")
     key = ProvingKey(
-        n_vars=n_vars,
-        n_public=n_pub,
+        n_vars=r1cs.n_wires,
+        n_public=r1cs.n_public,
         domain_size=n,
         alpha1=ptau.alpha1,
         beta1=ptau.beta1,
@@ -100,14 +61,14 @@ def new_zkey(r1cs: R1csFile, ptau: PtauFile, *, on_stage: Callable[[str], None] 
         gamma2=G2_GEN,
         delta1=G1_GEN,
         delta2=G2_GEN,
-        a_coeffs=tuple(zip(a_rows.tolist(), a_wires.tolist(), limbs_to_ints(a_coefs))),
-        b_coeffs=tuple(zip(b_rows.tolist(), b_wires.tolist(), limbs_to_ints(b_coefs))),
-        a_points=a_points,
-        b1_points=b1_points,
-        b2_points=b2_points,
-        c_points=c_points,
-        h_points=h_points,
-        ic=tuple(g1_from_lem(ic)),
+        a_coeffs=tuple(zip(a[0].tolist(), a[1].tolist(), limbs_to_ints(a[2]))),
+        b_coeffs=tuple(zip(b[0].tolist(), b[1].tolist(), limbs_to_ints(b[2]))),
+        a_points=q.a,
+        b1_points=q.b1,
+        b2_points=q.b2,
+        c_points=q.c,
+        h_points=q.h,
+        ic=tuple(g1_from_lem(q.ic)),
     )
     zkey = dataclasses.replace(ZkeyFile.from_proving_key(key), section_order=SNARKJS_SETUP_SECTION_ORDER)
     stage("circuit hash")
@@ -115,12 +76,82 @@ def new_zkey(r1cs: R1csFile, ptau: PtauFile, *, on_stage: Callable[[str], None] 
         alpha1=zkey.alpha1,
         beta1=zkey.beta1,
         beta2=zkey.beta2,
-        ic=ic,
+        ic=q.ic,
         tau_g1=ptau.tau_g1_rows(tau_g1_rows_needed(n)),
-        c=c_points,
-        a=a_points,
-        b1=b1_points,
-        b2=b2_points,
+        c=q.c,
+        a=q.a,
+        b1=q.b1,
+        b2=q.b2,
         domain_size=n,
     )
     return zkey.with_mpc_params(digest, ())
+
+
+def _domain_size(r1cs: R1csFile, ptau: PtauFile) -> int:
+    """The evaluation domain for the circuit; PtauTooSmallError if the ptau cannot hold it."""
+    m, n_pub = r1cs.n_constraints, r1cs.n_public
+    n = domain_size_for(m, n_pub)
+    if n > ptau.max_domain_size:
+        raise PtauTooSmallError(
+            f"circuit needs a domain of 2^{n.bit_length() - 1} rows ({m} constraints + {n_pub + 1} public rows), "
+            f"ptau {ptau.name} holds up to 2^{ptau.power}"
+        )
+    return n
+
+
+_Terms = tuple[Any, Any, Any]  # (rows int64, wires int64, coefficients (k, 4) uint64 limbs)
+
+
+def _query_terms(r1cs: R1csFile) -> tuple[_Terms, _Terms]:
+    """(rows, wires, coefficients) of A, with the binding rows A[m + s][s] = 1 for
+    s = 0..n_public appended, and of B."""
+    mat_a, mat_b, _ = r1cs.matrices
+    bind_s = np.arange(r1cs.n_public + 1, dtype=np.int64)
+    bind_one = np.repeat(_ONE_LIMBS, r1cs.n_public + 1, axis=0)
+    a = (
+        np.concatenate([mat_a.rows, r1cs.n_constraints + bind_s]),
+        np.concatenate([mat_a.wires.astype(np.int64), bind_s]),
+        np.concatenate([mat_a.coefs, bind_one]),
+    )
+    return a, (mat_b.rows, mat_b.wires.astype(np.int64), mat_b.coefs)
+
+
+@dataclass(frozen=True)
+class _QueryPoints:
+    a: Any
+    b1: Any
+    b2: Any
+    ic: Any
+    c: Any
+    h: Any
+
+
+def _query_points(
+    r1cs: R1csFile, ptau: PtauFile, n: int, a: _Terms, b: _Terms, stage: Callable[[str], None]
+) -> _QueryPoints:
+    """The key's point sections: sparse combinations of the ptau's Lagrange points."""
+    n_pub, n_vars = r1cs.n_public, r1cs.n_wires
+    tau = ptau.lagrange_g1(PTAU_SECTION_LAGRANGE_TAU_G1, n)  # raises if the ptau is too small
+    alpha = ptau.lagrange_g1(PTAU_SECTION_LAGRANGE_ALPHA_TAU_G1, n)
+    beta = ptau.lagrange_g1(PTAU_SECTION_LAGRANGE_BETA_TAU_G1, n)
+    tau2 = ptau.lagrange_g2(n)
+    (a_rows, a_wires, a_coefs), (b_rows, b_wires, b_coefs) = a, b
+    mat_c = r1cs.matrices[2]
+    stage("A")
+    a_points = g1_sparse_combination(tau, *group_by_output(a_wires, a_rows, a_coefs, n_vars))
+    stage("B1")
+    b_csr = group_by_output(b_wires, b_rows, b_coefs, n_vars)
+    b1_points = g1_sparse_combination(tau, *b_csr)
+    stage("B2")
+    b2_points = g2_sparse_combination(tau2, *b_csr)
+    stage("C")
+    # One point table [tau | alpha tau | beta tau]: A terms take beta, B terms alpha, C terms tau.
+    table = np.ascontiguousarray(np.concatenate([tau, alpha, beta]))
+    l_wires = np.concatenate([a_wires, b_wires, mat_c.wires.astype(np.int64)])
+    l_points = np.concatenate([2 * n + a_rows, n + b_rows, mat_c.rows])
+    l_coefs = np.concatenate([a_coefs, b_coefs, mat_c.coefs])
+    l_all = g1_sparse_combination(table, *group_by_output(l_wires, l_points, l_coefs, n_vars))
+    stage("H")
+    h_points = np.ascontiguousarray(ptau.lagrange_g1(PTAU_SECTION_LAGRANGE_TAU_G1, 2 * n)[1::2])
+    ic, c_points = l_all[: n_pub + 1], np.ascontiguousarray(l_all[n_pub + 1 :])
+    return _QueryPoints(a_points, b1_points, b2_points, ic, c_points, h_points)

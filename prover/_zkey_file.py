@@ -42,7 +42,7 @@ import os
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -427,31 +427,8 @@ def read_zkey(path: str | os.PathLike[str], *, copy_on_write: bool = False) -> Z
     with read_binfile(path, ZKEY_MAGIC, ZKEY_VERSION, copy_on_write=copy_on_write) as bf:
         name = bf.name
         _read_protocol(bf)
-
-        header = bf.section_bytes(ZKEY_SECTION_HEADER)
-        n8q, q = _read_prime(header, 0, Q, "q", name)
-        n8r, r = _read_prime(header, 4 + n8q, R, "r", name)
-        bf.expect_section_size(ZKEY_SECTION_HEADER, 1, _HEADER_SIZE, "header")
-        raw = header.tobytes()
-        pos = 8 + n8q + n8r
-        n_vars, n_public, domain_size = struct.unpack_from("<III", raw, pos)
-        pos += 12
-        if domain_size < 1 or domain_size & (domain_size - 1):
-            raise FileFormatError(f"{name}: zkey domain size {domain_size} is not a power of two")
-        if n_public + 1 > n_vars:
-            raise FileFormatError(f"{name}: zkey has {n_public} public signals but only {n_vars} wires")
-        alpha1, beta1 = _g1_at(raw, pos), _g1_at(raw, pos + G1_SIZE)
-        pos += 2 * G1_SIZE
-        beta2, gamma2 = _g2_at(raw, pos), _g2_at(raw, pos + G2_SIZE)
-        pos += 2 * G2_SIZE
-        delta1, delta2 = _g1_at(raw, pos), _g2_at(raw, pos + G1_SIZE)
-        for label, p1 in (("alpha1", alpha1), ("beta1", beta1), ("delta1", delta1)):
-            if not G1.is_on_curve(p1):
-                raise FileFormatError(f"{name}: zkey header point {label} is not on the curve")
-        for label, p2 in (("beta2", beta2), ("gamma2", gamma2), ("delta2", delta2)):
-            if not G2.is_on_curve(p2):
-                raise FileFormatError(f"{name}: zkey header point {label} is not on the twist")
-
+        header = _read_header(bf, name)
+        n_vars, n_public, domain_size = header["n_vars"], header["n_public"], header["domain_size"]
         ic_arr = _points(bf, ZKEY_SECTION_IC, n_public + 1, 8)
         ic = tuple(g1_from_lem(ic_arr))
         for j, p in enumerate(ic):
@@ -464,13 +441,11 @@ def read_zkey(path: str | os.PathLike[str], *, copy_on_write: bool = False) -> Z
             bf.section_array(ZKEY_SECTION_COEFFS, COEF_DTYPE, (n_coeffs,), offset=4, what="coefficients"),
         )
         _check_coeffs(coeffs, n_vars, domain_size, name)
-
         a_points = _points(bf, ZKEY_SECTION_A, n_vars, 8)
         b1_points = _points(bf, ZKEY_SECTION_B1, n_vars, 8)
         b2_points = _points(bf, ZKEY_SECTION_B2, n_vars, 16)
         c_points = _points(bf, ZKEY_SECTION_C, n_vars - n_public - 1, 8)
         h_points = _points(bf, ZKEY_SECTION_H, domain_size, 8)
-
         mpc_raw = bf.section_bytes(ZKEY_SECTION_CONTRIBUTIONS).tobytes()
         cs_hash, contributions = decode_mpc_params(mpc_raw, name)
         order = tuple(sorted(bf.sections, key=lambda t: bf.sections[t][0][0]))
@@ -479,19 +454,7 @@ def read_zkey(path: str | os.PathLike[str], *, copy_on_write: bool = False) -> Z
             raise FileFormatError(f"{name}: zkey has unknown sections {extra}")
 
     return ZkeyFile(
-        n8q=n8q,
-        q=q,
-        n8r=n8r,
-        r=r,
-        n_vars=n_vars,
-        n_public=n_public,
-        domain_size=domain_size,
-        alpha1=alpha1,
-        beta1=beta1,
-        beta2=beta2,
-        gamma2=gamma2,
-        delta1=delta1,
-        delta2=delta2,
+        **header,
         ic=ic,
         coeffs=coeffs,
         a_points=a_points,
@@ -503,6 +466,48 @@ def read_zkey(path: str | os.PathLike[str], *, copy_on_write: bool = False) -> Z
         contributions=contributions,
         section_order=order,
     )
+
+
+def _read_header(bf: BinFile, name: str) -> dict[str, Any]:
+    """The Groth16 header section: primes, sizes and the fixed points, each point on its curve."""
+    header = bf.section_bytes(ZKEY_SECTION_HEADER)
+    n8q, q = _read_prime(header, 0, Q, "q", name)
+    n8r, r = _read_prime(header, 4 + n8q, R, "r", name)
+    bf.expect_section_size(ZKEY_SECTION_HEADER, 1, _HEADER_SIZE, "header")
+    raw = header.tobytes()
+    pos = 8 + n8q + n8r
+    n_vars, n_public, domain_size = struct.unpack_from("<III", raw, pos)
+    pos += 12
+    if domain_size < 1 or domain_size & (domain_size - 1):
+        raise FileFormatError(f"{name}: zkey domain size {domain_size} is not a power of two")
+    if n_public + 1 > n_vars:
+        raise FileFormatError(f"{name}: zkey has {n_public} public signals but only {n_vars} wires")
+    alpha1, beta1 = _g1_at(raw, pos), _g1_at(raw, pos + G1_SIZE)
+    pos += 2 * G1_SIZE
+    beta2, gamma2 = _g2_at(raw, pos), _g2_at(raw, pos + G2_SIZE)
+    pos += 2 * G2_SIZE
+    delta1, delta2 = _g1_at(raw, pos), _g2_at(raw, pos + G1_SIZE)
+    for label, p1 in (("alpha1", alpha1), ("beta1", beta1), ("delta1", delta1)):
+        if not G1.is_on_curve(p1):
+            raise FileFormatError(f"{name}: zkey header point {label} is not on the curve")
+    for label, p2 in (("beta2", beta2), ("gamma2", gamma2), ("delta2", delta2)):
+        if not G2.is_on_curve(p2):
+            raise FileFormatError(f"{name}: zkey header point {label} is not on the twist")
+    return {
+        "n8q": n8q,
+        "q": q,
+        "n8r": n8r,
+        "r": r,
+        "n_vars": n_vars,
+        "n_public": n_public,
+        "domain_size": domain_size,
+        "alpha1": alpha1,
+        "beta1": beta1,
+        "beta2": beta2,
+        "gamma2": gamma2,
+        "delta1": delta1,
+        "delta2": delta2,
+    }
 
 
 def _check_coeffs(coeffs: npt.NDArray[np.void], n_vars: int, domain_size: int, name: str) -> None:
