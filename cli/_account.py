@@ -30,7 +30,7 @@ file is written).
 
 from __future__ import annotations
 
-import os
+import dataclasses
 import time
 import warnings
 from pathlib import Path
@@ -41,22 +41,20 @@ import typer
 from algebra import MismatchedFilesError
 from circuits import read_r1cs, write_r1cs
 from engine import (
+    Claim,
     EngineError,
+    EpochContext,
     MalformedInputError,
     ValueOutOfRangeError,
-    check_supported,
     check_zkey_matches,
-    commit,
-    compute_margin,
     load_account,
     load_snapshot,
     margin_circuit_for,
     margin_shape,
-    meets,
     n_private_inputs,
-    prove_account,
     random_salt,
     read_salt_file,
+    write_salt_file,
 )
 from prover import (
     INSECURE_NOTICE,
@@ -159,10 +157,17 @@ def margin_setup(
         _say(_err, f"WARNING: {INSECURE_NOTICE}.", "bold yellow")
 
 
-def _write_salt_file(path: Path, salt: int) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(f"{salt}\n")
+def _not_proved(claim: Claim, requirement: RequirementChoice, max_margin_ratio_ppm: int) -> str:
+    report = claim.report
+    initial = requirement is RequirementChoice.initial
+    required = report.initial_requirement if initial else report.maintenance_requirement
+    text = (
+        f"NOT PROVED: account {claim.account.id} does not meet the {requirement.value} requirement: "
+        f"equity {format_quote(report.equity)}, {requirement.value} requirement {format_quote(required)}"
+    )
+    if max_margin_ratio_ppm:
+        text += f", margin ratio {format_ppm(report.margin_ratio_ppm)} (at most {format_ppm(max_margin_ratio_ppm)})"
+    return text + " (quote units); no proof was made"
 
 
 def prove_account_cmd(
@@ -224,36 +229,17 @@ def prove_account_cmd(
         snapshot_obj = load_snapshot(snapshot)
         key = read_zkey(zkey, copy_on_write=True)
         # Refusals first, before any progress bar: each is one line.
-        check_supported(account_obj, snapshot_obj)
-        report = compute_margin(account_obj, snapshot_obj)
-        if not meets(report, requirement.value, max_margin_ratio_ppm):
-            required = (
-                report.initial_requirement
-                if requirement is RequirementChoice.initial
-                else report.maintenance_requirement
-            )
-            unhealthy = (
-                f"NOT PROVED: account {account_obj.id} does not meet the {requirement.value} requirement: "
-                f"equity {format_quote(report.equity)}, {requirement.value} requirement {format_quote(required)}"
-            )
-            if max_margin_ratio_ppm:
-                unhealthy += (
-                    f", margin ratio {format_ppm(report.margin_ratio_ppm)} (at most {format_ppm(max_margin_ratio_ppm)})"
-                )
-            _say(_out, unhealthy + " (quote units); no proof was made", "bold red")
+        ctx = EpochContext.build(
+            snapshot_obj, None, requirement=requirement.value, max_margin_ratio_ppm=max_margin_ratio_ppm
+        )
+        claim = ctx.claim(account_obj, salt_value)
+        if not claim.healthy:
+            _say(_out, _not_proved(claim, requirement, max_margin_ratio_ppm), "bold red")
             raise typer.Exit(EXIT_INVALID)
-        check_zkey_matches(key, margin_circuit_for(snapshot_obj), str(zkey))
+        check_zkey_matches(key, ctx.circuit, str(zkey))
         with stages(2, first="prove") as on_stage:
             prover = Prover(key)
-            # prove_account checks support and health again and refuses (no proof) likewise.
-            proof_obj, signals = prove_account(
-                account_obj,
-                snapshot_obj,
-                prover,
-                salt=salt_value,
-                requirement=requirement.value,
-                max_margin_ratio_ppm=max_margin_ratio_ppm,
-            )
+            proof_obj, signals = dataclasses.replace(ctx, prover=prover).prove(claim)
             on_stage("self-check")
             valid = verify(prover.verifying_key, signals, proof_obj)
         # A key whose sizes match but which is not this circuit's (or is damaged) gives a
@@ -264,12 +250,11 @@ def prove_account_cmd(
                 "the key is not one for this snapshot's margin circuit"
             )
         if new_salt_path is not None:
-            _write_salt_file(new_salt_path, salt_value)
+            write_salt_file(new_salt_path, salt_value, exclusive=True)
         proof_obj.save(proof)
         signals.save(public)
-    commitment = commit(account_obj, snapshot_obj, salt_value)
-    _say(_out, f"commitment: {commitment}", "")
-    _say(_out, f"snapshot hash: {snapshot_obj.snapshot_hash()}", "")
+    _say(_out, f"commitment: {claim.commitment}", "")
+    _say(_out, f"snapshot hash: {ctx.snapshot_hash}", "")
     _say(_out, f"requirement: {requirement.value}, max margin ratio ppm: {max_margin_ratio_ppm}", "")
     if new_salt_path is not None:
         _say(_out, f"salt: fresh, written to {new_salt_path}", "")

@@ -24,7 +24,16 @@ Public API of the margin engine (units and rounding: `engine._units`; formulas:
 - errors: `EngineError` and its named subclasses.
 """
 
-from ._commitment import commit, encode_account, encoding_length, random_salt, read_salt_file
+from ._commitment import (
+    commit,
+    commit_encoding,
+    encode_account,
+    encoding_length,
+    random_salt,
+    read_salt_file,
+    write_salt_file,
+)
+from ._context import Claim, EpochContext, prove_account
 from ._encoding import ACCOUNT_TAG, SIGNED_OFFSET, SNAPSHOT_TAG, sponge, text_to_field
 from ._epoch import POOL_MIN_PROOFS, EpochSummary, load_accounts, run_epoch
 from ._errors import (
@@ -105,7 +114,6 @@ from ._prove_account import (
     membership,
     n_private_inputs,
     nullifier,
-    prove_account,
     prove_account_anonymously,
     public_signals_for,
     public_signals_for_anonymous,
@@ -157,6 +165,10 @@ __all__ = [
     "EpochSummary",
     "Ledger",
     "margin_signals",
+    "Claim",
+    "EpochContext",
+    "commit_encoding",
+    "write_salt_file",
     "read_salt_file",
     "check_zkey_matches",
     "meets",

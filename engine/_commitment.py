@@ -34,7 +34,9 @@ the account: the commitment reveals nothing about it without the salt.
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 from algebra import R
@@ -96,6 +98,32 @@ def random_salt() -> int:
 _MAX_SALT_FILE_BYTES = 256
 
 
+def write_salt_file(path: Path, salt: int, *, exclusive: bool = False) -> None:
+    """Write a salt durably and privately: a 0600 temporary file in the same folder
+    (created 0700 if missing), fsynced, then renamed over `path` (or, `exclusive`, linked
+    to it: FileExistsError if `path` exists), and the folder fsynced. A crash leaves the
+    old file or the new one, never a partial salt."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{salt}\n")
+            f.flush()
+            os.fsync(f.fileno())
+        if exclusive:
+            os.link(tmp, path)
+        else:
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
 def read_salt_file(path: Path) -> int:
     """The salt kept in `path` (decimal or 0x hex, whitespace around it ignored), read
     without trusting the file: MalformedInputError for anything else (OSError if unreadable)."""
@@ -109,6 +137,11 @@ def read_salt_file(path: Path) -> int:
 
 def commit(account: Account, universe: Universe | MarketSnapshot, salt: int) -> int:
     """Poseidon commitment to the account: sponge(ACCOUNT_TAG, [salt, *encode_account(...)])."""
+    return commit_encoding(encode_account(account, universe), salt)
+
+
+def commit_encoding(encoding: Sequence[int], salt: int) -> int:
+    """The commitment to an account's encoding (`encode_account`) under `salt` in [0, r)."""
     if not 0 <= salt < R:
         raise ValueOutOfRangeError(f"salt {salt} is not in [0, r)")
-    return sponge(ACCOUNT_TAG, [salt, *encode_account(account, universe)])
+    return sponge(ACCOUNT_TAG, [salt, *encoding])

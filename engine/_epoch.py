@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import multiprocessing
 import os
@@ -33,17 +34,16 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from prover import Prover, read_zkey
 from verifier import Proof, PublicSignals
 
-from ._commitment import commit, random_salt, read_salt_file
+from ._commitment import random_salt, read_salt_file, write_salt_file
+from ._context import Claim, EpochContext
 from ._errors import DuplicateEntryError, MalformedInputError
 from ._ledger import Ledger, Outcome
-from ._margin import compute_margin
 from ._models import Account, MarketSnapshot, load_account
-from ._prove_account import check_supported, check_zkey_matches, margin_circuit_for, meets, prove_account
+from ._prove_account import check_supported, check_zkey_matches, margin_circuit_for
 from ._statement import Requirement
 
 #: With `workers=None`, fewer proofs than this are made in this process. Measured with
@@ -59,15 +59,19 @@ VERIFY_BATCH = 64
 
 
 class _Appends:
-    """Healthy accounts' results, verified in batches by the ledger, then appended one
+    """Accounts' results, verified in batches by the ledger, then appended one
     transaction per account (the order they arrived in)."""
 
     def __init__(self, ledger: Ledger, epoch: int, on_append: Callable[[Outcome], None]) -> None:
         self.ledger, self.epoch, self.on_append = ledger, epoch, on_append
-        self.pending: list[tuple[str, int, Proof, PublicSignals]] = []
+        self.pending: list[tuple[Claim, Proof, PublicSignals]] = []
 
-    def add(self, account: str, commitment: int, proof: Proof, public: PublicSignals) -> None:
-        self.pending.append((account, commitment, proof, public))
+    def flag(self, claim: Claim, reason: str) -> None:
+        """An account that gets no proof: its commitment and verdict, appended now."""
+        self.on_append(self.ledger.record_account(self.epoch, claim.account.id, claim.commitment, flag_reason=reason))
+
+    def add(self, claim: Claim, proof: Proof, public: PublicSignals) -> None:
+        self.pending.append((claim, proof, public))
         if len(self.pending) >= VERIFY_BATCH:
             self.flush()
 
@@ -75,8 +79,9 @@ class _Appends:
         batch, self.pending = self.pending, []
         if not batch:
             return
-        self.ledger.preverify(self.epoch, [(proof, public) for _, _, proof, public in batch])
-        for account, commitment, proof, public in batch:
+        self.ledger.preverify(self.epoch, [(proof, public) for _, proof, public in batch])
+        for claim, proof, public in batch:
+            account, commitment = claim.account.id, claim.commitment
             self.on_append(self.ledger.record_account(self.epoch, account, commitment, proof, public))
 
 
@@ -122,17 +127,6 @@ def salt_path(salts_dir: Path, epoch: int, account: str) -> Path:
     return salts_dir / f"epoch-{epoch}" / f"{name}.salt"
 
 
-def _write_salt(path: Path, salt: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(f"{salt}\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def _read_salt(path: Path) -> int | None:
     try:
         return read_salt_file(path)
@@ -142,23 +136,21 @@ def _read_salt(path: Path) -> int | None:
 
 # ---- the worker side ------------------------------------------------------------------------
 
-_worker: dict[str, Any] = {}
+_worker: dict[str, EpochContext] = {}
 
 
-def _init_worker(zkey: str, snapshot_json: str, threads: int) -> None:
+def _init_worker(zkey: str, snapshot_json: str, requirement: Requirement, ratio: int, threads: int) -> None:
     import numba
 
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
-    _worker["snapshot"] = MarketSnapshot.model_validate_json(snapshot_json)
-    _worker["prover"] = Prover.from_zkey(zkey)
-    margin_circuit_for(_worker["snapshot"])  # compile once per worker
-
-
-def _prove_in_worker(account_json: str, salt: int, requirement: Requirement, ratio: int) -> tuple[str, str]:
-    account = Account.model_validate_json(account_json)
-    proof, public = prove_account(
-        account, _worker["snapshot"], _worker["prover"], salt=salt, requirement=requirement, max_margin_ratio_ppm=ratio
+    snapshot = MarketSnapshot.model_validate_json(snapshot_json)
+    _worker["ctx"] = EpochContext.build(
+        snapshot, Prover.from_zkey(zkey), requirement=requirement, max_margin_ratio_ppm=ratio
     )
+
+
+def _prove_in_worker(claim: Claim) -> tuple[str, str]:
+    proof, public = _worker["ctx"].prove(claim)
     return proof.to_json(), public.to_json()
 
 
@@ -190,95 +182,82 @@ def run_epoch(
         check_supported(a, snapshot)
     key = read_zkey(zkey, copy_on_write=True)
     check_zkey_matches(key, margin_circuit_for(snapshot), str(zkey))
-    prover = Prover(key)
+    ctx = EpochContext.build(snapshot, Prover(key), requirement=requirement, max_margin_ratio_ppm=max_margin_ratio_ppm)
+    assert ctx.prover is not None
     record = ledger.open_epoch(
-        snapshot, prover.verifying_key, requirement=requirement, max_margin_ratio_ppm=max_margin_ratio_ppm
+        snapshot, ctx.prover.verifying_key, requirement=requirement, max_margin_ratio_ppm=max_margin_ratio_ppm
     )
     n = record.epoch
     if record.closed:
         return _summary(ledger, n, len(accounts), 0, 0, 0.0, start)
-
-    todo: list[tuple[Account, int]] = []
-    skipped = 0
-    for a in accounts:
-        if ledger.verdict(n, a.id) is not None:
-            skipped += 1
-            continue
-        registered = ledger.commitment(n, a.id)
-        path = salt_path(salts, n, a.id)
-        if registered is not None:  # registered earlier without a verdict: reuse its salt
-            salt = _read_salt(path)
-            if salt is None or commit(a, snapshot, salt) != registered:
-                continue  # cannot open the registered commitment: flagged at close
-        else:
-            salt = random_salt()
-            _write_salt(path, salt)
-        todo.append((a, salt))
+    claims, skipped = _open_claims(ledger, n, accounts, ctx, salts)
     if on_start is not None:
-        on_start(len(todo), skipped)
-
-    def append(outcome: Outcome) -> None:
-        if on_account is not None:
-            on_account(outcome)
-
-    healthy: list[tuple[Account, int]] = []
-    for a, salt in todo:
-        report = compute_margin(a, snapshot)
-        if meets(report, requirement, max_margin_ratio_ppm):
-            healthy.append((a, salt))
-        else:
-            append(
-                ledger.record_account(
-                    n,
-                    a.id,
-                    commit(a, snapshot, salt),
-                    flag_reason=f"does not meet the {requirement} requirement: no proof",
-                )
-            )
-
+        on_start(len(claims), skipped)
+    appends = _Appends(ledger, n, on_account or (lambda _o: None))
+    for claim in claims:
+        if not claim.healthy:
+            appends.flag(claim, f"does not meet the {requirement} requirement: no proof")
+    healthy = [c for c in claims if c.healthy]
     workers = _pool_size(workers, len(healthy))
     prove_start = time.perf_counter()
-    proved = 0
-    appends = _Appends(ledger, n, append)
     if healthy and workers <= 1:
-        for a, salt in healthy:
-            proof, public = prove_account(
-                a, snapshot, prover, salt=salt, requirement=requirement, max_margin_ratio_ppm=max_margin_ratio_ppm
-            )
-            proved += 1
-            appends.add(a.id, commit(a, snapshot, salt), proof, public)
+        for claim in healthy:
+            appends.add(claim, *ctx.prove(claim))
             appends.flush()
     elif healthy:
-        del prover, key  # each worker maps the key itself
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
-            max_workers=min(workers, len(healthy)),
-            mp_context=ctx,
-            initializer=_init_worker,
-            initargs=(str(zkey), snapshot.model_dump_json(), threads),
-        ) as pool:
-            pending: dict[Future[tuple[str, str]], tuple[Account, int]] = {
-                pool.submit(_prove_in_worker, a.model_dump_json(), salt, requirement, max_margin_ratio_ppm): (a, salt)
-                for a, salt in healthy
-            }
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    a, salt = pending.pop(fut)
-                    proof_json, public_json = fut.result()
-                    proved += 1
-                    appends.add(
-                        a.id,
-                        commit(a, snapshot, salt),
-                        Proof.from_json(proof_json),
-                        PublicSignals.from_json(public_json),
-                    )
+        del key  # each worker maps the key itself
+        _prove_on_pool(dataclasses.replace(ctx, prover=None), zkey, healthy, appends, workers)
     appends.flush()
     prove_seconds = time.perf_counter() - prove_start
     if close:
         ledger.close_epoch(n)
-    return _summary(ledger, n, len(accounts), skipped, proved, prove_seconds, start)
+    return _summary(ledger, n, len(accounts), skipped, len(healthy), prove_seconds, start)
+
+
+def _open_claims(
+    ledger: Ledger, epoch: int, accounts: Sequence[Account], ctx: EpochContext, salts: Path
+) -> tuple[list[Claim], int]:
+    """The claims of accounts without a verdict yet (a fresh salt each, written durably
+    first, or the salt of a commitment registered earlier), and how many were skipped."""
+    claims: list[Claim] = []
+    skipped = 0
+    for a in accounts:
+        if ledger.verdict(epoch, a.id) is not None:
+            skipped += 1
+            continue
+        registered = ledger.commitment(epoch, a.id)
+        path = salt_path(salts, epoch, a.id)
+        if registered is not None:  # registered earlier without a verdict: reuse its salt
+            salt = _read_salt(path)
+            claim = ctx.claim(a, salt) if salt is not None else None
+            if claim is None or claim.commitment != registered:
+                continue  # cannot open the registered commitment: flagged at close
+        else:
+            salt = random_salt()
+            write_salt_file(path, salt)
+            claim = ctx.claim(a, salt)
+        claims.append(claim)
+    return claims, skipped
+
+
+def _prove_on_pool(ctx: EpochContext, zkey: Path, claims: list[Claim], appends: _Appends, workers: int) -> None:
+    """The claims proven on a spawn pool of `workers` processes; results appended as they arrive."""
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    init = (str(zkey), ctx.snapshot.model_dump_json(), ctx.requirement, ctx.max_margin_ratio_ppm, threads)
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(claims)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=init,
+    ) as pool:
+        pending: dict[Future[tuple[str, str]], Claim] = {pool.submit(_prove_in_worker, c): c for c in claims}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                claim = pending.pop(fut)
+                proof_json, public_json = fut.result()
+                appends.add(claim, Proof.from_json(proof_json), PublicSignals.from_json(public_json))
+            appends.flush()  # what arrived together is verified together
 
 
 def _pool_size(workers: int | None, n_proofs: int) -> int:

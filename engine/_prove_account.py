@@ -240,54 +240,31 @@ def meets(report: MarginReport, requirement: Requirement, max_margin_ratio_ppm: 
     return True
 
 
-def prove_account(
-    account: Account,
-    snapshot: MarketSnapshot,
-    proving_key: ProvingKey | Prover,
-    *,
-    salt: int,
-    requirement: Requirement = "maintenance",
-    max_margin_ratio_ppm: int = 0,
-) -> tuple[Proof, PublicSignals]:
-    """A Groth16 proof that the committed account meets `requirement` under `snapshot`.
-
-    Raises `UnsupportedInCircuitError` (see `check_supported`), `UnhealthyAccountError`
-    when the engine says the account does not meet the requirement (no proof is made),
-    and the engine's validation errors.
-    """
-    _check_provable(account, snapshot, requirement, max_margin_ratio_ppm)
-    circuit = margin_circuit_for(snapshot)
-    witness = circuit.solve(
-        assign_witness(account, snapshot, salt, requirement, max_margin_ratio_ppm=max_margin_ratio_ppm)
-    )
-    prover = proving_key if isinstance(proving_key, Prover) else Prover(proving_key)
-    return prover.prove(witness.values)
-
-
 def _check_provable(
     account: Account, snapshot: MarketSnapshot, requirement: Requirement, max_margin_ratio_ppm: int
 ) -> None:
-    """The refusals shared by both provers (see `prove_account`)."""
-    code = requirement_code(requirement)
+    """The refusals of the anonymous prover (`prove_account` does the same through its context)."""
+    requirement_code(requirement)
     check_ratio_bound(max_margin_ratio_ppm)
     check_supported(account, snapshot)
     report = compute_margin(account, snapshot)
     if not meets(report, requirement, max_margin_ratio_ppm):
-        raise UnhealthyAccountError(
-            f"{account.id}: equity {report.equity} against {requirement} requirement "
-            f"{report.initial_requirement if code else report.maintenance_requirement}"
-            + (
-                f", margin ratio {report.margin_ratio_ppm} ppm vs at most {max_margin_ratio_ppm}"
-                if max_margin_ratio_ppm
-                else ""
-            )
-            + "".join(
-                f", isolated {p.market} below its maintenance requirement"
-                for p in report.positions
-                if p.healthy is False
-            )
-            + ": no proof is made for an account that does not meet it"
-        )
+        raise UnhealthyAccountError(unhealthy_reason(account.id, report, requirement, max_margin_ratio_ppm))
+
+
+def unhealthy_reason(account: str, report: MarginReport, requirement: Requirement, max_margin_ratio_ppm: int) -> str:
+    """Why no proof is made for an account that does not meet the statement."""
+    initial = requirement == "initial"
+    required = report.initial_requirement if initial else report.maintenance_requirement
+    ratio = max_margin_ratio_ppm
+    ratio_text = f", margin ratio {report.margin_ratio_ppm} ppm vs at most {ratio}" if ratio else ""
+    isolated = "".join(
+        f", isolated {p.market} below its maintenance requirement" for p in report.positions if p.healthy is False
+    )
+    return (
+        f"{account}: equity {report.equity} against {requirement} requirement {required}"
+        f"{ratio_text}{isolated}: no proof is made for an account that does not meet it"
+    )
 
 
 def prove_account_anonymously(
