@@ -71,7 +71,14 @@ from ._errors import (
 )
 from ._ledger_chain import GENESIS, KIND_TABLES, canonical, content_hash, entry_hash
 from ._models import MarketSnapshot
-from ._statement import Requirement, check_ratio_bound, margin_signals, requirement_code
+from ._statement import (
+    PAIRING_FAILED,
+    Requirement,
+    check_ratio_bound,
+    margin_signals,
+    requirement_code,
+    signals_problem,
+)
 
 #: v2: no appends that cannot count (a proof after a verdict, rejections past
 #: MAX_REJECTED_PROOFS), which the audit checks; v1 ledgers recorded both.
@@ -549,20 +556,14 @@ class Ledger:
     ) -> str | None:
         """Why the proof is refused, or None when it verifies for this commitment and epoch."""
         signals = list(public.root)
-        expected = record.expected_signals(commitment)
-        names = ("commitment", "snapshot hash", "requirement", "max margin ratio")
-        for name, got, want in zip(names, signals, expected, strict=True):
-            if got != want:
-                hint = {
-                    "commitment": " (not the account's registered commitment: another account's proof?)",
-                    "snapshot hash": f" (not epoch {record.epoch}'s snapshot: a proof from another epoch?)",
-                }.get(name, f" (epoch {record.epoch} proves {name} = {want})")
-                return f"public {name} {got} does not match{hint}"
+        problem = signals_problem(signals, record.expected_signals(commitment), record.epoch)
+        if problem is not None:
+            return problem
         batch_verified = (record.verification_key_json, digest)
         if batch_verified in self._verified:
             self._verified.discard(batch_verified)
         elif not verify(record.verifying_key, signals, proof):
-            return "pairing check failed: the proof does not verify under the epoch's verification key"
+            return PAIRING_FAILED
         return None
 
     def _existing_submission(self, epoch: int, account: str, digest: str) -> Outcome | None:

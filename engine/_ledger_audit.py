@@ -42,7 +42,7 @@ from ._errors import DamagedLedgerError, EngineError
 from ._ledger import MAX_REJECTED_PROOFS, SCHEMA_COLUMNS, Ledger, table_rows
 from ._ledger_chain import GENESIS, KIND_TABLES, content_hash, entry_hash
 from ._models import MarketSnapshot
-from ._statement import margin_signals
+from ._statement import PAIRING_FAILED, margin_signals, signals_problem
 
 #: What reading a tampered value can raise (a blob in a hashed column, text where a
 #: number belongs, a value out of range): reported as a problem of its entry.
@@ -303,7 +303,7 @@ def _verify_batches(
             vk = chunk[0][1][0]
             verdicts = batch_verify(vk, [(signals, proof) for _, (_, signals, proof) in chunk])
             for (row, _), verdict in zip(chunk, verdicts):
-                why = f"it is malformed: {verdict.error}" if verdict.error else "its pairing check fails"
+                why = f"it is malformed: {verdict.error}" if verdict.error else PAIRING_FAILED
                 _record(row, True if verdict else why, report)
             if on_proof is not None:
                 on_proof(report.proofs_verified - done, total)
@@ -373,8 +373,9 @@ def _statement(row: dict[str, Any], epoch: _Epoch | None, commitment: Any) -> _S
         )
     except _UNREADABLE as exc:  # a requirement or number that is not one
         return f"its commitment or its epoch's statement is not readable: {exc}"
-    if list(public.root) != expected:
-        return "its public signals are not this account's and epoch's"
+    problem = signals_problem(list(public.root), expected, erow["epoch"])
+    if problem is not None:
+        return problem
     return vk, expected, proof
 
 

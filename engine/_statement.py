@@ -5,6 +5,7 @@ and `max_margin_ratio_ppm`). One definition for the prover side and the ledger.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from ._errors import ValueOutOfRangeError
@@ -33,3 +34,26 @@ def margin_signals(commitment: int, snapshot_hash: int, requirement: str, max_ma
     """The public signals of a margin proof, in the circuit's order: [commitment,
     snapshot_hash, requirement code, max_margin_ratio_ppm]."""
     return [commitment, snapshot_hash, requirement_code(requirement), max_margin_ratio_ppm]
+
+
+# ---- the one acceptance rule of a margin proof (ledger appends and the audit) ----------------
+
+#: The public signals' names, in the circuit's order.
+SIGNAL_NAMES = ("commitment", "snapshot hash", "requirement", "max margin ratio")
+#: Why a proof whose signals are right is refused.
+PAIRING_FAILED = "pairing check failed: the proof does not verify under the epoch's verification key"
+
+
+def signals_problem(public: Sequence[int], expected: Sequence[int], epoch: int) -> str | None:
+    """Why `public` are not the margin signals `expected` of an account in `epoch`
+    (the first that differs, with a hint), or None when they are."""
+    if len(public) != len(expected):
+        return f"{len(public)} public signals, a margin proof has {len(expected)}"
+    for name, got, want in zip(SIGNAL_NAMES, public, expected, strict=True):
+        if got != want:
+            hint = {
+                "commitment": " (not the account's registered commitment: another account's proof?)",
+                "snapshot hash": f" (not epoch {epoch}'s snapshot: a proof from another epoch?)",
+            }.get(name, f" (epoch {epoch} proves {name} = {want})")
+            return f"public {name} {got} does not match{hint}"
+    return None

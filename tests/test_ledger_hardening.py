@@ -441,3 +441,14 @@ def test_preverified_proofs_skip_only_their_own_pairing_check(
         assert other.submit(SNAP.epoch, "acct1", *good[1]).status == "proven"
         assert len(calls) == 2
         assert audit_ledger(other).ok
+
+
+def test_one_acceptance_rule_names_the_first_wrong_signal() -> None:
+    from engine._statement import signals_problem
+
+    want = margin_signals(1000, SNAP.snapshot_hash(), "maintenance", 0)
+    assert signals_problem(want, want, SNAP.epoch) is None
+    assert "commitment 1001 does not match" in (signals_problem([1001, *want[1:]], want, 7) or "")
+    assert "another epoch" in (signals_problem([want[0], 5, *want[2:]], want, 7) or "")
+    assert "epoch 7 proves requirement = 0" in (signals_problem([*want[:2], 1, 0], want, 7) or "")
+    assert signals_problem(want[:3], want, 7) == "3 public signals, a margin proof has 4"
