@@ -467,12 +467,6 @@ def final_exponentiation(f: Any) -> Any:
     return fq12_mul(t2, t0)
 
 
-@njit(cache=True, nogil=True)
-def pairing_check(p: Any, q: Any, pp: Any, lines: Any, factor: Any) -> bool:
-    """True iff factor times the pairs' Miller loops (as `miller_loop`) exponentiates to 1."""
-    return fq12_eq_one(final_exponentiation(fq12_mul(miller_loop(p, q, pp, lines), factor)))
-
-
 # ---- array forms of Fq12 and a parallel product of many Miller loops -------------------
 
 
@@ -522,9 +516,9 @@ def miller_partials(p: Any, q: Any, pp: Any, lines: Any, chunk: int, out: Any) -
 
 
 @njit(cache=True, nogil=True)
-def pairing_check_factors(p: Any, q: Any, pp: Any, lines: Any, factors: Any) -> bool:
-    """`pairing_check` with the factor given as an array: the product of factors[c]
-    ((k, 12, 4) limbs, k >= 0; e.g. Miller values from `miller_partials`)."""
+def pairing_check(p: Any, q: Any, pp: Any, lines: Any, factors: Any) -> bool:
+    """True iff the product of factors[c] ((k, 12, 4) limbs, k >= 0: e.g. Miller values
+    from `miller_partials`) and the pairs' Miller loops (as `miller_loop`) exponentiates to 1."""
     f = miller_loop(p, q, pp, lines)
     for c in range(factors.shape[0]):
         f = fq12_mul(f, fq12_load(factors, c))

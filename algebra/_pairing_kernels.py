@@ -80,7 +80,7 @@ def pairing_check(
 ) -> bool:
     """As `_ate.pairing_check`: one multi-Miller loop (prepared pairs only evaluate their
     lines), one final exponentiation, all in the kernels."""
-    return bool(_kernels().pairing_check(*_rows(pairs, prepared), _fq12_in(factor)))
+    return pairing_check_lem(*_rows(pairs, prepared), fq12_to_limbs(factor).reshape(1, 12, 4))
 
 
 # ---- array entry points: LEM rows in, for verifiers that keep points as arrays ---------
@@ -113,9 +113,9 @@ def pairing_check_lem(p_rows: Any, q_rows: Any, pp_rows: Any, lines: Any, factor
     pp_rows, lines = np.ascontiguousarray(pp_rows), np.ascontiguousarray(lines)
     k = _kernels()
     n = p_rows.shape[0]
-    if n and pp_rows.shape[0]:  # two or more parts: one per thread
+    if n and (pp_rows.shape[0] or n > _MILLER_CHUNK):  # two or more parts: one per thread
         parts = np.empty(((n + _MILLER_CHUNK - 1) // _MILLER_CHUNK + 1, 12, 4), dtype=np.uint64)
         k.miller_partials(p_rows, q_rows, pp_rows, lines, _MILLER_CHUNK, parts)
         factors = np.concatenate([factors, parts])
         p_rows, q_rows, pp_rows, lines = p_rows[:0], q_rows[:0], pp_rows[:0], lines[:0]
-    return bool(k.pairing_check_factors(p_rows, q_rows, pp_rows, lines, np.ascontiguousarray(factors)))
+    return bool(k.pairing_check(p_rows, q_rows, pp_rows, lines, np.ascontiguousarray(factors)))

@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from verifier import (
-    MAX_PROOF_BYTES,
-    MAX_PUBLIC_BYTES,
     Proof,
     PublicSignals,
     Verdict,
@@ -48,22 +46,23 @@ def groth16_verify(
     except VerificationInputError as exc:
         _fail(f"{type(exc).__name__}: {exc}")
     except OSError as exc:
-        _fail(f"cannot read {exc.filename or 'input'}: {exc.strerror or exc}")
+        _fail(_unreadable(exc))
     if not valid:
         _say(_out, "INVALID: pairing check failed", "bold red")
         raise typer.Exit(EXIT_INVALID)
     _say(_out, "OK", "bold green")
 
 
+def _unreadable(exc: OSError) -> str:
+    return f"cannot read {exc.filename or 'input'}: {exc.strerror or exc}"
+
+
 def _read_pair(public: Path, proof: Path) -> tuple[bytes, bytes] | str:
-    """The two files' bytes (at most one byte past each model's limit), or why not."""
+    """The two files' bytes (bounded by each model's limit), or why they cannot be read."""
     try:
-        with public.open("rb") as f:
-            signals = f.read(MAX_PUBLIC_BYTES + 1)
-        with proof.open("rb") as f:
-            return signals, f.read(MAX_PROOF_BYTES + 1)
+        return PublicSignals.read_bytes(public), Proof.read_bytes(proof)
     except OSError as exc:
-        return f"cannot read {exc.filename or 'input'}: {exc.strerror or exc}"
+        return _unreadable(exc)
 
 
 def _verify_batch(verification_key: Path, paths: list[Path]) -> None:
@@ -74,7 +73,7 @@ def _verify_batch(verification_key: Path, paths: list[Path]) -> None:
     except VerificationInputError as exc:
         _fail(f"{type(exc).__name__}: {exc}")
     except OSError as exc:
-        _fail(f"cannot read {exc.filename or 'input'}: {exc.strerror or exc}")
+        _fail(_unreadable(exc))
     pairs = list(zip(paths[::2], paths[1::2]))
     read = [_read_pair(public, proof) for public, proof in pairs]
     verdicts = iter(batch_verify(vk, [r for r in read if not isinstance(r, str)]))

@@ -26,7 +26,7 @@ from ._commitment import commit_encoding, encode_account
 from ._errors import UnhealthyAccountError
 from ._margin import compute_margin
 from ._models import Account, MarginReport, MarketSnapshot
-from ._prove_account import check_supported, margin_circuit_for, meets, unhealthy_reason
+from ._prove_account import check_supported, margin_assignment, margin_circuit_for, meets, unhealthy_reason
 from ._statement import Requirement, check_ratio_bound, margin_signals, requirement_code
 
 
@@ -101,15 +101,15 @@ class EpochContext:
         if self.prover is None:
             raise RuntimeError("this epoch context has no prover (its proofs are made on workers)")
         witness = self.circuit.solve(
-            {
-                "commitment": claim.commitment,
-                "snapshot_hash": self.snapshot_hash,
-                "requirement": requirement_code(self.requirement),
-                "max_margin_ratio_ppm": self.max_margin_ratio_ppm,
-                "salt": claim.salt,
-                "account": list(claim.encoding),
-                "snapshot": list(self.snapshot_encoding),
-            }
+            margin_assignment(
+                claim.commitment,
+                self.snapshot_hash,
+                self.requirement,
+                self.max_margin_ratio_ppm,
+                claim.salt,
+                claim.encoding,
+                self.snapshot_encoding,
+            )
         )
         return self.prover.prove(witness.values)
 

@@ -43,7 +43,7 @@ from ._context import Claim, EpochContext
 from ._errors import DuplicateEntryError, MalformedInputError
 from ._ledger import Ledger, Outcome
 from ._models import Account, MarketSnapshot, load_account
-from ._prove_account import check_supported, check_zkey_matches, margin_circuit_for
+from ._prove_account import check_supported, check_zkey_matches
 from ._statement import Requirement
 
 #: With `workers=None`, fewer proofs than this are made in this process. Measured with
@@ -181,11 +181,12 @@ def run_epoch(
     for a in accounts:  # refusals first: nothing is written for bad input
         check_supported(a, snapshot)
     key = read_zkey(zkey, copy_on_write=True)
-    check_zkey_matches(key, margin_circuit_for(snapshot), str(zkey))
-    ctx = EpochContext.build(snapshot, Prover(key), requirement=requirement, max_margin_ratio_ppm=max_margin_ratio_ppm)
-    assert ctx.prover is not None
+    ctx = EpochContext.build(snapshot, None, requirement=requirement, max_margin_ratio_ppm=max_margin_ratio_ppm)
+    check_zkey_matches(key, ctx.circuit, str(zkey))
+    prover = Prover(key)
+    ctx = dataclasses.replace(ctx, prover=prover)
     record = ledger.open_epoch(
-        snapshot, ctx.prover.verifying_key, requirement=requirement, max_margin_ratio_ppm=max_margin_ratio_ppm
+        snapshot, prover.verifying_key, requirement=requirement, max_margin_ratio_ppm=max_margin_ratio_ppm
     )
     n = record.epoch
     if record.closed:
@@ -205,8 +206,9 @@ def run_epoch(
             appends.add(claim, *ctx.prove(claim))
             appends.flush()
     elif healthy:
-        del key  # each worker maps the key itself
-        _prove_on_pool(dataclasses.replace(ctx, prover=None), zkey, healthy, appends, workers)
+        ctx = dataclasses.replace(ctx, prover=None)
+        del key, prover  # each worker maps the key itself
+        _prove_on_pool(ctx, zkey, healthy, appends, workers)
     appends.flush()
     prove_seconds = time.perf_counter() - prove_start
     if close:

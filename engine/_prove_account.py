@@ -34,6 +34,7 @@ and snapshot repeats the nullifier.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -50,7 +51,7 @@ from circuits import (
 from prover import Prover, ProvingKey, ZkeyFile, domain_size_for
 from verifier import Proof, PublicSignals
 
-from ._commitment import commit, encode_account
+from ._commitment import commit, commit_encoding, encode_account
 from ._encoding import text_to_field
 from ._errors import UnhealthyAccountError, UnsupportedInCircuitError, ValueOutOfRangeError
 from ._margin import compute_margin
@@ -214,14 +215,36 @@ def assign_witness(
 ) -> dict[str, int | list[int]]:
     """The margin circuit's input assignment for the account (no health check: an
     unhealthy account gives an assignment that `solve` rejects at `health/...`)."""
+    encoding = encode_account(account, snapshot)
+    return margin_assignment(
+        commit_encoding(encoding, salt),
+        snapshot.snapshot_hash(),
+        requirement,
+        max_margin_ratio_ppm,
+        salt,
+        encoding,
+        snapshot.field_encoding(),
+    )
+
+
+def margin_assignment(
+    commitment: int,
+    snapshot_hash: int,
+    requirement: Requirement,
+    max_margin_ratio_ppm: int,
+    salt: int,
+    account_encoding: Sequence[int],
+    snapshot_encoding: Sequence[int],
+) -> dict[str, int | list[int]]:
+    """The margin circuit's inputs by name, from values already computed."""
     return {
-        "commitment": commit(account, snapshot, salt),
-        "snapshot_hash": snapshot.snapshot_hash(),
+        "commitment": commitment,
+        "snapshot_hash": snapshot_hash,
         "requirement": requirement_code(requirement),
         "max_margin_ratio_ppm": max_margin_ratio_ppm,
         "salt": salt,
-        "account": encode_account(account, snapshot),
-        "snapshot": snapshot.field_encoding(),
+        "account": list(account_encoding),
+        "snapshot": list(snapshot_encoding),
     }
 
 

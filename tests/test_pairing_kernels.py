@@ -127,3 +127,18 @@ def test_montgomery_multiplication_is_exact_inside_a_larger_kernel() -> None:
         a = tuple((rnd.randrange(Q), rnd.randrange(Q)) for _ in range(3))
         wrong += _out6(_fq6_inv_on_field_kernels(_in6(a))) != tw.fq6_inv(a)  # type: ignore[arg-type]
     assert wrong == 0, f"{wrong} of 300 inverses wrong"
+
+
+def test_many_live_pairs_split_into_parallel_parts_check_exactly() -> None:
+    """More live pairs than one Miller part holds (and no prepared pair): the parts'
+    product decides as one loop would, for a product that is 1 and one that is not."""
+    from algebra import pairing_check
+
+    rng = random.Random(3)
+    q = G2.mul(G2.generator, 12345)
+    ks = [rng.randrange(1, R) for _ in range(39)]
+    pairs = [(G1.mul(G1.generator, k), q) for k in ks] + [(G1.mul(G1.generator, -sum(ks) % R), q)]
+    assert len(pairs) > 2 * 16
+    assert pairing_check(pairs) is True
+    wrong = [*pairs[:-1], (G1.mul(G1.generator, (1 - sum(ks)) % R), q)]
+    assert pairing_check(wrong) is False  # the product is e(G1, q), not 1

@@ -178,8 +178,14 @@ class _SnarkjsJson:
     def load(cls, path: str | Path) -> Self:
         """Read a snarkjs JSON file. OSError if it cannot be read; the named error if malformed
         (a file longer than the model's byte limit is refused after reading one byte past it)."""
+        return cls.from_json(cls.read_bytes(path))
+
+    @classmethod
+    def read_bytes(cls, path: str | Path) -> bytes:
+        """The file's bytes, at most one past the model's byte limit (so `from_json`
+        refuses a longer file without reading it all). OSError if it cannot be read."""
         with Path(path).open("rb") as f:
-            return cls.from_json(f.read(cls._max_bytes + 1))
+            return f.read(cls._max_bytes + 1)
 
     def to_json_obj(self) -> Any:
         """The snarkjs JSON document as Python dicts, lists and strings."""
