@@ -78,6 +78,7 @@ from ._lem import (
     ints_to_limbs,
     limbs_to_ints,
 )
+from ._merkle import merkle_depth, merkle_path, merkle_root_native, merkle_tree_root
 from ._ntt import intt, ntt
 from ._pairing import (
     g1_from_pyecc,
@@ -95,11 +96,31 @@ from ._pairing_kernels import (
     pairing_check,
     pairing_check_lem,
 )
+from ._poseidon import MAX_INPUTS as POSEIDON_MAX_INPUTS
+from ._poseidon import MIN_INPUTS as POSEIDON_MIN_INPUTS
+from ._poseidon import poseidon
+from ._poseidon_constants import poseidon_params
+from ._sponge import ACCOUNT_TAG, MAX_TEXT_BYTES, NULLIFIER_TAG, SNAPSHOT_TAG, SPONGE_RATE, sponge, text_to_field
 from ._subgroup import g2_in_subgroup_batch
 from ._subgroup import g2_in_subgroup_fast as g2_in_subgroup
 from ._tower import FQ12_ONE, Fq6, Fq12, fq12_from_pyecc, fq12_mul, fq12_to_pyecc_coeffs
 
 __all__ = [
+    "merkle_depth",
+    "merkle_path",
+    "merkle_root_native",
+    "merkle_tree_root",
+    "POSEIDON_MAX_INPUTS",
+    "POSEIDON_MIN_INPUTS",
+    "poseidon",
+    "poseidon_params",
+    "ACCOUNT_TAG",
+    "MAX_TEXT_BYTES",
+    "NULLIFIER_TAG",
+    "SNAPSHOT_TAG",
+    "SPONGE_RATE",
+    "sponge",
+    "text_to_field",
     "BinFile",
     "BinFileWriter",
     "SectionRef",

@@ -100,6 +100,11 @@ class Circuit:
                     seen[name] = value
         return list(seen.items())
 
+    def input_declarations(self) -> list[tuple[str, _Input]]:
+        """This instance's inputs in declaration order: the class's declarations, unless a
+        circuit sizes or chooses its inputs from its parameters (override)."""
+        return type(self).declared_inputs()
+
 
 # ---- the builder -----------------------------------------------------------------
 
@@ -347,7 +352,7 @@ def _run_hint(step: _HintStep, values: list[int]) -> None:
 
 def compile_circuit(circuit: Circuit) -> CompiledCircuit:
     """Run `circuit.define` once on a fresh builder and return the compiled circuit."""
-    decls = type(circuit).declared_inputs()
+    decls = circuit.input_declarations()
     ordered = [d for d in decls if d[1].public] + [d for d in decls if not d[1].public]
     n_public = sum(d.n or 1 for _, d in decls if d.public)
     cs = ConstraintSystem(n_public=n_public)

@@ -8,24 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from algebra import merkle_root_native as merkle_root_native  # the native twin
+
 from ._builder import API, Value
 from ._errors import CircuitDefinitionError
 from ._gadgets_compare import select
 from ._gadgets_poseidon import poseidon_hash
 from ._lc import LinearCombination, as_lc
-from ._poseidon_native import poseidon
-
-
-def merkle_root_native(leaf: int, siblings: Sequence[int], index_bits: Sequence[int]) -> int:
-    """The root reached from `leaf` along the path (plain ints; the gadget's twin)."""
-    if len(siblings) != len(index_bits):
-        raise ValueError(f"path has {len(siblings)} siblings but {len(index_bits)} index bits")
-    node = leaf
-    for sib, bit in zip(siblings, index_bits):
-        if bit not in (0, 1):
-            raise ValueError(f"index bits must be 0 or 1, got {bit!r}")
-        node = poseidon([sib, node] if bit else [node, sib])
-    return node
 
 
 def merkle_root(

@@ -1,4 +1,4 @@
-"""Poseidon in the circuit, with circomlib's parameters (the twin of `_poseidon_native`).
+"""Poseidon in the circuit, with circomlib's parameters (the twin of `algebra.poseidon`).
 
 Per round: add the round constants (free), S-box x^5 (three constraints: x^2, x^4, x^5)
 on every element in full rounds and on state[0] in partial rounds, then the MDS matrix
@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from algebra import POSEIDON_MAX_INPUTS as MAX_INPUTS
+from algebra import POSEIDON_MIN_INPUTS as MIN_INPUTS
+from algebra import poseidon_params
+
 from ._builder import API, Value
 from ._errors import CircuitDefinitionError
 from ._lc import LinearCombination, as_lc
-from ._poseidon_constants import poseidon_params
-from ._poseidon_native import MAX_INPUTS, MIN_INPUTS
 
 
 def _sbox(api: API, x: LinearCombination, name: str) -> LinearCombination:
@@ -66,7 +68,7 @@ SPONGE_RATE = 15
 
 
 def poseidon_sponge(api: API, tag: int, values: Sequence[Value], name: str = "sponge") -> LinearCombination:
-    """The Poseidon sponge of `engine._encoding` over any number of values, constrained::
+    """The Poseidon sponge of `algebra.sponge` over any number of values, constrained::
 
         h = poseidon([tag, len(values)])           (constants: folds to a constant, free)
         for each chunk of 15 values (the last may be shorter): h = poseidon([h, *chunk])

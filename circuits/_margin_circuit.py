@@ -33,9 +33,11 @@ Its extra secret inputs are `siblings` (d) and `index_bits` (d, boolean). Scopes
 `membership` (`membership/merkle/level{k}/index_bit`, `membership/merkle/root`) and
 `nullifier` (`nullifier/matches`); everything else is unchanged.
 
-Secret inputs: `account` (the engine's dense account encoding, `engine._commitment`),
-`salt`, and `snapshot` (`MarketSnapshot.field_encoding()`, read by the circuit: market
-parameters and prices are values, not constants).
+Secret inputs: `account` and `snapshot`, the two encodings declared once in
+`circuits._encoding` (the engine writes them by that declaration, `encode_account` and
+`MarketSnapshot.field_encoding()`), sized from the shape's layouts and read by field name
+(`_Reader`): market parameters and prices are values, not constants; each range check's
+width is the field's declared bound (`_ranged`); and `salt`.
 
 Supported (everything else is refused in-circuit, so a witness cannot smuggle it):
 both margin modes (the mode is a private bit of the account: one key serves both);
@@ -118,10 +120,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
+from algebra import ACCOUNT_TAG, NULLIFIER_TAG, SNAPSHOT_TAG
+
 from ._builder import API, Circuit, Public, Secret
+from ._encoding import (
+    AMOUNT_BITS,
+    KIND_FUTURE,
+    KIND_OPTION,
+    KIND_PERPETUAL,
+    MAX_DECIMALS,
+    MULTIPLIER_BITS,
+    PPM,
+    PPM_BITS,
+    PRICE_BITS,
+    QUOTE_BITS,
+    SIGNED_OFFSET,
+    SIZE_BITS,
+    TIME_BITS,
+    VALUE_CHANGE_BITS,
+    Layout,
+    View,
+    account_layout,
+    snapshot_layout,
+)
 from ._errors import CircuitDefinitionError
 from ._gadgets_arith import div, div_mod, minimum, offset_signed, pow10, sign_magnitude
 from ._gadgets_bits import MAX_BITS, range_check
@@ -130,44 +153,13 @@ from ._gadgets_merkle import assert_merkle_path
 from ._gadgets_poseidon import poseidon_hash, poseidon_sponge
 from ._lc import LinearCombination, as_lc
 
-#: Offset of signed values in the encodings (engine._encoding.SIGNED_OFFSET).
-SIGNED_OFFSET = 2**100
-#: Parts per million: 100%.
-PPM = 10**6
-#: Largest decimals of an asset or market (engine._units.MAX_DECIMALS).
-MAX_DECIMALS = 18
-#: Market kind codes of the snapshot encoding.
-KIND_PERPETUAL, KIND_FUTURE, KIND_OPTION = 1, 2, 3
-
-# Bit widths of the engine's bounds (engine._units).
-SIZE_BITS = 64  # abs(size) < 2**64
-AMOUNT_BITS = 64  # collateral amount < 2**64
-PRICE_BITS = 48  # price < 2**48
-QUOTE_BITS = 96  # abs(quote amount) < 2**96
-FUNDING_BITS = 64  # abs(funding index) < 2**64
-PPM_BITS = 20  # ratios <= 10**6 < 2**20
-TIME_BITS = 40  # unix seconds < 2**40
-CAP_BITS = 97  # bracket caps <= 2**96 (2**96 encodes "no cap")
+# Widths of intermediate values (the inputs' widths are the encodings' bounds, `_encoding`).
 POW10_BITS = 60  # 10**18 < 2**60
 RATIO_BITS = 64  # public margin-ratio bound < 2**64
-VALUE_CHANGE_BITS = 52  # abs(scenario value change) < 2**52
-MULTIPLIER_BITS = 24  # initial multiplier <= 10**7 < 2**24
-MOVE_BITS = 24  # abs(grid price move) <= 10**7 < 2**24
 #: |scenario loss numerator| of a leg: |size| * |value change| + |size| < 2**117.
 LOSS_BITS = SIZE_BITS + VALUE_CHANGE_BITS + 1
 #: |isolated_margin + value - MMR| < 2**96 + (2**96 + 2**130) + 2**132 < 2**133.
 ISOLATED_BITS = (2 * 2**QUOTE_BITS + 2 ** (SIZE_BITS + 66) + 2**132).bit_length()
-
-
-def _text_to_field(text: str) -> int:
-    return int.from_bytes(text.encode("ascii"), "big")
-
-
-#: Domain tags of the engine's sponges (engine._encoding).
-SNAPSHOT_TAG = _text_to_field("zkmargin.snapshot.v1")
-ACCOUNT_TAG = _text_to_field("zkmargin.account.v1")
-#: Domain tag of the anonymous mode's nullifier, poseidon([NULLIFIER_TAG, salt, snapshot_hash]).
-NULLIFIER_TAG = _text_to_field("zkmargin.nullifier.v1")
 
 
 # ---- shape and layout -----------------------------------------------------------------
@@ -216,12 +208,23 @@ class MarginShape:
         return self.n_price_moves * self.n_vol_moves + 2
 
     @property
-    def account_length(self) -> int:
-        """Length of the dense account encoding: 3 + A + 5 M."""
-        return 3 + self.n_assets + 5 * self.n_markets
+    def snapshot_layout(self) -> Layout:
+        """The layout of `MarketSnapshot.field_encoding()` for this shape."""
+        markets = tuple((m.kind, m.n_brackets) for m in self.markets)
+        return snapshot_layout(self.n_assets, markets, self.n_price_moves, self.n_vol_moves)
 
-    def grid_offset(self) -> int:
-        return 4
+    @property
+    def account_layout(self) -> Layout:
+        """The layout of the dense account encoding: 3 + A + 5 M elements."""
+        return account_layout(self.n_assets, self.n_markets)
+
+    @property
+    def account_length(self) -> int:
+        return self.account_layout.length
+
+    @property
+    def snapshot_length(self) -> int:
+        return self.snapshot_layout.length
 
     def scenario_classes(self) -> list[int]:
         """For each scenario, its price class: the index of its price move (0 ..
@@ -230,55 +233,22 @@ class MarginShape:
         regular = [i for i in range(self.n_price_moves) for _ in range(self.n_vol_moves)]
         return [*regular, self.n_price_moves, self.n_price_moves + 1]
 
-    def short_option_min_offset(self) -> int:
-        """Position of the grid's short option minimum (the initial multiplier follows)."""
-        return 4 + (1 + self.n_price_moves) + (1 + self.n_vol_moves) + 2
 
-    def assets_offset(self) -> int:
-        return 4 + (1 + self.n_price_moves) + (1 + self.n_vol_moves) + 4
-
-    def market_offsets(self) -> list[int]:
-        """Start of each market's block in the snapshot encoding."""
-        out = []
-        pos = self.assets_offset() + 4 * self.n_assets
-        for m in self.markets:
-            out.append(pos)
-            pos += 8
-            if m.kind == KIND_PERPETUAL:
-                pos += 1
-            if m.kind == KIND_OPTION:
-                pos += 5 + 2 * self.n_scenarios
-            else:
-                pos += 7 + 4 * m.n_brackets
-        out.append(pos)
-        return out
-
-    @property
-    def snapshot_length(self) -> int:
-        """Length of `MarketSnapshot.field_encoding()` for this shape."""
-        return self.market_offsets()[-1]
-
-
-# Field positions inside a market block (MarketSnapshot.field_encoding).
-_M_KIND, _M_BASE, _M_SIZE_DECIMALS, _M_EXPIRY, _M_MARK, _M_OPEN_INTEREST = 1, 2, 3, 4, 5, 6
-# After the common 8 fields (and a perpetual's funding index): the linear risk block.
-_R_IMF, _R_MMF, _R_K, _R_KMM, _R_OI_LO, _R_OI_HI, _R_NB = range(7)
-# Option block after the common 8 fields: type, strike, vol, lower, upper, then per
-# scenario (lower, upper) value changes.
-_O_LOWER, _O_UPPER, _O_SCENARIOS = 3, 4, 5
-# Per bracket: cap, mmr, cum, imf.
-_B_CAP, _B_MMR, _B_CUM, _B_IMF = range(4)
-
-# Account encoding (engine._commitment).
-_A_MODE, _A_QUOTE_BALANCE = 1, 2
-_P_SIZE, _P_QUOTE, _P_FUNDING, _P_ISOLATED, _P_ISOLATED_MARGIN = range(5)
+def _ranged(api: API, view: View[LinearCombination], name: str, label: str | None = None) -> LinearCombination:
+    """A field read by name and range-checked to its declared bound (constraint
+    `{label or name}_range`); a signed field is returned as its signed value."""
+    f = view.field(name)
+    check = f"{label or name}_range"
+    if f.signed:
+        return offset_signed(api, view[name], f.bits, SIGNED_OFFSET, name=check)
+    range_check(api, view[name], f.bits, name=check)
+    return view[name]
 
 
 def _oi_increase(
     api: API,
-    snap: Sequence[LinearCombination],
-    at: int,
-    risk: int,
+    market: View[LinearCombination],
+    risk: View[LinearCombination],
     mark: LinearCombination,
     scale: LinearCombination,
     base_imf: LinearCombination,
@@ -296,11 +266,9 @@ def _oi_increase(
     lo < hi whenever hi != 0 (the engine's RiskParams rule). Then clamped - lo is in
     [0, hi - lo] and the increase in [0, 10**6 - base]."""
     with api.scope("oi_scaling"):
-        open_interest = snap[at + _M_OPEN_INTEREST]
-        lo, hi = snap[risk + _R_OI_LO], snap[risk + _R_OI_HI]
-        range_check(api, open_interest, AMOUNT_BITS, name="open_interest_range")
-        range_check(api, lo, QUOTE_BITS, name="lower_cap_range")
-        range_check(api, hi, QUOTE_BITS, name="upper_cap_range")
+        open_interest = _ranged(api, market, "open_interest")
+        lo = _ranged(api, risk, "lower_cap")
+        hi = _ranged(api, risk, "upper_cap")
         range_check(api, PPM - as_lc(base_imf), PPM_BITS, name="imf<=ppm")
         on = 1 - is_zero(api, hi, name="enabled")
         oi_bits = AMOUNT_BITS + PRICE_BITS
@@ -379,35 +347,37 @@ class _Position:
     quote: LinearCombination
 
 
-def _linear_position(api: API, slot: Sequence[LinearCombination]) -> _Position:
+def _size(api: API, slot: View[LinearCombination]) -> tuple[LinearCombination, LinearCombination, LinearCombination]:
+    """A position's size as (size, |size|, short) (`sign_magnitude`, scope `size`)."""
+    return sign_magnitude(api, slot["size"], slot.field("size").bits, SIGNED_OFFSET, name="size")
+
+
+def _linear_position(api: API, slot: View[LinearCombination]) -> _Position:
     """Cross or isolated (boolean flag; a cross position's isolated margin is 0, an
     isolated one's < 2**96), the size split into sign and magnitude, the quote."""
-    isolated = api.assert_boolean(slot[_P_ISOLATED], name="isolated_is_boolean")
-    isolated_margin = slot[_P_ISOLATED_MARGIN]
-    range_check(api, isolated_margin, QUOTE_BITS, name="isolated_margin_range")
+    isolated = api.assert_boolean(slot["isolated"], name="isolated_is_boolean")
+    isolated_margin = _ranged(api, slot, "isolated_margin")
     api.assert_product(1 - isolated, isolated_margin, 0, name="cross_has_no_isolated_margin")
-    size, size_abs, short = sign_magnitude(api, slot[_P_SIZE], SIZE_BITS, SIGNED_OFFSET, name="size")
-    quote = offset_signed(api, slot[_P_QUOTE], QUOTE_BITS, SIGNED_OFFSET, name="quote_range")
+    size, size_abs, short = _size(api, slot)
+    quote = _ranged(api, slot, "quote")
     return _Position(isolated, isolated_margin, size, size_abs, short, quote)
 
 
 def _linear_value(
     api: API,
-    m: MarketShape,
-    snap: Sequence[LinearCombination],
-    at: int,
-    slot: Sequence[LinearCombination],
+    perpetual: View[LinearCombination] | None,
+    slot: View[LinearCombination],
     pos: _Position,
     scale: LinearCombination,
     mark: LinearCombination,
 ) -> LinearCombination:
     """value = quote + floor(s * (mark - owed funding) / 10**d), |s (mark - owed)| < 2**130."""
-    if m.kind == KIND_PERPETUAL:
-        entry = offset_signed(api, slot[_P_FUNDING], FUNDING_BITS, SIGNED_OFFSET, name="entry_funding_range")
-        now = offset_signed(api, snap[at + 8], FUNDING_BITS, SIGNED_OFFSET, name="funding_index_range")
+    if perpetual is not None:
+        entry = _ranged(api, slot, "entry_funding")
+        now = _ranged(api, perpetual, "funding_index")
         owed: LinearCombination = now - entry  # |owed| < 2**65
     else:
-        api.assert_equal(slot[_P_FUNDING], SIGNED_OFFSET, name="future_has_no_funding_index")
+        api.assert_equal(slot["entry_funding"], SIGNED_OFFSET, name="future_has_no_funding_index")
         owed = api.constant(0)
     exposure = api.mul(pos.size, mark - owed, name="size*(mark-owed)")
     n_bits = SIZE_BITS + 66
@@ -416,8 +386,7 @@ def _linear_value(
 
 def _flat_mmr(
     api: API,
-    snap: Sequence[LinearCombination],
-    risk: int,
+    risk: View[LinearCombination],
     size_abs: LinearCombination,
     scale: LinearCombination,
     notional: LinearCombination,
@@ -426,10 +395,9 @@ def _flat_mmr(
 ) -> tuple[LinearCombination, LinearCombination]:
     """(base IMF, MMR) of a market without brackets:
     MMR = ceil(notional * min(10**6, mmf + ceil(k_mm * |s| / 10**d)) / 10**6)."""
-    base_imf, mmf, k_mm = snap[risk + _R_IMF], snap[risk + _R_MMF], snap[risk + _R_KMM]
-    range_check(api, base_imf, PPM_BITS, name="imf_range")
-    range_check(api, mmf, PPM_BITS, name="mmf_range")
-    range_check(api, k_mm, PPM_BITS, name="mm_size_premium_range")
+    base_imf = _ranged(api, risk, "imf")
+    mmf = _ranged(api, risk, "mmf")
+    k_mm = _ranged(api, risk, "mm_size_premium")
     premium_num = api.mul(k_mm, size_abs, name="k_mm*|size|")
     n_bits = PPM_BITS + SIZE_BITS
     mm_premium = div(api, premium_num, scale, n_bits=n_bits, d_bits=POW10_BITS, ceil=True, name="mm_size_premium")
@@ -437,6 +405,46 @@ def _flat_mmr(
     mmr_num = api.mul(notional, mmf_total, name="notional*mmf")
     mmr = div(api, mmr_num, PPM, n_bits=notional_bits + PPM_BITS, d_bits=PPM_BITS, ceil=True, name="mmr")
     return base_imf, mmr
+
+
+def _brackets(
+    api: API, brackets: list[View[LinearCombination]], notional: LinearCombination, notional_bits: int
+) -> tuple[LinearCombination, LinearCombination]:
+    """(base IMF, MMR) from the bracket of `notional`: the first whose cap is >= it,
+    else the last. MMR = ceil(notional * mmr_b / 10**6) - cum_b."""
+    n = len(brackets)
+    with api.scope("brackets"):
+        remaining: LinearCombination = api.constant(1)  # no earlier bracket selected
+        imf = mmr_rate = cum = api.constant(0)
+        for i, bracket in enumerate(brackets):
+            with api.scope(f"bracket{i}"):
+                rate = _ranged(api, bracket, "mmr")
+                c = _ranged(api, bracket, "cum")
+                b_imf = _ranged(api, bracket, "imf")
+                if i < n - 1:
+                    cap = _ranged(api, bracket, "cap")
+                    fits = 1 - less_than(api, cap, notional, notional_bits, name="notional<=cap")
+                    chosen = api.mul(remaining, fits, name="chosen")
+                    remaining = remaining - chosen
+                else:
+                    chosen = remaining  # the last bracket catches everything above
+                imf = imf + api.mul(chosen, b_imf, name="chosen*imf")
+                mmr_rate = mmr_rate + api.mul(chosen, rate, name="chosen*mmr")
+                cum = cum + api.mul(chosen, c, name="chosen*cum")
+        mmr_num = api.mul(notional, mmr_rate, name="notional*mmr")
+        mmr = div(api, mmr_num, PPM, n_bits=notional_bits + PPM_BITS, d_bits=PPM_BITS, ceil=True, name="mmr") - cum
+    return imf, mmr
+
+
+class _Reader:
+    """An encoded input (wires) read through its layout: `reader("market", k)` is the
+    view of that record's fields by name."""
+
+    def __init__(self, layout: Layout, seq: Sequence[LinearCombination]) -> None:
+        self.layout, self.seq = layout, seq
+
+    def __call__(self, *key: object) -> View[LinearCombination]:
+        return self.layout.view(self.seq, *key)
 
 
 @dataclass
@@ -467,34 +475,56 @@ class MarginHealth(Circuit):
     shape: MarginShape
     anonymous_depth: int
 
-    def __new__(cls, shape: MarginShape, anonymous_depth: int = 0) -> MarginHealth:
-        if cls is MarginHealth:
-            if not isinstance(anonymous_depth, int) or anonymous_depth < 0:
-                raise CircuitDefinitionError(f"anonymous_depth must be an int >= 0, got {anonymous_depth!r}")
-            cls = _sized(shape.account_length, shape.snapshot_length, anonymous_depth)
-        return super().__new__(cls)
+    # Sized from the shape by `inputs` (and the anonymous mode's, from its depth).
+    account: list[LinearCombination]
+    snapshot: list[LinearCombination]
+    merkle_root: LinearCombination
+    nullifier: LinearCombination
+    siblings: list[LinearCombination]
+    index_bits: list[LinearCombination]
 
     def __init__(self, shape: MarginShape, anonymous_depth: int = 0) -> None:
+        if not isinstance(anonymous_depth, int) or anonymous_depth < 0:
+            raise CircuitDefinitionError(f"anonymous_depth must be an int >= 0, got {anonymous_depth!r}")
         self.shape = shape
         self.anonymous_depth = anonymous_depth
 
-    # Secret arrays `account` and `snapshot` are declared by the sized subclass.
+    def input_declarations(self) -> list[tuple[str, Any]]:
+        """The declared inputs, then `account` and `snapshot` sized from the shape; in the
+        anonymous mode without `commitment`, `ANONYMOUS_PUBLIC` first (compile_circuit
+        numbers public wires in this order), then `siblings` and `index_bits`."""
+        decls = [
+            *type(self).declared_inputs(),
+            ("account", Secret(self.shape.account_length, doc="the dense account encoding (circuits._encoding)")),
+            ("snapshot", Secret(self.shape.snapshot_length, doc="MarketSnapshot.field_encoding()")),
+        ]
+        d = self.anonymous_depth
+        if not d:
+            return decls
+        decls += [
+            ("merkle_root", Public(doc="root of the Poseidon Merkle tree of account commitments")),
+            ("nullifier", Public(doc="poseidon([NULLIFIER_TAG, salt, snapshot_hash])")),
+            ("siblings", Secret(d, doc="the commitment's Merkle path, leaf level first")),
+            ("index_bits", Secret(d, doc="the leaf index, little-endian bits")),
+        ]
+        order = {name: i for i, name in enumerate(ANONYMOUS_PUBLIC)}
+        return sorted((x for x in decls if x[0] != "commitment"), key=lambda x: order.get(x[0], len(order)))
+
     def define(self, api: API) -> None:
-        acct: list[LinearCombination] = self.account  # type: ignore[attr-defined]
-        snap: list[LinearCombination] = self.snapshot  # type: ignore[attr-defined]
+        snap, acct = (
+            _Reader(self.shape.snapshot_layout, self.snapshot),
+            _Reader(self.shape.account_layout, self.account),
+        )
         which = self._statement(api)
-        self._open_commitment(api, acct)
+        self._open_commitment(api, self.account)
         self._check_snapshot(api, snap)
         with api.scope("account"):
             # 0 standard, 1 portfolio (cross linear positions join their underlying's grid).
-            portfolio_mode = api.assert_boolean(acct[_A_MODE], name="mode_is_boolean")
-            quote_balance = offset_signed(
-                api, acct[_A_QUOTE_BALANCE], QUOTE_BITS, SIGNED_OFFSET, name="quote_balance_range"
-            )
+            portfolio_mode = api.assert_boolean(acct("account")["mode"], name="mode_is_boolean")
+            quote_balance = _ranged(api, acct("account"), "quote_balance")
         timestamp: LinearCombination | None = None
         if any(m.kind != KIND_PERPETUAL for m in self.shape.markets):
-            timestamp = snap[1]
-            range_check(api, timestamp, TIME_BITS, name="timestamp_range")
+            timestamp = _ranged(api, snap("header"), "timestamp")
         bounds = _Bounds()
         collateral, index_prices = self._collateral(api, acct, snap, bounds)
         values, initial, maintenance = self._markets(api, acct, snap, timestamp, portfolio_mode, index_prices, bounds)
@@ -517,50 +547,43 @@ class MarginHealth(Circuit):
                 api.assert_equal(commitment, self.commitment, name="opens")
         if not self.anonymous_depth:
             return
-        siblings: list[LinearCombination] = self.siblings  # type: ignore[attr-defined]
-        index_bits: list[LinearCombination] = self.index_bits  # type: ignore[attr-defined]
         with api.scope("membership"):
-            root: LinearCombination = self.merkle_root  # type: ignore[attr-defined]
-            assert_merkle_path(api, commitment, root, siblings, index_bits, name="merkle")
+            assert_merkle_path(api, commitment, self.merkle_root, self.siblings, self.index_bits, name="merkle")
         with api.scope("nullifier"):
             nullifier = poseidon_hash(api, [NULLIFIER_TAG, self.salt, self.snapshot_hash], name="hash")
-            api.assert_equal(nullifier, self.nullifier, name="matches")  # type: ignore[attr-defined]
+            api.assert_equal(nullifier, self.nullifier, name="matches")
 
-    def _check_snapshot(self, api: API, snap: list[LinearCombination]) -> None:
+    def _check_snapshot(self, api: API, snap: _Reader) -> None:
         """The snapshot encoding hashes to the public snapshot hash and has this shape."""
         sh = self.shape
         with api.scope("snapshot_hash"):
-            digest = poseidon_sponge(api, SNAPSHOT_TAG, snap, name="sponge")
+            digest = poseidon_sponge(api, SNAPSHOT_TAG, self.snapshot, name="sponge")
             api.assert_equal(digest, self.snapshot_hash, name="matches")
-        offsets = sh.market_offsets()
         with api.scope("shape"):
-            api.assert_equal(snap[2], sh.n_assets, name="n_assets")
-            api.assert_equal(snap[3], sh.n_markets, name="n_markets")
-            api.assert_equal(snap[4], sh.n_price_moves, name="n_price_moves")
-            api.assert_equal(snap[5 + sh.n_price_moves], sh.n_vol_moves, name="n_vol_moves")
+            api.assert_equal(snap("header")["n_assets"], sh.n_assets, name="n_assets")
+            api.assert_equal(snap("header")["n_markets"], sh.n_markets, name="n_markets")
+            api.assert_equal(snap("price_moves")["n"], sh.n_price_moves, name="n_price_moves")
+            api.assert_equal(snap("vol_moves")["n"], sh.n_vol_moves, name="n_vol_moves")
             for k, m in enumerate(sh.markets):
-                api.assert_equal(snap[offsets[k] + _M_KIND], m.kind, name=f"market{k}/kind")
+                api.assert_equal(snap("market", k)["kind"], m.kind, name=f"market{k}/kind")
                 if m.kind != KIND_OPTION:
-                    api.assert_equal(snap[offsets[k] + _M_BASE], m.base, name=f"market{k}/base_asset")
-                    risk = offsets[k] + 8 + (m.kind == KIND_PERPETUAL)
-                    api.assert_equal(snap[risk + _R_NB], m.n_brackets, name=f"market{k}/n_brackets")
+                    api.assert_equal(snap("market", k)["base"], m.base, name=f"market{k}/base_asset")
+                    api.assert_equal(snap("linear_risk", k)["n_brackets"], m.n_brackets, name=f"market{k}/n_brackets")
 
     def _collateral(
-        self, api: API, acct: list[LinearCombination], snap: list[LinearCombination], bounds: _Bounds
+        self, api: API, acct: _Reader, snap: _Reader, bounds: _Bounds
     ) -> tuple[list[LinearCombination], list[LinearCombination]]:
         """Each asset's collateral value floor(amount * index * weight / (10**dec * 10**6))
         (< 2**132), and the assets' index prices."""
         collateral: list[LinearCombination] = []
         index_prices: list[LinearCombination] = []
         for j in range(self.shape.n_assets):
-            base = self.shape.assets_offset() + 4 * j
+            asset = snap("asset", j)
             with api.scope(f"asset{j}"):
-                amount = acct[3 + j]
-                range_check(api, amount, AMOUNT_BITS, name="amount_range")
-                scale = pow10(api, snap[base + 1], MAX_DECIMALS, name="pow10_decimals")
-                weight, index = snap[base + 2], snap[base + 3]
-                range_check(api, weight, PPM_BITS, name="weight_range")
-                range_check(api, index, PRICE_BITS, name="index_price_range")
+                amount = _ranged(api, acct("collateral", j), "amount")
+                scale = pow10(api, asset["decimals"], MAX_DECIMALS, name="pow10_decimals")
+                weight = _ranged(api, asset, "weight")
+                index = _ranged(api, asset, "index_price")
                 index_prices.append(index)
                 amount_index = api.mul(amount, index, name="amount*index")
                 weighted = api.mul(amount_index, weight, name="amount*index*weight")
@@ -575,8 +598,8 @@ class MarginHealth(Circuit):
     def _markets(
         self,
         api: API,
-        acct: list[LinearCombination],
-        snap: list[LinearCombination],
+        acct: _Reader,
+        snap: _Reader,
         timestamp: LinearCombination | None,
         portfolio_mode: LinearCombination,
         index_prices: list[LinearCombination],
@@ -585,24 +608,23 @@ class MarginHealth(Circuit):
         """Every position's value and the requirements: linear markets' own IMR and MMR,
         then each underlying's portfolio (options, and linear legs in portfolio mode)."""
         sh = self.shape
-        offsets = sh.market_offsets()
         values: list[LinearCombination] = []
         initial: list[LinearCombination] = []
         maintenance: list[LinearCombination] = []
         legs: dict[int, list[_OptionLeg | _LinearLeg]] = {}
         classes = self._linear_classes(api, snap) if any(m.kind != KIND_OPTION for m in sh.markets) else []
         for k, m in enumerate(sh.markets):
-            slot = acct[3 + sh.n_assets + 5 * k : 3 + sh.n_assets + 5 * (k + 1)]
+            slot = acct("position", k)
             if m.kind == KIND_OPTION:
                 with api.scope(f"option{k}"):
-                    leg = self._option(api, m, snap, offsets[k], slot, timestamp, index_prices[m.base])
+                    leg = self._option(api, m, snap, k, slot, timestamp, index_prices[m.base])
                 legs.setdefault(m.base, []).append(leg)
                 values.append(leg.value)
                 bounds.equity += leg.value_bound
                 continue
             with api.scope(f"market{k}"):
                 value, imr, mmr, linear_leg = self._linear_market(
-                    api, m, snap, offsets[k], slot, timestamp, portfolio_mode, classes
+                    api, m, snap, k, slot, timestamp, portfolio_mode, classes
                 )
             legs.setdefault(m.base, []).append(linear_leg)
             values.append(value)
@@ -612,11 +634,9 @@ class MarginHealth(Circuit):
             bounds.initial += 2**132
             bounds.maintenance += 2**132
         if legs:
-            grid = sh.short_option_min_offset()
-            som_ppm, multiplier = snap[grid], snap[grid + 1]
             with api.scope("grid"):
-                range_check(api, som_ppm, PPM_BITS, name="short_option_min_range")
-                range_check(api, multiplier, MULTIPLIER_BITS, name="initial_multiplier_range")
+                som_ppm = _ranged(api, snap("grid"), "short_option_min")
+                multiplier = _ranged(api, snap("grid"), "initial_multiplier")
             for u in sorted(legs):
                 with api.scope(f"portfolio{u}"):
                     imr, mmr, imr_bound, mmr_bound = self._portfolio(api, legs[u], som_ppm, multiplier)
@@ -660,9 +680,9 @@ class MarginHealth(Circuit):
         self,
         api: API,
         m: MarketShape,
-        snap: Sequence[LinearCombination],
-        at: int,
-        slot: Sequence[LinearCombination],
+        snap: _Reader,
+        k: int,
+        slot: View[LinearCombination],
         timestamp: LinearCombination | None,
         spot: LinearCombination,
     ) -> _OptionLeg:
@@ -671,22 +691,20 @@ class MarginHealth(Circuit):
         minimum ceil(neg * S * min_ppm / (10**d 10**6)) (the minimum without min_ppm
         applied yet: see `_portfolio`). Expired options carry no loss and no minimum."""
         assert timestamp is not None
-        api.assert_equal(snap[at + 2], m.base, name="base_asset")
-        api.assert_equal(slot[_P_ISOLATED], 0, name="not_isolated")
-        api.assert_equal(slot[_P_ISOLATED_MARGIN], 0, name="no_isolated_margin")
-        api.assert_equal(slot[_P_FUNDING], SIGNED_OFFSET, name="option_has_no_funding_index")
-        _size, size_abs, short = sign_magnitude(api, slot[_P_SIZE], SIZE_BITS, SIGNED_OFFSET, name="size")
+        market, option = snap("market", k), snap("option", k)
+        api.assert_equal(market["base"], m.base, name="base_asset")
+        api.assert_equal(slot["isolated"], 0, name="not_isolated")
+        api.assert_equal(slot["isolated_margin"], 0, name="no_isolated_margin")
+        api.assert_equal(slot["entry_funding"], SIGNED_OFFSET, name="option_has_no_funding_index")
+        _signed_size, size_abs, short = _size(api, slot)
         long = size_abs - short  # max(size, 0); short = max(-size, 0)
-        quote = offset_signed(api, slot[_P_QUOTE], QUOTE_BITS, SIGNED_OFFSET, name="quote_range")
-        scale = pow10(api, snap[at + _M_SIZE_DECIMALS], MAX_DECIMALS, name="pow10_size_decimals")
-        expiry = snap[at + _M_EXPIRY]
+        quote = _ranged(api, slot, "quote")
+        scale = pow10(api, market["size_decimals"], MAX_DECIMALS, name="pow10_size_decimals")
         with api.scope("expiry"):
-            range_check(api, expiry, TIME_BITS, name="expiry_range")
+            expiry = _ranged(api, market, "expiry")
             live = 1 - greater_or_equal(api, timestamp, expiry, TIME_BITS, name="expired")
-        opt = at + 8
-        lower, upper = snap[opt + _O_LOWER], snap[opt + _O_UPPER]
-        range_check(api, lower, PRICE_BITS, name="lower_bound_range")
-        range_check(api, upper, PRICE_BITS, name="upper_bound_range")
+        lower = _ranged(api, option, "lower_bound")
+        upper = _ranged(api, option, "upper_bound")
         # value = quote + floor(size * P' / 10**d), P' = lower for a long, upper for a short:
         # size * P' = long * lower - short * upper (one of long, short is 0).
         worth = api.mul(long, lower, name="long*lower") - api.mul(short, upper, name="short*upper")
@@ -696,12 +714,8 @@ class MarginHealth(Circuit):
         loss_bits = SIZE_BITS + VALUE_CHANGE_BITS + 1
         for s in range(self.shape.n_scenarios):
             with api.scope(f"scenario{s}"):
-                lo = offset_signed(
-                    api, snap[opt + _O_SCENARIOS + 2 * s], VALUE_CHANGE_BITS, SIGNED_OFFSET, name="lower_range"
-                )
-                hi = offset_signed(
-                    api, snap[opt + _O_SCENARIOS + 2 * s + 1], VALUE_CHANGE_BITS, SIGNED_OFFSET, name="upper_range"
-                )
+                lo = _ranged(api, snap("scenario", k, s), "lower")
+                hi = _ranged(api, snap("scenario", k, s), "upper")
                 num = api.mul(short, hi, name="short*upper") - api.mul(long, lo, name="long*lower")
                 loss = div(api, num, scale, n_bits=loss_bits, d_bits=POW10_BITS, signed=True, ceil=True, name="loss")
                 losses.append(api.mul(live, loss, name="live*loss"))
@@ -780,21 +794,19 @@ class MarginHealth(Circuit):
         )
         return imr, mmr, 2**imr_bits, 2**mmr_bits
 
-    def _linear_classes(self, api: API, snap: Sequence[LinearCombination]) -> list[_LinearClass]:
+    def _linear_classes(self, api: API, snap: _Reader) -> list[_LinearClass]:
         """The grid's price classes for linear markets (`MarginShape.scenario_classes`),
         scope `grid/linear`: price moves signed with |move| < 2**24, the extreme move and
         fraction < 2**20; a regular move's change is mark * move / 10**6 (its fraction is
         10**6: floor(mark * move * 10**6 / 10**12) is the same integer), an extreme one's
         +/- mark * extreme * fraction / 10**12."""
-        n_p, n_v = self.shape.n_price_moves, self.shape.n_vol_moves
         out = []
         with api.scope("grid/linear"):
-            for i in range(n_p):
-                move = offset_signed(api, snap[5 + i], MOVE_BITS, SIGNED_OFFSET, name=f"price_move{i}_range")
+            for i in range(self.shape.n_price_moves):
+                move = _ranged(api, snap("price_move", i), "move", label=f"price_move{i}")
                 out.append(_LinearClass(move, PPM, PPM_BITS))
-            extreme, fraction = snap[6 + n_p + n_v], snap[7 + n_p + n_v]
-            range_check(api, extreme, PPM_BITS, name="extreme_move_range")
-            range_check(api, fraction, PPM_BITS, name="extreme_fraction_range")
+            extreme = _ranged(api, snap("grid"), "extreme_move")
+            fraction = _ranged(api, snap("grid"), "extreme_fraction")
             both = api.mul(extreme, fraction, name="extreme*fraction")
             out.append(_LinearClass(-both, PPM * PPM, 2 * PPM_BITS))
             out.append(_LinearClass(both, PPM * PPM, 2 * PPM_BITS))
@@ -846,9 +858,9 @@ class MarginHealth(Circuit):
         self,
         api: API,
         m: MarketShape,
-        snap: Sequence[LinearCombination],
-        at: int,
-        slot: Sequence[LinearCombination],
+        snap: _Reader,
+        k: int,
+        slot: View[LinearCombination],
         timestamp: LinearCombination | None,
         portfolio_mode: LinearCombination,
         classes: list[_LinearClass],
@@ -860,11 +872,13 @@ class MarginHealth(Circuit):
         portfolio-mode account carries none either: its losses join its underlying's
         portfolio (the leg's gate). Its value counts in equity unless isolated."""
         pos = _linear_position(api, slot)
-        scale = pow10(api, snap[at + _M_SIZE_DECIMALS], MAX_DECIMALS, name="pow10_size_decimals")
-        mark = snap[at + _M_MARK]
-        range_check(api, mark, PRICE_BITS, name="mark_range")
-        value = _linear_value(api, m, snap, at, slot, pos, scale, mark)
-        imr, mmr = self._linear_requirements(api, m, snap, at, pos.size_abs, scale, mark)
+        market = snap("market", k)
+        scale = pow10(api, market["size_decimals"], MAX_DECIMALS, name="pow10_size_decimals")
+        mark = _ranged(api, market, "mark")
+        perpetual = snap("perpetual", k) if m.kind == KIND_PERPETUAL else None
+        value = _linear_value(api, perpetual, slot, pos, scale, mark)
+        brackets = [snap("bracket", k, i) for i in range(m.n_brackets)]
+        imr, mmr = self._linear_requirements(api, market, snap("linear_risk", k), brackets, pos.size_abs, scale, mark)
 
         # In the portfolio: a cross position (f = 0) of a portfolio-mode account.
         in_portfolio = api.mul(portfolio_mode, 1 - pos.isolated, name="portfolio*cross")
@@ -873,9 +887,8 @@ class MarginHealth(Circuit):
             # Expired (expiry <= timestamp): valued at settlement (= mark), no requirement,
             # out of any portfolio.
             assert timestamp is not None
-            expiry = snap[at + _M_EXPIRY]
             with api.scope("expiry"):
-                range_check(api, expiry, TIME_BITS, name="expiry_range")
+                expiry = _ranged(api, market, "expiry")
                 expired = greater_or_equal(api, timestamp, expiry, TIME_BITS, name="expired")
                 imr = api.mul(1 - expired, imr, name="live*imr")
                 mmr = api.mul(1 - expired, mmr, name="live*mmr")
@@ -897,112 +910,36 @@ class MarginHealth(Circuit):
     def _linear_requirements(
         self,
         api: API,
-        m: MarketShape,
-        snap: Sequence[LinearCombination],
-        at: int,
+        market: View[LinearCombination],
+        risk: View[LinearCombination],
+        brackets: list[View[LinearCombination]],
         size_abs: LinearCombination,
         scale: LinearCombination,
         mark: LinearCombination,
     ) -> tuple[LinearCombination, LinearCombination]:
         """(IMR, MMR) of a linear position by the market's flat or bracketed rules:
         IMR = ceil(notional * min(10**6, base + oi_increase + premium) / 10**6)."""
-        risk = at + 8 + int(m.kind == KIND_PERPETUAL)
         # notional = ceil(|s| * mark / 10**d) < 2**112.
         notional_bits = SIZE_BITS + PRICE_BITS
         notional_num = api.mul(size_abs, mark, name="|size|*mark")
         notional = div(api, notional_num, scale, n_bits=notional_bits, d_bits=POW10_BITS, ceil=True, name="notional")
         # Size premium: ceil(k * |s| / 10**d) < 2**84.
-        k = snap[risk + _R_K]
-        range_check(api, k, PPM_BITS, name="size_premium_range")
+        k = _ranged(api, risk, "size_premium")
         premium_num = api.mul(k, size_abs, name="k*|size|")
         n_bits = PPM_BITS + SIZE_BITS
         premium = div(api, premium_num, scale, n_bits=n_bits, d_bits=POW10_BITS, ceil=True, name="size_premium")
         frac_bits = PPM_BITS + SIZE_BITS + 1  # base (< 2**20) + premium (< 2**84)
-        if m.n_brackets == 0:
-            base_imf, mmr = _flat_mmr(api, snap, risk, size_abs, scale, notional, notional_bits, frac_bits)
+        if not brackets:
+            base_imf, mmr = _flat_mmr(api, risk, size_abs, scale, notional, notional_bits, frac_bits)
         else:
-            base_imf, mmr = self._brackets(api, m.n_brackets, snap, risk + 7, notional, notional_bits)
+            base_imf, mmr = _brackets(api, brackets, notional, notional_bits)
         # with base + oi_increase <= 10**6 the sum stays below 2**frac_bits.
-        oi_increase = _oi_increase(api, snap, at, risk, mark, scale, base_imf)
+        oi_increase = _oi_increase(api, market, risk, mark, scale, base_imf)
         imf_total = minimum(api, base_imf + oi_increase + premium, PPM, frac_bits, name="imf")
         imr_num = api.mul(notional, imf_total, name="notional*imf")
         imr = div(api, imr_num, PPM, n_bits=notional_bits + PPM_BITS, d_bits=PPM_BITS, ceil=True, name="imr")
         return imr, mmr
 
-    def _brackets(
-        self,
-        api: API,
-        n: int,
-        snap: Sequence[LinearCombination],
-        at: int,
-        notional: LinearCombination,
-        notional_bits: int,
-    ) -> tuple[LinearCombination, LinearCombination]:
-        """(base IMF, MMR) from the bracket of `notional`: the first whose cap is >= it,
-        else the last. MMR = ceil(notional * mmr_b / 10**6) - cum_b."""
-        with api.scope("brackets"):
-            remaining: LinearCombination = api.constant(1)  # no earlier bracket selected
-            imf = mmr_rate = cum = api.constant(0)
-            for i in range(n):
-                cap, rate, c, b_imf = (snap[at + 4 * i + f] for f in (_B_CAP, _B_MMR, _B_CUM, _B_IMF))
-                with api.scope(f"bracket{i}"):
-                    range_check(api, rate, PPM_BITS, name="mmr_range")
-                    range_check(api, c, QUOTE_BITS, name="cum_range")
-                    range_check(api, b_imf, PPM_BITS, name="imf_range")
-                    if i < n - 1:
-                        range_check(api, cap, CAP_BITS, name="cap_range")
-                        fits = 1 - less_than(api, cap, notional, notional_bits, name="notional<=cap")
-                        chosen = api.mul(remaining, fits, name="chosen")
-                        remaining = remaining - chosen
-                    else:
-                        chosen = remaining  # the last bracket catches everything above
-                    imf = imf + api.mul(chosen, b_imf, name="chosen*imf")
-                    mmr_rate = mmr_rate + api.mul(chosen, rate, name="chosen*mmr")
-                    cum = cum + api.mul(chosen, c, name="chosen*cum")
-            mmr = (
-                div(
-                    api,
-                    api.mul(notional, mmr_rate, name="notional*mmr"),
-                    PPM,
-                    n_bits=notional_bits + PPM_BITS,
-                    d_bits=PPM_BITS,
-                    ceil=True,
-                    name="mmr",
-                )
-                - cum
-            )
-        return imf, mmr
-
 
 #: Public inputs of the anonymous mode, in order (they replace `commitment`).
 ANONYMOUS_PUBLIC = ("merkle_root", "nullifier", "snapshot_hash", "requirement", "max_margin_ratio_ppm")
-
-
-@cache
-def _sized(account_length: int, snapshot_length: int, anonymous_depth: int = 0) -> type[MarginHealth]:
-    """MarginHealth with `account` and `snapshot` arrays of the given lengths; with
-    `anonymous_depth` d >= 1 the anonymous mode (no `commitment` input; public
-    `merkle_root` and `nullifier` first, secret `siblings` and `index_bits` of length d)."""
-    namespace: dict[str, Any] = {
-        "account": Secret(account_length, doc="the dense account encoding (engine._commitment)"),
-        "snapshot": Secret(snapshot_length, doc="MarketSnapshot.field_encoding()"),
-        "__module__": __name__,
-        "__qualname__": "MarginHealth",
-    }
-    if anonymous_depth:
-        namespace |= {
-            "merkle_root": Public(doc="root of the Poseidon Merkle tree of account commitments"),
-            "nullifier": Public(doc="poseidon([NULLIFIER_TAG, salt, snapshot_hash])"),
-            "siblings": Secret(anonymous_depth, doc="the commitment's Merkle path, leaf level first"),
-            "index_bits": Secret(anonymous_depth, doc="the leaf index, little-endian bits"),
-            "declared_inputs": classmethod(_anonymous_inputs),
-        }
-    return type("MarginHealth", (MarginHealth,), namespace)
-
-
-def _anonymous_inputs(cls: type[Circuit]) -> list[tuple[str, Any]]:
-    """The anonymous mode's declarations: without `commitment`, `ANONYMOUS_PUBLIC` first
-    (compile_circuit numbers public wires in declaration order)."""
-    decls = [d for d in Circuit.declared_inputs.__func__(cls) if d[0] != "commitment"]  # type: ignore[attr-defined]
-    order = {name: i for i, name in enumerate(ANONYMOUS_PUBLIC)}
-    return sorted(decls, key=lambda d: order.get(d[0], len(order)))

@@ -24,6 +24,9 @@ Public API of the margin engine (units and rounding: `engine._units`; formulas:
 - errors: `EngineError` and its named subclasses.
 """
 
+from algebra import ACCOUNT_TAG, SNAPSHOT_TAG, sponge, text_to_field
+from circuits import SIGNED_OFFSET
+
 from ._commitment import (
     commit,
     commit_encoding,
@@ -34,7 +37,6 @@ from ._commitment import (
     write_salt_file,
 )
 from ._context import Claim, EpochContext, prove_account
-from ._encoding import ACCOUNT_TAG, SIGNED_OFFSET, SNAPSHOT_TAG, sponge, text_to_field
 from ._epoch import POOL_MIN_PROOFS, EpochSummary, load_accounts, run_epoch
 from ._errors import (
     AccountDecidedError,

@@ -4,29 +4,17 @@ salted Poseidon commitment.
 The encoding is DENSE over a universe (the snapshot's assets and markets, in snapshot
 order), so its length depends only on the numbers of assets A and markets M, which is
 what the margin circuit is parameterised by. The same vector is the circuit's private
-input. With ``OFF = 2**100`` (`engine._encoding.SIGNED_OFFSET`; every signed value is
-bounded by 2**96, so ``v + OFF`` is in (0, 2**101)):
-
-| index | element | range |
-| --- | --- | --- |
-| 0 | account id, ASCII big-endian | < 2**248 |
-| 1 | margin mode: 0 standard, 1 portfolio | {0, 1} |
-| 2 | quote_balance + OFF | (0, 2**101) |
-| 3 + j, j < A | collateral amount of asset j (0 when absent) | [0, 2**64) |
-| 3 + A + 5k | size of the position in market k + OFF (size 0 when none) | (0, 2**101) |
-| 3 + A + 5k + 1 | its quote + OFF | (0, 2**101) |
-| 3 + A + 5k + 2 | its funding index at entry + OFF | (0, 2**101) |
-| 3 + A + 5k + 3 | isolated flag: 1 isolated, 0 cross or none | {0, 1} |
-| 3 + A + 5k + 4 | isolated margin (0 when cross or none) | [0, 2**96) |
-
-Length ``3 + A + 5 M``. A market without a position encodes as a zero position
-(size, quote, funding 0, cross), which margins exactly like no position.
+input. Its layout is declared once, in `circuits._encoding` (`account_layout`): the
+account record (id, margin mode, quote balance), a collateral amount per asset (0 when
+absent), and a position per market (size, quote, entry funding index, isolated flag,
+isolated margin), length ``3 + A + 5 M``. A market without a position encodes as a zero
+position (size, quote, funding 0, cross), which margins exactly like no position.
 
 Commitment::
 
     commit(account, universe, salt) = sponge("zkmargin.account.v1", [salt, *encoding])
 
-with the sponge of `engine._encoding` (``h = poseidon([tag, len]); h = poseidon([h,
+with the sponge of `algebra.sponge` (``h = poseidon([tag, len]); h = poseidon([h,
 15 elements])...``) and a uniformly random salt below r (`random_salt`), which hides
 the account: the commitment reveals nothing about it without the salt.
 """
@@ -39,22 +27,22 @@ import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
-from algebra import R
+from algebra import ACCOUNT_TAG, R, sponge
+from circuits import Key, Layout, account_layout
 
-from ._encoding import ACCOUNT_TAG, signed, sponge, text_to_field
 from ._errors import MalformedInputError, UnknownAssetError, UnknownMarketError, ValueOutOfRangeError
 from ._models import Account, MarketSnapshot, Universe
 
-#: Elements per market in the encoding: size, quote, funding index, isolated flag, isolated margin.
-MARKET_FIELDS = 5
-#: Elements before the collateral amounts: account id, margin mode, quote balance.
-HEADER_FIELDS = 3
+
+def account_layout_of(universe: Universe | MarketSnapshot) -> Layout:
+    """The account encoding's layout for a universe (`circuits.account_layout`)."""
+    u = universe.universe() if isinstance(universe, MarketSnapshot) else universe
+    return account_layout(len(u.assets), len(u.markets))
 
 
 def encoding_length(universe: Universe | MarketSnapshot) -> int:
     """3 + #assets + 5 * #markets."""
-    u = universe.universe() if isinstance(universe, MarketSnapshot) else universe
-    return HEADER_FIELDS + len(u.assets) + MARKET_FIELDS * len(u.markets)
+    return account_layout_of(universe).length
 
 
 def encode_account(account: Account, universe: Universe | MarketSnapshot) -> list[int]:
@@ -66,27 +54,31 @@ def encode_account(account: Account, universe: Universe | MarketSnapshot) -> lis
     u = universe.universe() if isinstance(universe, MarketSnapshot) else universe
     asset_index = {s: i for i, s in enumerate(u.assets)}
     market_index = {m: k for k, m in enumerate(u.markets)}
-    out = [text_to_field(account.id), 1 if account.margin_mode == "portfolio" else 0, signed(account.quote_balance)]
-    amounts = [0] * len(u.assets)
+    mode = 1 if account.margin_mode == "portfolio" else 0
+    values: dict[Key, dict[str, int | str]] = {
+        ("account",): {"id": account.id, "mode": mode, "quote_balance": account.quote_balance}
+    }
+    values |= {("collateral", j): {"amount": 0} for j in range(len(u.assets))}
+    values |= {("position", k): dict(_NO_POSITION) for k in range(len(u.markets))}
     for symbol, amount in account.collateral.items():
         if symbol not in asset_index:
             raise UnknownAssetError(f"{account.id}: collateral {symbol} is not in the universe {list(u.assets)}")
-        amounts[asset_index[symbol]] = amount
-    out += amounts
-    markets = [[signed(0), signed(0), signed(0), 0, 0] for _ in u.markets]
+        values[("collateral", asset_index[symbol])] = {"amount": amount}
     for p in account.positions:
         if p.market not in market_index:
             raise UnknownMarketError(f"{account.id}: position in {p.market}, not in the universe {list(u.markets)}")
-        markets[market_index[p.market]] = [
-            signed(p.size),
-            signed(p.quote),
-            signed(p.funding_index),
-            1 if p.isolated else 0,
-            p.isolated_margin or 0,
-        ]
-    for fields in markets:
-        out += fields
-    return out
+        values[("position", market_index[p.market])] = {
+            "size": p.size,
+            "quote": p.quote,
+            "entry_funding": p.funding_index,
+            "isolated": 1 if p.isolated else 0,
+            "isolated_margin": p.isolated_margin or 0,
+        }
+    return account_layout_of(u).encode(values)
+
+
+#: A market without a position: a zero position, cross (margins exactly like none).
+_NO_POSITION = {"size": 0, "quote": 0, "entry_funding": 0, "isolated": 0, "isolated_margin": 0}
 
 
 def random_salt() -> int:

@@ -25,7 +25,18 @@ from typing import Annotated, Any, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError, model_validator
 
-from ._encoding import SNAPSHOT_TAG, signed, sponge, text_to_field
+from algebra import SNAPSHOT_TAG, sponge
+from circuits import (
+    KIND_FUTURE,
+    KIND_OPTION,
+    KIND_PERPETUAL,
+    OPTION_CALL,
+    OPTION_PUT,
+    Key,
+    Layout,
+    snapshot_layout,
+)
+
 from ._errors import (
     DuplicateEntryError,
     InconsistentSnapshotError,
@@ -56,7 +67,7 @@ from ._units import (
 
 Int = StrictInt
 #: Asset symbols, market / account ids and oracle source names: ASCII, 1 to 31
-#: characters, so each fits one field element (`engine._encoding.text_to_field`).
+#: characters, so each fits one field element (`algebra.text_to_field`).
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,30}$")]
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid", validate_default=True)
@@ -343,7 +354,7 @@ class OptionMarket(_MarketBase):
 
 Market = Annotated[PerpetualMarket | FutureMarket | OptionMarket, Field(discriminator="kind")]
 LinearMarket = PerpetualMarket | FutureMarket
-MARKET_KIND_CODES = {"perpetual": 1, "future": 2, "option": 3}
+MARKET_KIND_CODES = {"perpetual": KIND_PERPETUAL, "future": KIND_FUTURE, "option": KIND_OPTION}
 
 
 # ---- accounts -------------------------------------------------------------------------------
@@ -702,71 +713,105 @@ class MarketSnapshot(_Model):
     # ---- hash -----------------------------------------------------------------------------
 
     def field_encoding(self) -> list[int]:
-        """The snapshot as field elements, the input of `snapshot_hash`, in this order:
+        """The snapshot as field elements, the input of `snapshot_hash`: the records of
+        `circuits._encoding.snapshot_layout` (header, grid, assets, markets with their
+        funding index, risk and brackets or option terms and scenarios), in its order, each
+        field encoded by its declaration. Everything the margin formulas read is included;
+        greeks (informational) are not."""
+        return self.layout().encode(self._field_values())
 
-        1. header: epoch, timestamp, number of assets, number of markets;
-        2. grid: number of price moves, each move (signed), number of vol moves, each move
-           (signed), extreme move, extreme fraction, short option minimum, initial
-           multiplier;
-        3. per asset, in snapshot order: symbol, decimals, collateral weight, index price;
-        4. per market, in snapshot order: id, kind (1 perpetual, 2 future, 3 option),
-           position of its base in the assets, size decimals, expiry (0 for a
-           perpetual), mark price, open interest (0 when absent), settlement price (0
-           when not expired); then
-           - a perpetual: its funding index (signed);
-           - a perpetual or future: imf, mmf (0 with brackets), size premium, mm size
-             premium, OI lower cap, OI upper cap, number of brackets, and per bracket:
-             notional cap (2**96 when none), mmr, cum, initial fraction (the market's
-             when the bracket has none);
-           - an option: type (1 call, 2 put), strike, implied vol (0 when expired),
-             price bounds lower and upper (both the payoff when expired), and per
-             scenario the value changes lower and upper (signed; zeros when expired).
+    def layout(self) -> Layout:
+        """The layout of `field_encoding()` for this snapshot's shape (`circuits._encoding`)."""
+        markets = tuple(
+            (MARKET_KIND_CODES[m.kind], 0 if isinstance(m, OptionMarket) else len(m.risk.brackets))
+            for m in self.markets
+        )
+        return snapshot_layout(len(self.assets), markets, len(self.grid.price_moves_ppm), len(self.grid.vol_moves_ppm))
 
-        Signed values are offset by 2**100, text is ASCII big-endian (`engine._encoding`).
-        Everything the margin formulas read is included; greeks (informational) are not.
-        """
-        out = [self.epoch, self.timestamp, len(self.assets), len(self.markets)]
+    def _field_values(self) -> dict[Key, dict[str, int | str]]:
+        """Every record of the snapshot layout, by key and field name."""
         g = self.grid
-        out += [len(g.price_moves_ppm), *map(signed, g.price_moves_ppm)]
-        out += [len(g.vol_moves_ppm), *map(signed, g.vol_moves_ppm)]
-        out += [g.extreme_move_ppm, g.extreme_fraction_ppm, g.short_option_min_ppm, g.initial_multiplier_ppm]
+        out: dict[Key, dict[str, int | str]] = {
+            ("header",): {
+                "epoch": self.epoch,
+                "timestamp": self.timestamp,
+                "n_assets": len(self.assets),
+                "n_markets": len(self.markets),
+            },
+            ("price_moves",): {"n": len(g.price_moves_ppm)},
+            ("vol_moves",): {"n": len(g.vol_moves_ppm)},
+            ("grid",): {
+                "extreme_move": g.extreme_move_ppm,
+                "extreme_fraction": g.extreme_fraction_ppm,
+                "short_option_min": g.short_option_min_ppm,
+                "initial_multiplier": g.initial_multiplier_ppm,
+            },
+        }
+        out |= {("price_move", i): {"move": v} for i, v in enumerate(g.price_moves_ppm)}
+        out |= {("vol_move", i): {"move": v} for i, v in enumerate(g.vol_moves_ppm)}
+        for j, a in enumerate(self.assets):
+            out[("asset", j)] = {
+                "symbol": a.symbol,
+                "decimals": a.decimals,
+                "weight": a.collateral_weight_ppm,
+                "index_price": self.index_prices[a.symbol],
+            }
+        for k, m in enumerate(self.markets):
+            out |= self._market_values(k, m)
+        return out
+
+    def _market_values(
+        self, k: int, m: PerpetualMarket | FutureMarket | OptionMarket
+    ) -> dict[Key, dict[str, int | str]]:
+        """A market's records: common, then a perpetual's funding index, then an option's
+        terms and scenario value changes or a linear market's risk and brackets."""
         position = {a.symbol: i for i, a in enumerate(self.assets)}
-        for a in self.assets:
-            out += [text_to_field(a.symbol), a.decimals, a.collateral_weight_ppm, self.index_prices[a.symbol]]
-        for m in self.markets:
-            out += [
-                text_to_field(m.id),
-                MARKET_KIND_CODES[m.kind],
-                position[m.base],
-                m.size_decimals,
-                0 if isinstance(m, PerpetualMarket) else m.expiry,
-                self.mark_prices[m.id],
-                self.open_interest.get(m.id, 0),
-                self.settlement_prices.get(m.id, 0),
-            ]
-            if isinstance(m, PerpetualMarket):
-                out.append(signed(self.funding_indices[m.id]))
-            if isinstance(m, OptionMarket):
-                out += [1 if m.option_type == "call" else 2, m.strike, self.implied_vols_ppm.get(m.id, 0)]
-                lower, upper = self.option_value_bounds(m)
-                out += [lower, upper]
-                values = None if self.is_expired(m) else self.scenario_values[m.id]
-                for s in range(g.scenario_count):
-                    out += [signed(values.lower[s]), signed(values.upper[s])] if values else [signed(0), signed(0)]
-            else:
-                r = m.risk
-                out += [
-                    r.imf_ppm,
-                    r.mmf_ppm or 0,
-                    r.size_premium_ppm_per_unit,
-                    r.mm_size_premium_ppm_per_unit,
-                    r.oi_lower_cap,
-                    r.oi_upper_cap,
-                    len(r.brackets),
-                ]
-                for b in r.brackets:
-                    cap = QUOTE_BOUND if b.notional_cap is None else b.notional_cap
-                    out += [cap, b.mmr_ppm, b.cum, r.bracket_imf_ppm(b)]
+        out: dict[Key, dict[str, int | str]] = {
+            ("market", k): {
+                "id": m.id,
+                "kind": MARKET_KIND_CODES[m.kind],
+                "base": position[m.base],
+                "size_decimals": m.size_decimals,
+                "expiry": 0 if isinstance(m, PerpetualMarket) else m.expiry,
+                "mark": self.mark_prices[m.id],
+                "open_interest": self.open_interest.get(m.id, 0),
+                "settlement_price": self.settlement_prices.get(m.id, 0),
+            }
+        }
+        if isinstance(m, PerpetualMarket):
+            out[("perpetual", k)] = {"funding_index": self.funding_indices[m.id]}
+        if isinstance(m, OptionMarket):
+            lower, upper = self.option_value_bounds(m)
+            out[("option", k)] = {
+                "type": OPTION_CALL if m.option_type == "call" else OPTION_PUT,
+                "strike": m.strike,
+                "vol": self.implied_vols_ppm.get(m.id, 0),
+                "lower_bound": lower,
+                "upper_bound": upper,
+            }
+            values = None if self.is_expired(m) else self.scenario_values[m.id]
+            for s in range(self.grid.scenario_count):
+                changes = (values.lower[s], values.upper[s]) if values else (0, 0)
+                out[("scenario", k, s)] = {"lower": changes[0], "upper": changes[1]}
+            return out
+        r = m.risk
+        out[("linear_risk", k)] = {
+            "imf": r.imf_ppm,
+            "mmf": r.mmf_ppm or 0,
+            "size_premium": r.size_premium_ppm_per_unit,
+            "mm_size_premium": r.mm_size_premium_ppm_per_unit,
+            "lower_cap": r.oi_lower_cap,
+            "upper_cap": r.oi_upper_cap,
+            "n_brackets": len(r.brackets),
+        }
+        for b, bracket in enumerate(r.brackets):
+            cap = QUOTE_BOUND if bracket.notional_cap is None else bracket.notional_cap
+            out[("bracket", k, b)] = {
+                "cap": cap,
+                "mmr": bracket.mmr_ppm,
+                "cum": bracket.cum,
+                "imf": r.bracket_imf_ppm(bracket),
+            }
         return out
 
     def snapshot_hash(self) -> int:

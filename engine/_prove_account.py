@@ -38,21 +38,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from algebra import MismatchedFilesError, R
+from algebra import NULLIFIER_TAG, EncodingError, MismatchedFilesError, R, merkle_depth, merkle_path
 from circuits import (
     CompiledCircuit,
     MarginHealth,
     MarginShape,
     MarketShape,
     compile_circuit,
-    merkle_root_native,
     poseidon,
 )
 from prover import Prover, ProvingKey, ZkeyFile, domain_size_for
 from verifier import Proof, PublicSignals
 
 from ._commitment import commit, commit_encoding, encode_account
-from ._encoding import text_to_field
 from ._errors import UnhealthyAccountError, UnsupportedInCircuitError, ValueOutOfRangeError
 from ._margin import compute_margin
 from ._models import MARKET_KIND_CODES, Account, MarginReport, MarketSnapshot, OptionMarket
@@ -103,9 +101,6 @@ def anonymous_circuit_for(snapshot: MarketSnapshot, depth: int) -> CompiledCircu
 
 # ---- anonymous mode -------------------------------------------------------------------
 
-#: Domain tag of the nullifier (the circuit's `NULLIFIER_TAG`).
-NULLIFIER_TAG = text_to_field("zkmargin.nullifier.v1")
-
 
 def nullifier(salt: int, snapshot: MarketSnapshot) -> int:
     """poseidon([NULLIFIER_TAG, salt, snapshot_hash]): the anonymous proof's public
@@ -132,23 +127,10 @@ class MerkleMembership:
 def membership(leaves: list[int], index: int, depth: int | None = None) -> MerkleMembership:
     """The root and the path of `leaves[index]` in the tree of `leaves`, padded with 0
     leaves to 2**depth (default: the smallest depth >= 1 that holds them)."""
-    if depth is None:
-        depth = max(1, (len(leaves) - 1).bit_length())
-    if depth < 1 or len(leaves) > 1 << depth:
-        raise ValueOutOfRangeError(f"{len(leaves)} leaves do not fit a Merkle tree of depth {depth} (>= 1)")
-    if not 0 <= index < len(leaves):
-        raise ValueOutOfRangeError(f"leaf index {index} is outside the {len(leaves)} leaves")
-    if any(not 0 <= leaf < R for leaf in leaves):
-        raise ValueOutOfRangeError("Merkle leaves must be field elements in [0, r)")
-    level = [*leaves, *[0] * ((1 << depth) - len(leaves))]
-    siblings, bits, i = [], [], index
-    for _ in range(depth):
-        siblings.append(level[i ^ 1])
-        bits.append(i & 1)
-        level = [poseidon([level[j], level[j + 1]]) for j in range(0, len(level), 2)]
-        i >>= 1
-    root = level[0]
-    assert merkle_root_native(leaves[index], siblings, bits) == root
+    try:
+        root, siblings, bits = merkle_path(leaves, index, merkle_depth(len(leaves)) if depth is None else depth)
+    except EncodingError as exc:
+        raise ValueOutOfRangeError(str(exc)) from None
     return MerkleMembership(root, tuple(siblings), tuple(bits))
 
 

@@ -35,31 +35,40 @@ numerators too, which is what the formulas mean.
 
 from __future__ import annotations
 
+from circuits import (
+    AMOUNT_BITS,
+    FUNDING_BITS,
+    PRICE_BITS,
+    QUOTE_BITS,
+    SIZE_BITS,
+    TIME_BITS,
+    VALUE_CHANGE_BITS,
+)
+from circuits import MAX_DECIMALS as MAX_DECIMALS  # the encodings' units are the engine's
+from circuits import PPM as PPM
+
 #: Decimals of the quote currency: quote amounts are in 10**-6 units.
 QUOTE_DECIMALS = 6
 #: One whole quote unit (1 USDC) in micro-quote.
 QUOTE_UNIT = 10**QUOTE_DECIMALS
-#: Parts per million: 100%.
-PPM = 10**6
 
+# The bounds are the encodings' declared bounds (circuits._encoding): one fact, one place.
 #: abs(size) < SIZE_BOUND (position sizes, signed quantums).
-SIZE_BOUND = 2**64
+SIZE_BOUND = 2**SIZE_BITS
 #: 0 < price < PRICE_BOUND (micro-quote per whole unit).
-PRICE_BOUND = 2**48
+PRICE_BOUND = 2**PRICE_BITS
 #: abs(quote amount) < QUOTE_BOUND (micro-quote).
-QUOTE_BOUND = 2**96
+QUOTE_BOUND = 2**QUOTE_BITS
 #: 0 <= collateral amount < AMOUNT_BOUND (asset quantums); also open interest.
-AMOUNT_BOUND = 2**64
+AMOUNT_BOUND = 2**AMOUNT_BITS
 #: abs(funding index) < FUNDING_BOUND (micro-quote per whole unit).
-FUNDING_BOUND = 2**64
+FUNDING_BOUND = 2**FUNDING_BITS
 #: abs(per-contract scenario value change) < VALUE_CHANGE_BOUND (micro-quote).
-VALUE_CHANGE_BOUND = 2**52
+VALUE_CHANGE_BOUND = 2**VALUE_CHANGE_BITS
 #: 0 < volatility <= VOL_MAX_PPM (annualised sigma, ppm; 1000%).
 VOL_MAX_PPM = 10 * PPM
 #: 0 <= unix time < TIME_BOUND.
-TIME_BOUND = 2**40
-#: 0 <= decimals <= MAX_DECIMALS.
-MAX_DECIMALS = 18
+TIME_BOUND = 2**TIME_BITS
 #: 10**6 <= initial multiplier of the portfolio scenario requirement <= this (10x).
 MAX_MULTIPLIER_PPM = 10 * PPM
 #: Signed price / volatility moves of a scenario grid: abs(move) <= this (ppm, 1000%).

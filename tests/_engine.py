@@ -145,7 +145,7 @@ buildPoseidon().then((poseidon) => {
 
 
 def circomlibjs_sponges(cases: list[tuple[int, list[int]]]) -> list[int]:
-    """The sponge of engine._encoding computed by circomlibjs in node."""
+    """The sponge of algebra.sponge computed by circomlibjs in node."""
     payload = [{"tag": str(tag), "values": [str(v) for v in values]} for tag, values in cases]
     try:
         out = run_node(_CIRCOMLIBJS_SPONGE, payload, packages=["circomlibjs"])

@@ -43,6 +43,7 @@ MODULE_MARKERS = {
     "test_margin_circuit": "interop",
     "test_engine_commitment": "interop",
     "test_fuzz": "interop",
+    "test_encoding_circuit": "e2e",  # every field through the compiled example circuit (~45 s)
 }
 
 

@@ -650,14 +650,15 @@ def test_oi_caps_must_be_ordered_in_circuit() -> None:
     a = assign_witness(ALICE, snap, 5)
     encoding = snap.field_encoding()
     assert a["snapshot"] == encoding
-    risk = margin_shape(snap).market_offsets()[1] + 8
-    assert encoding[risk + 4 : risk + 6] == [1_000 * USD, 4_000 * USD]
+    risk = snap.layout().view(encoding, "linear_risk", 1)
+    lower_cap = risk.at + risk.record.index["lower_cap"]
+    assert (risk["lower_cap"], risk["upper_cap"]) == (1_000 * USD, 4_000 * USD)
     for lo, hi in ((4_000 * USD, 4_000 * USD), (5_000 * USD, 4_000 * USD)):
-        encoding[risk + 4 : risk + 6] = [lo, hi]
+        encoding[lower_cap : lower_cap + 2] = [lo, hi]
         forged = {**a, "snapshot": encoding, "snapshot_hash": sponge(SNAPSHOT_TAG, encoding)}
         fails_at(cc, forged, "market1/oi_scaling/increase/remainder<divisor")
     # hi = 0 disables the scaling whatever lo is (as the engine's oi_imf_increase).
-    encoding[risk + 4 : risk + 6] = [5_000 * USD, 0]
+    encoding[lower_cap : lower_cap + 2] = [5_000 * USD, 0]
     unscaled = {**a, "snapshot": encoding, "snapshot_hash": sponge(SNAPSHOT_TAG, encoding)}
     assert satisfied(cc, unscaled) == (True, None)
 

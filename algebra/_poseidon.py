@@ -10,7 +10,7 @@ partial rounds, is, per round ``r``::
     state[i]  = sum_j M[i][j] * state[j]
 
 and the digest is ``state[0]``.  Constants come from
-:func:`circuits._poseidon_constants.poseidon_params`.
+:func:`algebra._poseidon_constants.poseidon_params`.
 
 The evaluation below is algebraically identical but cheaper: the partial rounds use
 the sparse-matrix factorisation from Appendix B of the Poseidon paper (ePrint
