@@ -1,5 +1,7 @@
 """BN254 (alt_bn128) algebra: constants, reference field and curve arithmetic, pairings,
-and the encodings used by snarkjs and Ethereum.
+the encodings used by snarkjs and Ethereum, and circomlib's Poseidon over the scalar
+field with zkmargin's sponge, domain tags and Merkle trees (what the engine hashes, the
+circuits re-hash and the ledger checks).
 
 This package imports nothing else of zkmargin.
 """

@@ -236,7 +236,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 def _audit_ledger(n: int, work_dir: Path) -> Path:
     """A ledger of n simulated margin proofs (cached in work_dir by n)."""
-    from engine import Ledger, load_example_snapshot, margin_signals
+    from engine import load_example_snapshot
+    from ledger import Ledger, margin_signals
 
     path = work_dir / f"audit-{n}.db"
     if path.exists():

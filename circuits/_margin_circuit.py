@@ -436,6 +436,24 @@ def _brackets(
     return imf, mmr
 
 
+def _short_option_minimum(
+    api: API, legs: list[_OptionLeg | _LinearLeg], som_ppm: LinearCombination
+) -> tuple[LinearCombination, int, int]:
+    """SOM = sum over live options of ceil(short * S * min_ppm / (10**d 10**6)), with the
+    number of its terms and their bit width (scope `leg{i}/short_option_minimum`)."""
+    som_bits = SIZE_BITS + PRICE_BITS + PPM_BITS
+    som_terms = []
+    for i, leg in enumerate(legs):
+        if not isinstance(leg, _OptionLeg):
+            continue
+        with api.scope(f"leg{i}/short_option_minimum"):
+            numerator = api.mul(leg.short_exposure, som_ppm, name="short*spot*min")
+            d_bits = POW10_BITS + PPM_BITS
+            q = div(api, numerator, leg.scale * PPM, n_bits=som_bits, d_bits=d_bits, ceil=True, name="div")
+            som_terms.append(api.mul(leg.live, q, name="live*minimum"))
+    return api.sum(som_terms), len(som_terms), som_bits
+
+
 class _Reader:
     """An encoded input (wires) read through its layout: `reader("market", k)` is the
     view of that record's fields by name."""
@@ -748,29 +766,12 @@ class MarginHealth(Circuit):
         Without options, scenarios of one price class have equal losses: the max runs
         over one scenario per class."""
         n = len(legs)
-        som_bits = SIZE_BITS + PRICE_BITS + PPM_BITS
-        som_terms = []
-        for i, leg in enumerate(legs):
-            if not isinstance(leg, _OptionLeg):
-                continue
-            with api.scope(f"leg{i}/short_option_minimum"):
-                numerator = api.mul(leg.short_exposure, som_ppm, name="short*spot*min")
-                q = div(
-                    api,
-                    numerator,
-                    leg.scale * PPM,
-                    n_bits=som_bits,
-                    d_bits=POW10_BITS + PPM_BITS,
-                    ceil=True,
-                    name="div",
-                )
-                som_terms.append(api.mul(leg.live, q, name="live*minimum"))
-        som = api.sum(som_terms)
+        som, n_som, som_bits = _short_option_minimum(api, legs, som_ppm)
         # Scenario losses are signed: |loss_s| < n 2**loss_bits.
         loss_bits = (n * 2 ** max(leg.loss_bits for leg in legs)).bit_length()
         scan: LinearCombination = api.constant(0)
         scenarios: Sequence[int] = range(self.shape.n_scenarios)
-        if not som_terms:
+        if not n_som:
             classes = self.shape.scenario_classes()
             scenarios = [classes.index(c) for c in sorted(set(classes))]
         for s in scenarios:
@@ -778,7 +779,7 @@ class MarginHealth(Circuit):
             with api.scope(f"max/scenario{s}"):
                 ge = greater_or_equal(api, scan + 2**loss_bits, loss + 2**loss_bits, loss_bits + 1, name="scan>=loss")
                 scan = select(api, ge, scan, loss, name="max")
-        mmr_bits = max(loss_bits, (len(som_terms) * 2**som_bits).bit_length())
+        mmr_bits = max(loss_bits, (n_som * 2**som_bits).bit_length())
         with api.scope("maintenance"):
             ge = greater_or_equal(api, scan, som, mmr_bits, name="scan>=minimum")
             mmr = select(api, ge, scan, som, name="max")

@@ -15,7 +15,10 @@ Commands mirror snarkjs where they do the same job:
     zkmargin epoch run --accounts <dir> --snapshot <snapshot.json> --ledger <ledger.db> --zkey <margin.zkey>
     zkmargin ledger audit <ledger.db> [--head <hex>]
     zkmargin ledger show <ledger.db> [--epoch N]
-    zkmargin ledger submit <ledger.db> --epoch N --account A --proof <proof.json> --public <public.json>
+    zkmargin ledger submit <ledger.db> --epoch N (--account A | --anonymous) --proof <proof.json> --public <public.json>
+    zkmargin ledger publish-root <ledger.db> --epoch N --verification-key <anonymous_vk.json> [--depth D]
+    zkmargin prove-anonymous <account.json> --snapshot <snapshot.json> --zkey <anonymous.zkey> --ledger <ledger.db>
+        --salt-file <salt> --proof <proof.json> --public <public.json>
 
 Exit codes of `groth16 verify`: 0 valid ("OK"), 1 well-formed but invalid
 ("INVALID: ..."), 2 malformed or unreadable input ("ERROR: <ErrorName>: ..."; also
@@ -26,15 +29,30 @@ them as one batch and prints one line per proof ("<proof>: OK", "<proof>: INVALI
 unreadable (or the key is), else 1.
 """
 
+import sys
+from typing import Any
+
+import typer
+
 from ._app import build_app
 from ._base import EXIT_ERROR, EXIT_INVALID, EXIT_OK
 
-app = build_app()
-
 
 def main() -> None:
-    """Entry point of the `zkmargin` console script."""
-    app(prog_name="zkmargin")
+    """Entry point of the `zkmargin` console script: an app of the one command named on
+    the command line (only its modules load), or the whole tree."""
+    build_app(sys.argv[1:])(prog_name="zkmargin")
 
+
+def __getattr__(name: str) -> Any:
+    """`cli.app`: the full command tree, built on first use (importing every command)."""
+    if name == "app":
+        global app
+        app = build_app()
+        return app
+    raise AttributeError(f"module 'cli' has no attribute {name!r}")
+
+
+app: typer.Typer
 
 __all__ = ["EXIT_ERROR", "EXIT_INVALID", "EXIT_OK", "app", "build_app", "main"]

@@ -45,17 +45,22 @@ from engine import (
     EngineError,
     EpochContext,
     MalformedInputError,
+    UnhealthyAccountError,
     ValueOutOfRangeError,
+    anonymous_circuit_for,
     check_zkey_matches,
+    commit,
     load_account,
     load_snapshot,
     margin_circuit_for,
     margin_shape,
     n_private_inputs,
+    prove_account_anonymously,
     random_salt,
     read_salt_file,
     write_salt_file,
 )
+from ledger import Ledger, NoRootError
 from prover import (
     INSECURE_NOTICE,
     InsecureSetupWarning,
@@ -69,7 +74,7 @@ from prover import (
     verifying_key,
     write_zkey,
 )
-from verifier import verify
+from verifier import Proof, PublicSignals, verify
 
 from ._base import EXIT_INVALID, RequirementChoice, _err, _fail, _out, _say, reported_errors, stages
 from ._demo import NOTICE_FILE
@@ -104,6 +109,9 @@ def margin_setup(
     dev: Annotated[
         bool, typer.Option("--dev", help="INSECURE single-party setup instead (tests and demos only).")
     ] = False,
+    anonymous_depth: Annotated[
+        int, typer.Option("--anonymous-depth", min=0, help="The anonymous circuit for a tree of this depth.")
+    ] = 0,
 ) -> None:
     """Compile the margin circuit for a snapshot's shape and make its Groth16 keys.
 
@@ -121,7 +129,11 @@ def margin_setup(
         ptau_file = read_ptau(ptau) if ptau is not None else None
         shape = margin_shape(snapshot_obj)
         with stages(1 + (_PTAU_STAGES if ptau_file else _DEV_STAGES) + 1, first="compile") as on_stage:
-            circuit = margin_circuit_for(snapshot_obj)
+            circuit = (
+                anonymous_circuit_for(snapshot_obj, anonymous_depth)
+                if anonymous_depth
+                else margin_circuit_for(snapshot_obj)
+            )
             out_dir.mkdir(parents=True, exist_ok=True)
             write_r1cs(circuit.cs, r1cs_path, n_prv_in=n_private_inputs(circuit))
             on_stage("setup (phase 2)" if ptau_file else "setup (INSECURE dev setup)")
@@ -202,29 +214,8 @@ def prove_account_cmd(
     if salt is not None and salt_file is not None:
         _fail("give at most one of --salt and --salt-file")
     start = time.perf_counter()
-    new_salt_path: Path | None = None
     with reported_errors():
-        if salt_file is not None:
-            salt_value = read_salt_file(salt_file)
-        elif salt is not None:
-            try:
-                salt_value = int(salt, 0)
-            except ValueError:
-                raise MalformedInputError(f"--salt {salt!r} is not an integer") from None
-            _say(_err, "warning: a salt on the command line shows in shell history and process lists", "yellow")
-        else:
-            salt_value = random_salt()
-            new_salt_path = proof.with_name(proof.name + ".salt")
-            if new_salt_path.exists():
-                raise SaltFileExistsError(
-                    f"{new_salt_path} exists (it may open an earlier commitment); move it away, "
-                    "or prove with it: --salt-file"
-                )
-        if salt_value < MIN_SALT:
-            raise WeakSaltError(
-                "a salt below 2**128 could be guessed, revealing the account from its commitment; "
-                "omit --salt/--salt-file for a fresh random one"
-            )
+        salt_value, new_salt_path = _salt_from(salt, salt_file, proof)
         account_obj = load_account(account)
         snapshot_obj = load_snapshot(snapshot)
         key = read_zkey(zkey, copy_on_write=True)
@@ -241,14 +232,7 @@ def prove_account_cmd(
             prover = Prover(key)
             proof_obj, signals = dataclasses.replace(ctx, prover=prover).prove(claim)
             on_stage("self-check")
-            valid = verify(prover.verifying_key, signals, proof_obj)
-        # A key whose sizes match but which is not this circuit's (or is damaged) gives a
-        # proof that does not verify under the key's own verifying key.
-        if not valid:
-            raise MismatchedFilesError(
-                f"the proof does not verify under {zkey}'s own verification key: "
-                "the key is not one for this snapshot's margin circuit"
-            )
+            _self_check(prover, proof_obj, signals, zkey)
         if new_salt_path is not None:
             write_salt_file(new_salt_path, salt_value, exclusive=True)
         proof_obj.save(proof)
@@ -256,6 +240,50 @@ def prove_account_cmd(
     _say(_out, f"commitment: {claim.commitment}", "")
     _say(_out, f"snapshot hash: {ctx.snapshot_hash}", "")
     _say(_out, f"requirement: {requirement.value}, max margin ratio ppm: {max_margin_ratio_ppm}", "")
+    _report_salt(new_salt_path, salt_file)
+    _report_key(key)
+    _say(_err, f"proved in {time.perf_counter() - start:.2f} s: {proof}, {public}", "green")
+
+
+def _salt_from(salt: str | None, salt_file: Path | None, proof: Path) -> tuple[int, Path | None]:
+    """The salt to prove with, and where a fresh one will be written (None when given):
+    from --salt-file, --salt, or fresh beside the proof (refused if that file exists)."""
+    new_salt_path: Path | None = None
+    if salt_file is not None:
+        salt_value = read_salt_file(salt_file)
+    elif salt is not None:
+        try:
+            salt_value = int(salt, 0)
+        except ValueError:
+            raise MalformedInputError(f"--salt {salt!r} is not an integer") from None
+        _say(_err, "warning: a salt on the command line shows in shell history and process lists", "yellow")
+    else:
+        salt_value = random_salt()
+        new_salt_path = proof.with_name(proof.name + ".salt")
+        if new_salt_path.exists():
+            raise SaltFileExistsError(
+                f"{new_salt_path} exists (it may open an earlier commitment); move it away, "
+                "or prove with it: --salt-file"
+            )
+    if salt_value < MIN_SALT:
+        raise WeakSaltError(
+            "a salt below 2**128 could be guessed, revealing the account from its commitment; "
+            "omit --salt/--salt-file for a fresh random one"
+        )
+    return salt_value, new_salt_path
+
+
+def _self_check(prover: Prover, proof: Proof, signals: PublicSignals, zkey: Path) -> None:
+    """A key whose sizes match but which is not this circuit's (or is damaged) gives a
+    proof that does not verify under the key's own verifying key: MismatchedFilesError."""
+    if not verify(prover.verifying_key, signals, proof):
+        raise MismatchedFilesError(
+            f"the proof does not verify under {zkey}'s own verification key: "
+            "the key is not one for this snapshot's margin circuit"
+        )
+
+
+def _report_salt(new_salt_path: Path | None, salt_file: Path | None) -> None:
     if new_salt_path is not None:
         _say(_out, f"salt: fresh, written to {new_salt_path}", "")
         _say(
@@ -266,11 +294,84 @@ def prove_account_cmd(
         )
     else:
         _say(_out, f"salt: from {'--salt-file ' + str(salt_file) if salt_file else '--salt'}", "")
+
+
+def _report_key(key: ZkeyFile) -> None:
     if key.cs_hash == bytes(64) and not key.contributions:
         _say(_err, "WARNING: this key has no circuit hash: it looks like an INSECURE dev-setup key", "bold yellow")
     elif not key.contributions:
         _say(_err, "warning: this key has no phase-2 contribution", "yellow")
+
+
+def prove_anonymous_cmd(
+    account: Annotated[Path, typer.Argument(help="account.json (an Account).")],
+    snapshot: Annotated[Path, typer.Option("--snapshot", "-s", help="snapshot.json (a MarketSnapshot).")],
+    zkey: Annotated[Path, typer.Option("--zkey", "-k", help="The anonymous margin circuit's .zkey.")],
+    ledger: Annotated[Path, typer.Option("--ledger", "-l", help="The ledger with the epoch's published root.")],
+    salt_file: Annotated[Path, typer.Option("--salt-file", help="The salt of the registered commitment.")],
+    proof: Annotated[Path, typer.Option("--proof", help="Where to write proof.json.")],
+    public: Annotated[Path, typer.Option("--public", help="Where to write public.json.")],
+    requirement: Annotated[
+        RequirementChoice, typer.Option("--requirement", "-r", help="The epoch's requirement.")
+    ] = RequirementChoice.maintenance,
+    max_margin_ratio_ppm: Annotated[
+        int, typer.Option("--max-margin-ratio-ppm", min=0, max=2**64 - 1, help="The epoch's ratio bound.")
+    ] = 0,
+) -> None:
+    """Prove that an account of the epoch's published tree is healthy, without naming it.
+
+    The proof carries the tree's root and the account's nullifier (one per account and
+    snapshot), not its commitment.
+
+    The account's commitment (under --salt-file) must be a leaf of the root the ledger
+    published for the snapshot's epoch (`zkmargin ledger publish-root`). Exit 0: proof
+    written; 1: the account does not meet the requirement; 2: bad or mismatched input.
+    """
+    start = time.perf_counter()
+    with reported_errors():
+        salt_value, _ = _salt_from(None, salt_file, proof)
+        account_obj, snapshot_obj = load_account(account), load_snapshot(snapshot)
+        leaves, depth = _published_tree(ledger, snapshot_obj.epoch)
+        commitment = commit(account_obj, snapshot_obj, salt_value)
+        if commitment not in leaves:
+            raise MalformedInputError(
+                f"{account_obj.id}'s commitment is not a leaf of epoch {snapshot_obj.epoch}'s root"
+            )
+        key = read_zkey(zkey, copy_on_write=True)
+        check_zkey_matches(key, anonymous_circuit_for(snapshot_obj, depth), str(zkey))
+        prover = Prover(key)
+        try:
+            with stages(1, first="prove"):
+                proof_obj, signals = prove_account_anonymously(
+                    account_obj,
+                    snapshot_obj,
+                    prover,
+                    salt=salt_value,
+                    leaves=leaves,
+                    index=leaves.index(commitment),
+                    depth=depth,
+                    requirement=requirement.value,
+                    max_margin_ratio_ppm=max_margin_ratio_ppm,
+                )
+        except UnhealthyAccountError as exc:
+            _say(_out, f"NOT PROVED: {exc}", "bold red")
+            raise typer.Exit(EXIT_INVALID) from None
+        _self_check(prover, proof_obj, signals, zkey)
+        proof_obj.save(proof)
+        signals.save(public)
+    _say(_out, f"merkle root: {signals.root[0]}", "")
+    _say(_out, f"nullifier: {signals.root[1]}", "")
+    _report_key(key)
     _say(_err, f"proved in {time.perf_counter() - start:.2f} s: {proof}, {public}", "green")
+
+
+def _published_tree(path: Path, epoch: int) -> tuple[list[int], int]:
+    """The leaves and depth of the root the ledger published for `epoch`."""
+    with Ledger.open(path, create=False) as db:
+        root = db.root(epoch)
+        if root is None:
+            raise NoRootError(f"epoch {epoch} has no published Merkle root in {path}")
+        return db.leaves(epoch)[: root.leaves], root.depth
 
 
 __all__ = ["SaltFileExistsError", "WeakSaltError", "check_zkey_matches"]

@@ -1,34 +1,41 @@
 """The `zkmargin` command tree, registered explicitly: every command and the group it
-belongs to are listed here, and no module registers itself on import."""
+belongs to are listed here, and no module registers itself on import.
+
+A command's module is imported when the command is registered; `build_app(argv)` for
+one command line registers only the command it names, so `zkmargin ledger audit` loads
+the ledger and the verifier, not the prover, circuits or engine (the full tree, for
+`--help` or a mistyped command, imports every command module).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import typer
 
-from . import _account, _demo, _keys, _ledger, _margin, _verify
-
 _HELP = "Zero-knowledge private margin proofs (Groth16 over BN254, snarkjs-compatible)."
 
-#: (group, command name, function); group "" is the top level.
-COMMANDS: tuple[tuple[str, str, Callable[..., Any]], ...] = (
-    ("groth16", "verify", _verify.groth16_verify),
-    ("groth16", "prove", _keys.groth16_prove),
-    ("groth16", "setup", _keys.groth16_setup),
-    ("zkey", "contribute", _keys.zkey_contribute),
-    ("zkey", "verify", _keys.zkey_verify),
-    ("zkey export", "verificationkey", _keys.zkey_export_verificationkey),
-    ("", "demo", _demo.demo),
-    ("", "margin", _margin.margin),
-    ("", "schema", _margin.schema),
-    ("", "margin-setup", _account.margin_setup),
-    ("", "prove-account", _account.prove_account_cmd),
-    ("epoch", "run", _ledger.epoch_run),
-    ("ledger", "audit", _ledger.ledger_audit),
-    ("ledger", "submit", _ledger.ledger_submit),
-    ("ledger", "show", _ledger.ledger_show),
+#: (group, command name, module of cli, function); group "" is the top level.
+COMMANDS: tuple[tuple[str, str, str, str], ...] = (
+    ("groth16", "verify", "_verify", "groth16_verify"),
+    ("groth16", "prove", "_keys", "groth16_prove"),
+    ("groth16", "setup", "_keys", "groth16_setup"),
+    ("zkey", "contribute", "_keys", "zkey_contribute"),
+    ("zkey", "verify", "_keys", "zkey_verify"),
+    ("zkey export", "verificationkey", "_keys", "zkey_export_verificationkey"),
+    ("", "demo", "_demo", "demo"),
+    ("", "margin", "_margin", "margin"),
+    ("", "schema", "_margin", "schema"),
+    ("", "margin-setup", "_account", "margin_setup"),
+    ("", "prove-account", "_account", "prove_account_cmd"),
+    ("", "prove-anonymous", "_account", "prove_anonymous_cmd"),
+    ("epoch", "run", "_epoch", "epoch_run"),
+    ("ledger", "audit", "_ledger", "ledger_audit"),
+    ("ledger", "submit", "_ledger", "ledger_submit"),
+    ("ledger", "show", "_ledger", "ledger_show"),
+    ("ledger", "publish-root", "_ledger", "ledger_publish_root"),
 )
 
 #: Command groups and their help, parents before children.
@@ -37,27 +44,46 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("zkey", "Groth16 .zkey files: contributions, checks, exports (like `snarkjs zkey`)."),
     ("zkey export", "Export parts of a .zkey."),
     ("epoch", "The epoch workflow: prove, verify, append."),
-    ("ledger", "The settlement ledger: audit and inspect."),
+    ("ledger", "The settlement ledger: audit, inspect, submit, publish a root."),
 )
+
+
+def command_function(module: str, function: str) -> Callable[..., Any]:
+    """The function of a listed command (importing its module)."""
+    return getattr(importlib.import_module(f"cli.{module}"), function)  # type: ignore[no-any-return]
+
+
+def named_command(argv: Sequence[str]) -> tuple[str, str] | None:
+    """The (group, name) of COMMANDS that a command line names, or None (options first,
+    a group alone, an unknown command: the full tree answers those)."""
+    words = list(argv)
+    for group, name, _, _ in COMMANDS:
+        path = [*group.split(), name]
+        if words[: len(path)] == path:
+            return group, name
+    return None
 
 
 def _typer(help_text: str, **options: Any) -> typer.Typer:
     return typer.Typer(help=help_text, no_args_is_help=True, pretty_exceptions_show_locals=False, **options)
 
 
-def build_app() -> typer.Typer:
-    """A new `zkmargin` app with every command of COMMANDS in its group."""
+def build_app(argv: Sequence[str] | None = None) -> typer.Typer:
+    """A new `zkmargin` app: every command of COMMANDS in its group, or, when `argv`
+    names one command, that command alone (its module the only one imported)."""
     app = _typer(_HELP, name="zkmargin", add_completion=False)
 
     @app.callback()
     def _root() -> None:
         """Zero-knowledge private margin proofs (Groth16 over BN254, snarkjs-compatible)."""
 
+    only = named_command(argv) if argv is not None else None
     groups: dict[str, typer.Typer] = {"": app}
     for path, help_text in GROUPS:
         parent, _, name = path.rpartition(" ")
         groups[path] = _typer(help_text)
         groups[parent].add_typer(groups[path], name=name)
-    for group, name, fn in COMMANDS:
-        groups[group].command(name)(fn)
+    for group, name, module, function in COMMANDS:
+        if only is None or only == (group, name):
+            groups[group].command(name)(command_function(module, function))
     return app

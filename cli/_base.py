@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -12,15 +13,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from algebra import EncodingError, FileFormatError
-from circuits import CircuitError
-from engine import EngineError
-from prover import ProverError
-from verifier import VerificationInputError
-
 
 class RequirementChoice(StrEnum):
-    """--requirement: what equity must meet (engine._statement.Requirement)."""
+    """--requirement: what equity must meet (ledger.Requirement)."""
 
     maintenance = "maintenance"
     initial = "initial"
@@ -44,15 +39,24 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(EXIT_ERROR)
 
 
-#: Errors that mean "bad input", reported as one ERROR line with exit 2.
-INPUT_ERRORS: tuple[type[Exception], ...] = (
-    FileFormatError,
-    EncodingError,
-    VerificationInputError,
-    ProverError,
-    CircuitError,
-    EngineError,
+#: (package, error base) of the errors that mean "bad input", reported as one ERROR line
+#: with exit 2. Looked up among the packages a command loaded: a command that imports
+#: only the ledger and the verifier (`ledger audit`) never loads the others.
+_INPUT_ERRORS = (
+    ("algebra", "FileFormatError"),
+    ("algebra", "EncodingError"),
+    ("verifier", "VerificationInputError"),
+    ("ledger", "LedgerError"),
+    ("prover", "ProverError"),
+    ("circuits", "CircuitError"),
+    ("engine", "EngineError"),
 )
+
+
+def input_errors() -> tuple[type[Exception], ...]:
+    """The bad-input error bases of the packages loaded so far (an error of a package
+    that is not loaded cannot be raised)."""
+    return tuple(getattr(sys.modules[m], name) for m, name in _INPUT_ERRORS if m in sys.modules)
 
 
 @contextmanager
@@ -60,10 +64,12 @@ def reported_errors() -> Iterator[None]:
     """Turn bad input and unreadable files into one ERROR line and exit 2."""
     try:
         yield
-    except INPUT_ERRORS as exc:
-        _fail(f"{type(exc).__name__}: {exc}")
     except OSError as exc:
         _fail(f"cannot read or write {exc.filename or 'a file'}: {exc.strerror or exc}")
+    except Exception as exc:
+        if not isinstance(exc, input_errors()):
+            raise
+        _fail(f"{type(exc).__name__}: {exc}")
 
 
 @contextmanager

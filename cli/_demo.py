@@ -37,11 +37,8 @@ from circuits import CompiledCircuit, write_r1cs
 from engine import (
     EXAMPLE_ACCOUNTS,
     Account,
-    AuditReport,
     EpochSummary,
-    Ledger,
     MarketSnapshot,
-    audit_ledger,
     check_zkey_matches,
     compute_margin,
     load_example_account,
@@ -51,10 +48,12 @@ from engine import (
     n_private_inputs,
     run_epoch,
 )
+from ledger import AuditReport, Ledger, audit_ledger
 from prover import INSECURE_NOTICE, InsecureSetupWarning, ZkeyFile, dev_setup, read_zkey, verifying_key, write_zkey
 
-from ._base import EXIT_INVALID, INPUT_ERRORS, _err, _out, _say, reported_errors, stages
-from ._ledger import epoch_progress, print_audit, print_epoch_summary
+from ._base import EXIT_INVALID, _err, _out, _say, input_errors, reported_errors, stages
+from ._epoch import epoch_progress, print_epoch_summary
+from ._ledger import print_audit
 
 NOTICE_FILE = "SETUP_IS_INSECURE.txt"
 _DEV_STAGES = 6  # lagrange, A, B1, B2, C, H (dev_setup's on_stage calls)
@@ -94,7 +93,7 @@ def _reusable_key(keys: Path, circuit: CompiledCircuit) -> bool:
     zkey = keys / "margin.zkey"
     if not (zkey.is_file() and (keys / "verification_key.json").is_file()):
         return False
-    unusable: tuple[type[Exception], ...] = (OSError, *INPUT_ERRORS)
+    unusable: tuple[type[Exception], ...] = (OSError, *input_errors())
     try:
         check_zkey_matches(read_zkey(zkey, copy_on_write=True), circuit, str(zkey))
     except unusable:  # unreadable, truncated or for another circuit: make a new one

@@ -2,8 +2,8 @@
 ledger and the epoch workflow (the `zkmargin` command line is the `cli` package above it).
 
 Public API of the margin engine (units and rounding: `engine._units`; formulas:
-`engine._margin`; encodings: `engine._models.MarketSnapshot.field_encoding` and
-`engine._commitment`):
+`engine._margin`; encodings: declared once in `circuits._encoding`, written by
+`MarketSnapshot.field_encoding` and `engine._commitment.encode_account`):
 
 - models: `Asset`, `Bracket`, `RiskParams`, `PerpetualMarket`, `FutureMarket`,
   `OptionMarket`, `Position`, `Account`, `OracleReport`, `ScenarioGrid`,
@@ -17,9 +17,8 @@ Public API of the margin engine (units and rounding: `engine._units`; formulas:
 - commitments: `encode_account`, `commit`, `random_salt`;
 - proofs: `margin_circuit_for`, `assign_witness`, `prove_account`, `check_supported`,
   `public_signals_for` (`engine._prove_account`);
-- ledger: `Ledger` (SQLite, hash-chained, verify-first appends), `audit_ledger`,
-  `AuditReport`, `Outcome`, `EpochRecord`; epochs: `run_epoch`, `load_accounts`,
-  `EpochSummary` (`engine._ledger`, `engine._ledger_audit`, `engine._epoch`);
+- epochs: `EpochContext`, `Claim`, `run_epoch`, `load_accounts`, `EpochSummary`
+  (`engine._context`, `engine._epoch`), writing the `ledger` package's ledger;
 - examples: `load_example_snapshot`, `load_example_account`, `example_path`;
 - errors: `EngineError` and its named subclasses.
 """
@@ -39,33 +38,21 @@ from ._commitment import (
 from ._context import Claim, EpochContext, prove_account
 from ._epoch import POOL_MIN_PROOFS, EpochSummary, load_accounts, run_epoch
 from ._errors import (
-    AccountDecidedError,
-    AppendRefusedError,
-    CommitmentConflictError,
-    DamagedLedgerError,
     DuplicateEntryError,
     DuplicateSourceError,
     EngineError,
-    EpochClosedError,
-    EpochConflictError,
     FutureReportError,
     InconsistentSnapshotError,
     InsufficientSourcesError,
     InvalidRiskParamsError,
     InvalidScenarioGridError,
-    LedgerError,
     MalformedInputError,
     MissingPriceError,
     NegativeCollateralError,
-    NotALedgerError,
     PriceDeviationError,
-    RejectionLimitError,
-    SignalCountError,
     StalePriceError,
     UnhealthyAccountError,
-    UnknownAccountError,
     UnknownAssetError,
-    UnknownEpochError,
     UnknownMarketError,
     UnknownSchemaError,
     UnsupportedInCircuitError,
@@ -73,8 +60,6 @@ from ._errors import (
     ValueOutOfRangeError,
 )
 from ._examples import EXAMPLE_ACCOUNTS, example_path, load_example_account, load_example_reports, load_example_snapshot
-from ._ledger import EpochRecord, EpochStats, Ledger, Outcome, VerdictRecord
-from ._ledger_audit import AuditProblem, AuditReport, audit_ledger, audit_ledger_file
 from ._margin import compute_margin, validate_account
 from ._models import (
     MODELS,
@@ -150,23 +135,10 @@ from ._settlement import (
     settle_expiry,
     settle_funding,
 )
-from ._statement import margin_signals
 from ._units import QUOTE_DECIMALS, whole_units
 
 __all__ = [
-    "AuditProblem",
-    "AuditReport",
-    "CommitmentConflictError",
-    "AccountDecidedError",
-    "AppendRefusedError",
-    "DamagedLedgerError",
-    "EpochClosedError",
-    "EpochConflictError",
-    "EpochRecord",
-    "EpochStats",
     "EpochSummary",
-    "Ledger",
-    "margin_signals",
     "Claim",
     "EpochContext",
     "commit_encoding",
@@ -176,18 +148,8 @@ __all__ = [
     "meets",
     "n_private_inputs",
     "POOL_MIN_PROOFS",
-    "audit_ledger_file",
     "QUOTE_DECIMALS",
     "whole_units",
-    "LedgerError",
-    "NotALedgerError",
-    "Outcome",
-    "RejectionLimitError",
-    "SignalCountError",
-    "UnknownAccountError",
-    "UnknownEpochError",
-    "VerdictRecord",
-    "audit_ledger",
     "load_accounts",
     "run_epoch",
     "MerkleMembership",

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from circuits import CompiledCircuit
+from ledger import Requirement, check_ratio_bound, margin_signals, requirement_code
 from prover import Prover, ProvingKey
 from verifier import Proof, PublicSignals
 
@@ -27,7 +28,6 @@ from ._errors import UnhealthyAccountError
 from ._margin import compute_margin
 from ._models import Account, MarginReport, MarketSnapshot
 from ._prove_account import check_supported, margin_assignment, margin_circuit_for, meets, unhealthy_reason
-from ._statement import Requirement, check_ratio_bound, margin_signals, requirement_code
 
 
 @dataclass(frozen=True)

@@ -35,16 +35,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from pathlib import Path
 
+from ledger import Ledger, Outcome, Requirement
 from prover import Prover, read_zkey
 from verifier import Proof, PublicSignals
 
 from ._commitment import random_salt, read_salt_file, write_salt_file
 from ._context import Claim, EpochContext
 from ._errors import DuplicateEntryError, MalformedInputError
-from ._ledger import Ledger, Outcome
 from ._models import Account, MarketSnapshot, load_account
 from ._prove_account import check_supported, check_zkey_matches
-from ._statement import Requirement
 
 #: With `workers=None`, fewer proofs than this are made in this process. Measured with
 #: `zkmargin epoch run --workers 1` and `--workers 2` on the example snapshot's circuit

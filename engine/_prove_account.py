@@ -47,6 +47,7 @@ from circuits import (
     compile_circuit,
     poseidon,
 )
+from ledger import Requirement, check_ratio_bound, margin_signals, requirement_code
 from prover import Prover, ProvingKey, ZkeyFile, domain_size_for
 from verifier import Proof, PublicSignals
 
@@ -54,7 +55,6 @@ from ._commitment import commit, commit_encoding, encode_account
 from ._errors import UnhealthyAccountError, UnsupportedInCircuitError, ValueOutOfRangeError
 from ._margin import compute_margin
 from ._models import MARKET_KIND_CODES, Account, MarginReport, MarketSnapshot, OptionMarket
-from ._statement import Requirement, check_ratio_bound, margin_signals, requirement_code
 
 
 def margin_shape(snapshot: MarketSnapshot) -> MarginShape:

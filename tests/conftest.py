@@ -32,6 +32,7 @@ MODULE_MARKERS = {
     "test_engine_cli": "e2e",
     "test_ledger": "e2e",
     "test_ledger_hardening": "e2e",
+    "test_ledger_anonymous": "e2e",
     "test_hardening": "e2e",
     "test_setup_cli": "interop",  # snarkjs, circom2 or circomlibjs as the oracle
     "test_verifier": "interop",

@@ -28,7 +28,7 @@ def _walk(group: object, prefix: str = "") -> set[str]:
 
 def test_every_listed_command_is_in_the_tree_and_nothing_else() -> None:
     tree = _walk(get_command(cli.build_app()))
-    listed = {f"{group} {name}".strip() for group, name, _ in COMMANDS} | {g for g, _ in GROUPS}
+    listed = {f"{group} {name}".strip() for group, name, _, _ in COMMANDS} | {g for g, _ in GROUPS}
     assert tree == listed
     assert {"groth16 verify", "ledger audit", "epoch run", "demo", "zkey export verificationkey"} <= tree
 
@@ -41,7 +41,7 @@ def test_build_app_makes_independent_apps() -> None:
 
 
 def test_no_library_package_imports_the_cli() -> None:
-    for package in ("algebra", "circuits", "prover", "verifier", "engine"):
+    for package in ("algebra", "circuits", "prover", "verifier", "ledger", "engine"):
         for path in (ROOT / package).glob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.ImportFrom) and node.level == 0:
@@ -55,3 +55,42 @@ def test_importing_engine_loads_no_cli_module() -> None:
     code = "import sys, engine; print(sorted(m for m in sys.modules if m == 'cli' or m.startswith('cli.')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_named_command_builds_an_app_of_that_command_alone() -> None:
+    code = (
+        "import sys, cli._app as a\n"
+        "app = a.build_app(['ledger', 'show', 'x.db'])\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in ('engine', 'prover', 'circuits')}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
+    groups = {g for g, _ in GROUPS}
+    assert _walk(get_command(cli.build_app(["ledger", "audit", "x.db"]))) - groups == {"ledger audit"}
+    assert _walk(get_command(cli.build_app(["--help"]))) == _walk(get_command(cli.build_app()))
+
+
+def test_the_layers_import_downward_only() -> None:
+    """DESIGN.md's layers: cli -> engine -> prover -> circuits -> algebra; engine -> ledger
+    -> verifier -> algebra; prover -> verifier. The verifier and the ledger import
+    neither the prover nor circuits nor the engine (the ledger's Poseidon is algebra's)."""
+    allowed = {
+        "algebra": set(),
+        "circuits": {"algebra"},
+        "prover": {"algebra", "circuits", "verifier"},
+        "verifier": {"algebra"},
+        "ledger": {"algebra", "verifier"},
+        "engine": {"algebra", "circuits", "prover", "verifier", "ledger"},
+    }
+    ours = {*allowed, "cli"}
+    for package, may in allowed.items():
+        for path in (ROOT / package).glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = []
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                elif isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                for name in names:
+                    top = name.split(".")[0]
+                    assert top not in ours or top == package or top in may, f"{path} imports {name}"

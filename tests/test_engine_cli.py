@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
 from engine import (
     MODELS,
     MarginReport,
@@ -19,7 +20,6 @@ from engine import (
     load_example_account,
     load_example_snapshot,
 )
-from cli import app
 
 ZKMARGIN = Path(sys.executable).parent / "zkmargin"
 SNAPSHOT = example_path("snapshot")

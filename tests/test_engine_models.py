@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from algebra import text_to_field
+from circuits import SIGNED_OFFSET
 from engine import (
     EXAMPLE_ACCOUNTS,
     MODELS,
@@ -41,8 +43,6 @@ from engine import (
     parse_model,
     sponge,
 )
-from algebra import text_to_field
-from circuits import SIGNED_OFFSET
 
 try:
     from tests._engine import GRID, USD, circomlibjs_sponges, perp_snapshot, risk_params, sizes

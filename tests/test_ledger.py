@@ -24,23 +24,18 @@ from typing import Any
 
 import pytest
 
-from engine import (
-    Account,
+from engine import Account, Position, commit, margin_circuit_for, prove_account, run_epoch
+from engine._commitment import random_salt
+from engine._epoch import POOL_MIN_PROOFS, _pool_size
+from ledger import (
     AccountDecidedError,
     EpochClosedError,
     EpochConflictError,
     Ledger,
     NotALedgerError,
-    Position,
     audit_ledger,
-    commit,
-    margin_circuit_for,
-    prove_account,
-    run_epoch,
+    table_rows,
 )
-from engine._commitment import random_salt
-from engine._epoch import POOL_MIN_PROOFS, _pool_size
-from engine._ledger import table_rows
 from prover import InsecureSetupWarning, Prover, ZkeyFile, dev_setup, write_zkey
 from tests._engine import USD, perp_snapshot
 from verifier import MalformedProofError, Proof, PublicSignals

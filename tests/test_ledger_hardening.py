@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ import pytest
 
 from algebra import G1, G2, R
 from circuits import API, Circuit, Public, Secret, compile_circuit
-from engine import (
+from ledger import (
+    MAX_REJECTED_PROOFS,
     AccountDecidedError,
     EpochClosedError,
     Ledger,
@@ -36,10 +38,9 @@ from engine import (
     SignalCountError,
     UnknownAccountError,
     audit_ledger,
+    audit_ledger_file,
+    margin_signals,
 )
-from engine._ledger import MAX_REJECTED_PROOFS
-from engine._ledger_audit import audit_ledger_file
-from engine._statement import margin_signals
 from prover import InsecureSetupWarning, Prover, dev_setup
 from tests._engine import perp_snapshot
 from verifier import Proof, PublicSignals, VerifyingKey
@@ -345,8 +346,20 @@ ODD_VALUES = [b"\x00\xffblob", 1.5e308, -(2**63), "[" * 50_000 + "]" * 50_000, "
 
 def test_odd_values_in_any_cell_are_audit_problems_never_exceptions(kit: tuple[Any, Prover], tmp_path: Path) -> None:
     src = _proven_ledger(kit, tmp_path / "src.db")
+    covered = assert_odd_values_fail_the_audit(src, tmp_path)
+    assert {"entries", "epochs", "commitments", "proofs", "verdicts"} <= covered
+
+
+def assert_odd_values_fail_the_audit(src: Path, tmp_path: Path, tables: Sequence[str] | None = None) -> set[str]:
+    """Each column of the last row of each table of `src` (or of `tables`) set to an odd
+    value, in its own copy: the audit fails, and never raises. Returns the tables covered
+    (those with a row)."""
     with sqlite3.connect(src) as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'meta'")]
+        if tables is None:
+            tables = [
+                r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'meta'")
+            ]
+        tables = [t for t in tables if db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]]
         cells = [(t, c[1]) for t in tables for c in db.execute(f"PRAGMA table_info({t})")]
     rng = random.Random(13)
     for i, (table, column) in enumerate(cells):
@@ -367,6 +380,7 @@ def test_odd_values_in_any_cell_are_audit_problems_never_exceptions(kit: tuple[A
                         continue
         report = audit_ledger_file(path, verify_proofs=column in ("proof_json", "public_json", "verification_key_json"))
         assert not report.ok, (table, column, value if not isinstance(value, str) else value[:20])
+    return set(tables)
 
 
 def test_text_that_is_not_utf8_is_an_audit_problem(kit: tuple[Any, Prover], tmp_path: Path) -> None:
@@ -391,18 +405,20 @@ def test_other_databases_and_other_versions_are_not_ledgers(kit: tuple[Any, Prov
     old = _proven_ledger(kit, tmp_path / "v1.db")
     with sqlite3.connect(old) as db:
         db.execute("UPDATE meta SET value = 'zkmargin.ledger.v1'")
-    with pytest.raises(NotALedgerError, match=re.escape("'zkmargin.ledger.v1', expected 'zkmargin.ledger.v2'")):
+    with pytest.raises(NotALedgerError, match=re.escape("'zkmargin.ledger.v1', expected 'zkmargin.ledger.v3'")):
         Ledger.open(old, create=False)
     res = subprocess.run([str(ZKMARGIN), "ledger", "audit", str(other)], capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and res.stderr.startswith("ERROR: NotALedgerError"), res.stderr
 
 
-@pytest.mark.parametrize("column", ["proof_json", "public_json", "verification_key_json", "snapshot_json"])
+@pytest.mark.parametrize(
+    "column", ["proof_json", "public_json", "verification_key_json", "snapshot_json", "snapshot_encoding"]
+)
 def test_nested_json_in_a_ledger_row_is_named_by_the_cli_audit(
     kit: tuple[Any, Prover], tmp_path: Path, column: str
 ) -> None:
     path = _proven_ledger(kit, tmp_path / "nested.db")
-    table = "epochs" if column in ("verification_key_json", "snapshot_json") else "proofs"
+    table = "proofs" if column in ("proof_json", "public_json") else "epochs"
     with sqlite3.connect(path) as db:
         db.execute(f"DROP TRIGGER {table}_no_update")
         (seq,) = db.execute(f"SELECT MIN(seq) FROM {table}").fetchone()
@@ -423,7 +439,7 @@ def test_preverified_proofs_skip_only_their_own_pairing_check(
     wrong = (good[2][0].model_copy(update={"c": good[2][0].a}), good[2][1])
     with Ledger.open(path, create=False) as ledger:
         assert ledger.preverify(SNAP.epoch, [good[0], good[1], wrong]) == [True, True, False]
-        import engine._ledger as ledger_module
+        import ledger._store as ledger_module
 
         calls: list[Any] = []
         real_verify = ledger_module.verify
@@ -444,7 +460,7 @@ def test_preverified_proofs_skip_only_their_own_pairing_check(
 
 
 def test_one_acceptance_rule_names_the_first_wrong_signal() -> None:
-    from engine._statement import signals_problem
+    from ledger import signals_problem
 
     want = margin_signals(1000, SNAP.snapshot_hash(), "maintenance", 0)
     assert signals_problem(want, want, SNAP.epoch) is None

@@ -67,7 +67,7 @@ from engine._prove_account import (
     prove_account_anonymously,
     public_signals_for_anonymous,
 )
-from engine._statement import Requirement
+from ledger import Requirement
 from prover import InsecureSetupWarning, dev_setup, verifying_key
 from tests._circuits import with_hint
 from tests._snarkjs import snarkjs

@@ -6,12 +6,12 @@ import random
 
 import pytest
 
+from algebra._poseidon import _poseidon_reference, poseidon
 from algebra._poseidon_constants import (
     FIELD_MODULUS,
     PARTIAL_ROUNDS,
     poseidon_params,
 )
-from algebra._poseidon import _poseidon_reference, poseidon
 
 try:
     from tests._node import NodePeersMissing, run_node

@@ -461,8 +461,7 @@ def test_verifier_imports_nothing_above_it_and_no_numba() -> None:
     """A ledger node installs a small verifier: it must not pull the prover, circuits,
     engine, or the numba kernels in."""
     code = (
-        "import sys, verifier; "
-        "print(sorted(m for m in ('prover', 'circuits', 'engine', 'numba') if m in sys.modules))"
+        "import sys, verifier; print(sorted(m for m in ('prover', 'circuits', 'engine', 'numba') if m in sys.modules))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert proc.stdout.strip() == "[]"

@@ -30,6 +30,8 @@ KIND_TABLES: dict[str, str] = {
     "commitment": "commitments",
     "proof": "proofs",
     "verdict": "verdicts",
+    "root": "roots",
+    "anonymous": "anonymous_proofs",
     "close": "closures",
 }
 
@@ -51,6 +53,3 @@ def content_hash(table: str, row: Mapping[str, Any]) -> str:
 def entry_hash(prev_hash: str, seq: int, kind: str, epoch: int, account: str | None, content: str) -> str:
     """Digest of one entry, chained to the one before."""
     return _sha256([prev_hash, seq, kind, epoch, account, content])
-
-
-__all__ = ["GENESIS", "KIND_TABLES", "canonical", "content_hash", "entry_hash"]

@@ -7,7 +7,8 @@
 
 Tables (one row per append in the table of its kind, plus one row in `entries`):
 
-- `epochs`: number, snapshot (JSON) and its Poseidon hash, the verification key
+- `epochs`: number, snapshot (JSON), its field encoding (a JSON list of decimal
+  strings) and the encoding's Poseidon sponge (the snapshot hash), the verification key
   (snarkjs JSON), the requirement proven (maintenance or initial) and the public
   margin-ratio bound;
 - `commitments`: each account's commitment in an epoch (unique per account and epoch,
@@ -16,8 +17,11 @@ Tables (one row per append in the table of its kind, plus one row in `entries`):
   and the reason;
 - `verdicts`: one per account and epoch: `proven` (pointing at the accepted proof) or
   `flagged` for liquidation, with the reason;
+- `roots`: an epoch's published Merkle root of its commitments, with the anonymous
+  circuit's verification key (`ledger._anonymous`);
+- `anonymous_proofs`: accepted anonymous proofs, one per nullifier and epoch;
 - `closures`: an epoch's close, with its counts;
-- `entries`: the hash chain over all of them (`engine._ledger_chain`).
+- `entries`: the hash chain over all of them (`ledger._chain`).
 
 Every append is one `BEGIN IMMEDIATE` transaction (WAL, synchronous FULL, foreign keys
 on): a killed process leaves whole appends or none, and every precondition (the epoch
@@ -44,6 +48,7 @@ around them.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -52,25 +57,31 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal, Protocol, Self
 
+from algebra import SNAPSHOT_TAG, sponge
 from verifier import Proof, PublicSignals, VerifyingKey, batch_verify, verify
 
+from ._anonymous import ANONYMOUS_N_PUBLIC, RootRecord, anonymous_problem, anonymous_row, root_of, tree_depth
+from ._chain import GENESIS, KIND_TABLES, canonical, content_hash, entry_hash
 from ._errors import (
     AccountDecidedError,
+    AnonymousProofRefusedError,
     CommitmentConflictError,
     DamagedLedgerError,
     EpochClosedError,
     EpochConflictError,
+    NoRootError,
     NotALedgerError,
+    NullifierUsedError,
+    RegistrationClosedError,
     RejectionLimitError,
+    RootConflictError,
     SignalCountError,
+    StatementError,
     UnknownAccountError,
     UnknownEpochError,
-    ValueOutOfRangeError,
 )
-from ._ledger_chain import GENESIS, KIND_TABLES, canonical, content_hash, entry_hash
-from ._models import MarketSnapshot
 from ._statement import (
     PAIRING_FAILED,
     Requirement,
@@ -80,9 +91,10 @@ from ._statement import (
     signals_problem,
 )
 
-#: v2: no appends that cannot count (a proof after a verdict, rejections past
-#: MAX_REJECTED_PROOFS), which the audit checks; v1 ledgers recorded both.
-SCHEMA_VERSION = "zkmargin.ledger.v2"
+#: v3: the snapshot's field encoding published with its JSON (the audit re-hashes it
+#: without the engine), Merkle roots of commitments and anonymous proofs. v2: no appends
+#: that cannot count (a proof after a verdict, rejections past MAX_REJECTED_PROOFS).
+SCHEMA_VERSION = "zkmargin.ledger.v3"
 
 #: Rejected proofs recorded per account and epoch; further ones are refused unrecorded.
 MAX_REJECTED_PROOFS = 8
@@ -91,7 +103,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (
     seq INTEGER PRIMARY KEY CHECK (seq >= 1),
-    kind TEXT NOT NULL CHECK (kind IN ('epoch', 'commitment', 'proof', 'verdict', 'close')),
+    kind TEXT NOT NULL CHECK (kind IN ('epoch', 'commitment', 'proof', 'verdict', 'root', 'anonymous', 'close')),
     epoch INTEGER NOT NULL,
     account TEXT,
     content_hash TEXT NOT NULL,
@@ -103,6 +115,7 @@ CREATE TABLE IF NOT EXISTS epochs (
     seq INTEGER NOT NULL UNIQUE REFERENCES entries(seq),
     snapshot_hash TEXT NOT NULL UNIQUE,
     snapshot_json TEXT NOT NULL,
+    snapshot_encoding TEXT NOT NULL,
     verification_key_json TEXT NOT NULL,
     requirement TEXT NOT NULL CHECK (requirement IN ('maintenance', 'initial')),
     max_margin_ratio_ppm INTEGER NOT NULL,
@@ -138,17 +151,35 @@ CREATE TABLE IF NOT EXISTS verdicts (
     FOREIGN KEY (epoch, account) REFERENCES commitments(epoch, account),
     CHECK ((verdict = 'proven') = (proof_seq IS NOT NULL))
 );
+CREATE TABLE IF NOT EXISTS roots (
+    epoch INTEGER PRIMARY KEY REFERENCES epochs(epoch),
+    seq INTEGER NOT NULL UNIQUE REFERENCES entries(seq),
+    depth INTEGER NOT NULL,
+    leaves INTEGER NOT NULL,
+    merkle_root TEXT NOT NULL,
+    verification_key_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS anonymous_proofs (
+    seq INTEGER PRIMARY KEY REFERENCES entries(seq),
+    epoch INTEGER NOT NULL REFERENCES roots(epoch),
+    nullifier TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    proof_json TEXT NOT NULL,
+    public_json TEXT NOT NULL,
+    UNIQUE (epoch, nullifier)
+);
 CREATE TABLE IF NOT EXISTS closures (
     epoch INTEGER PRIMARY KEY REFERENCES epochs(epoch),
     seq INTEGER NOT NULL UNIQUE REFERENCES entries(seq),
     accounts INTEGER NOT NULL,
     proven INTEGER NOT NULL,
     flagged INTEGER NOT NULL,
+    anonymous INTEGER NOT NULL,
     closed_at REAL NOT NULL
 );
 """
 
-_TABLES = ("entries", "epochs", "commitments", "proofs", "verdicts", "closures")
+_TABLES = ("entries", "epochs", "commitments", "proofs", "verdicts", "roots", "anonymous_proofs", "closures")
 
 
 def _columns(db: sqlite3.Connection, table: str) -> list[str]:
@@ -189,6 +220,24 @@ _APPEND_ONLY = "".join(
 # ---- records ----------------------------------------------------------------------------
 
 
+class PublishedSnapshot(Protocol):
+    """What the ledger publishes of an epoch's snapshot (the engine's MarketSnapshot is
+    one): its number, its JSON, and its field encoding, whose sponge is the hash every
+    proof of the epoch names."""
+
+    @property
+    def epoch(self) -> int: ...
+
+    def model_dump_json(self) -> str: ...
+
+    def field_encoding(self) -> list[int]: ...
+
+
+def snapshot_hash_of(encoding: Sequence[int]) -> int:
+    """The snapshot hash: sponge("zkmargin.snapshot.v1", encoding) (`algebra.sponge`)."""
+    return sponge(SNAPSHOT_TAG, encoding)
+
+
 @dataclass(frozen=True)
 class EpochRecord:
     """An epoch's public statement."""
@@ -200,10 +249,6 @@ class EpochRecord:
     requirement: str
     max_margin_ratio_ppm: int
     closed: bool
-
-    @property
-    def snapshot(self) -> MarketSnapshot:
-        return MarketSnapshot.model_validate_json(self.snapshot_json)
 
     @property
     def verifying_key(self) -> VerifyingKey:
@@ -381,7 +426,7 @@ class Ledger:
 
     def open_epoch(
         self,
-        snapshot: MarketSnapshot,
+        snapshot: PublishedSnapshot,
         verifying_key: VerifyingKey,
         *,
         requirement: Requirement = "maintenance",
@@ -396,8 +441,9 @@ class Ledger:
                 f"the verification key has {verifying_key.n_public} public inputs; a margin proof has 4"
             )
         snapshot_json = snapshot.model_dump_json()
+        encoding = snapshot.field_encoding()
         vk_json = verifying_key.to_json()
-        snapshot_hash = snapshot.snapshot_hash()
+        snapshot_hash = snapshot_hash_of(encoding)
         with self._transaction() as cur:  # the check and the append under one write lock
             existing = self.epoch(snapshot.epoch, missing_ok=True)
             if existing is not None:
@@ -422,6 +468,7 @@ class Ledger:
                     "epoch": snapshot.epoch,
                     "snapshot_hash": str(snapshot_hash),
                     "snapshot_json": snapshot_json,
+                    "snapshot_encoding": json.dumps([str(v) for v in encoding]),
                     "verification_key_json": vk_json,
                     "requirement": requirement,
                     "max_margin_ratio_ppm": max_margin_ratio_ppm,
@@ -492,14 +539,16 @@ class Ledger:
 
     def _register(self, cur: sqlite3.Cursor, epoch: int, account: str, commitment: int) -> bool:
         if not account or len(account) > 200:
-            raise ValueOutOfRangeError(f"an account name has 1 to 200 characters, got {account!r}")
+            raise StatementError(f"an account name has 1 to 200 characters, got {account!r}")
         if not 0 <= commitment < 2**254:
-            raise ValueOutOfRangeError(f"{account}: commitment {commitment} is not a field element")
+            raise StatementError(f"{account}: commitment {commitment} is not a field element")
         current = self.commitment(epoch, account)
         if current is not None:
             if current != commitment:
                 raise CommitmentConflictError(f"{account} already has another commitment in epoch {epoch}")
             return False
+        if self.root(epoch) is not None:
+            raise RegistrationClosedError(f"epoch {epoch}'s Merkle root of commitments is published: {account} is late")
         owner = self._db.execute(
             "SELECT account FROM commitments WHERE epoch = ? AND commitment = ?", (epoch, str(commitment))
         ).fetchone()
@@ -661,6 +710,83 @@ class Ledger:
                 self._flag(cur, epoch, account, f"proof rejected: {outcome.reason}")
             return outcome
 
+    # ---- anonymous proofs (`ledger._anonymous`) -------------------------------------------
+
+    def leaves(self, epoch: int) -> list[int]:
+        """The epoch's commitments in registration order: the leaves of its Merkle tree."""
+        rows = self._db.execute("SELECT commitment FROM commitments WHERE epoch = ? ORDER BY seq", (epoch,))
+        return [int(r[0]) for r in rows.fetchall()]
+
+    def root(self, epoch: int) -> RootRecord | None:
+        """The epoch's published Merkle root, or None."""
+        row = self._db.execute(
+            "SELECT epoch, depth, leaves, merkle_root, verification_key_json FROM roots WHERE epoch = ?", (epoch,)
+        ).fetchone()
+        return RootRecord(row[0], row[1], row[2], int(row[3]), row[4]) if row else None
+
+    def publish_root(self, epoch: int, verifying_key: VerifyingKey, *, depth: int | None = None) -> RootRecord:
+        """Publish the Merkle root of the epoch's commitments (at `depth`, default the
+        smallest that holds them) with the anonymous circuit's verification key; the
+        epoch then takes no new commitment. Idempotent for the same key and depth;
+        RootConflictError otherwise."""
+        if verifying_key.n_public != ANONYMOUS_N_PUBLIC:
+            raise RootConflictError(
+                f"the verification key has {verifying_key.n_public} public inputs; "
+                f"an anonymous margin proof has {ANONYMOUS_N_PUBLIC}"
+            )
+        vk_json = verifying_key.to_json()
+        with self._appending(epoch) as (cur, _):
+            existing = self.root(epoch)
+            if existing is not None:
+                if existing.verification_key_json != vk_json or depth not in (None, existing.depth):
+                    raise RootConflictError(f"epoch {epoch}'s root is already published with another key or depth")
+                return existing
+            leaves = self.leaves(epoch)
+            d = tree_depth(len(leaves), depth)
+            row = {
+                "epoch": epoch,
+                "depth": d,
+                "leaves": len(leaves),
+                "merkle_root": str(root_of(leaves, d)),
+                "verification_key_json": vk_json,
+            }
+            self._append(cur, "root", epoch, None, row)
+        record = self.root(epoch)
+        assert record is not None
+        return record
+
+    def submit_anonymous(self, epoch: int, proof: Proof, public: PublicSignals) -> Outcome:
+        """Verify and append an anonymous proof against the epoch's published root: its
+        signals must be [root, nullifier, snapshot hash, requirement, ratio bound] and its
+        nullifier unused in the epoch. The same proof again returns its outcome (new=False);
+        refusals append nothing: NoRootError, SignalCountError, NullifierUsedError,
+        AnonymousProofRefusedError (signals or pairing), EpochClosedError."""
+        digest = proof_digest(proof, public)
+        with self._appending(epoch) as (cur, record):
+            root = self.root(epoch)
+            if root is None:
+                raise NoRootError(f"epoch {epoch} has no published Merkle root of commitments")
+            signals = list(public.root)
+            if len(signals) != ANONYMOUS_N_PUBLIC:
+                raise SignalCountError(f"{len(signals)} public signals, an anonymous margin proof has 5")
+            label = f"nullifier {signals[1]:#x}"
+            used = self._db.execute(
+                "SELECT digest FROM anonymous_proofs WHERE epoch = ? AND nullifier = ?", (epoch, str(signals[1]))
+            ).fetchone()
+            if used is not None:
+                if used[0] == digest:
+                    return Outcome(label, "proven", "verified", new=False)
+                raise NullifierUsedError(f"{label} already proved an account in epoch {epoch}")
+            problem = anonymous_problem(
+                signals, root.merkle_root, record.snapshot_hash, record.requirement, record.max_margin_ratio_ppm, epoch
+            )
+            if problem is None and not verify(root.verifying_key, signals, proof):
+                problem = PAIRING_FAILED
+            if problem is not None:
+                raise AnonymousProofRefusedError(f"{label}: {problem}")
+            self._append(cur, "anonymous", epoch, None, anonymous_row(epoch, digest, proof, public))
+        return Outcome(label, "proven", "verified", new=True)
+
     def close_epoch(self, epoch: int) -> EpochStats:
         """Flag every registered account without a verdict ("no valid proof") and close
         the epoch, all in one transaction (a closed epoch returns its stats)."""
@@ -673,6 +799,7 @@ class Ledger:
                     cur.execute("SELECT verdict, COUNT(*) FROM verdicts WHERE epoch = ? GROUP BY verdict", (epoch,))
                 )
                 (accounts,) = cur.execute("SELECT COUNT(*) FROM commitments WHERE epoch = ?", (epoch,)).fetchone()
+                (anonymous,) = cur.execute("SELECT COUNT(*) FROM anonymous_proofs WHERE epoch = ?", (epoch,)).fetchone()
                 self._append(
                     cur,
                     "close",
@@ -683,6 +810,7 @@ class Ledger:
                         "accounts": accounts,
                         "proven": counts.get("proven", 0),
                         "flagged": counts.get("flagged", 0),
+                        "anonymous": anonymous,
                         "closed_at": time.time(),
                     },
                 )
@@ -703,19 +831,3 @@ def table_rows(db: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
     c = db.execute(f"SELECT * FROM {table}")
     names = [d[0] for d in c.description]
     return [dict(zip(names, r, strict=True)) for r in c.fetchall()]
-
-
-__all__: Sequence[str] = [
-    "MAX_REJECTED_PROOFS",
-    "SCHEMA_COLUMNS",
-    "SCHEMA_VERSION",
-    "EpochRecord",
-    "EpochStats",
-    "Ledger",
-    "Outcome",
-    "VerdictRecord",
-    "proof_digest",
-    "read_row",
-    "schema_problems",
-    "table_rows",
-]

@@ -10,13 +10,18 @@ it concerns ("entry 17 (proof, epoch 3, alice): ..."):
 2. the rows: each entry has exactly one row with its seq in its kind's table, whose
    digest (every column) is the entry's `content_hash` and whose epoch and account are
    the entry's; a row that no entry chains is reported too;
-3. the epochs: the snapshot JSON parses, is the epoch's, and hashes to the recorded
-   snapshot hash; the verification key parses;
+3. the epochs: the snapshot JSON parses and is the epoch's, its published field
+   encoding hashes to the recorded snapshot hash (`algebra.sponge`), and, given a
+   `snapshot_check` (the CLI's `--snapshots`, which loads the engine), the JSON encodes
+   to that encoding; the verification key parses; a published Merkle root is the root
+   of the commitments registered before it, and none is registered after it;
 4. the proofs: each is verified again (public signals, and the pairing check of all an
    epoch's proofs as one batch, which names each failing one); an `accepted` one
    must verify for the account's registered commitment, a `rejected` one must not; an
    account has at most MAX_REJECTED_PROOFS rejected ones in an epoch, and none after
    its verdict;
+   anonymous proofs likewise, against the epoch's root and anonymous key, each
+   nullifier once per epoch;
 5. the verdicts: `proven` points at an accepted proof of the same account and epoch;
    a closure's counts are the epoch's, and nothing of the epoch follows its closure;
 6. optionally, the head hash is the one published (`expected_head`).
@@ -28,6 +33,7 @@ raised.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -36,17 +42,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from algebra import R
 from verifier import Proof, PublicSignals, VerificationInputError, VerifyingKey, batch_verify
 
-from ._errors import DamagedLedgerError, EngineError
-from ._ledger import MAX_REJECTED_PROOFS, SCHEMA_COLUMNS, Ledger, table_rows
-from ._ledger_chain import GENESIS, KIND_TABLES, content_hash, entry_hash
-from ._models import MarketSnapshot
+from ._anonymous import ANONYMOUS_N_PUBLIC, anonymous_problem, root_of
+from ._chain import GENESIS, KIND_TABLES, content_hash, entry_hash
+from ._errors import DamagedLedgerError, LedgerError
 from ._statement import PAIRING_FAILED, margin_signals, signals_problem
+from ._store import MAX_REJECTED_PROOFS, SCHEMA_COLUMNS, Ledger, proof_digest, snapshot_hash_of, table_rows
 
 #: What reading a tampered value can raise (a blob in a hashed column, text where a
 #: number belongs, a value out of range): reported as a problem of its entry.
-_UNREADABLE = (TypeError, ValueError, KeyError, OverflowError, EngineError)
+_UNREADABLE = (TypeError, ValueError, KeyError, OverflowError, RecursionError, LedgerError)
+
+#: Given an epoch's snapshot JSON and its published encoding: why they differ, or None.
+SnapshotCheck = Callable[[str, list[int]], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -121,9 +131,11 @@ def audit_ledger(
     expected_head: str | None = None,
     verify_proofs: bool = True,
     on_proof: Callable[[int, int], None] | None = None,
+    snapshot_check: SnapshotCheck | None = None,
 ) -> AuditReport:
     """Check everything (module doc); `on_proof(done, total)` reports progress.
-    `verify_proofs=False` skips step 4's pairing checks (the chain and rows only)."""
+    `verify_proofs=False` skips step 4's pairing checks (the chain and rows only);
+    `snapshot_check` also ties each snapshot's JSON to its published encoding."""
     report = AuditReport()
     tables = _read_tables(ledger.connection, report)
     tables.entries.sort(key=lambda e: e["seq"] if isinstance(e["seq"], int) else -1)
@@ -133,8 +145,9 @@ def audit_ledger(
         report.problem(
             len(tables.entries), "head", None, None, f"head hash {report.head} is not the published {expected_head}"
         )
-    epochs = _check_epochs(tables, report)
-    accepted = _check_proofs(tables, report, epochs, verify_proofs, on_proof)
+    epochs = _check_epochs(tables, report, snapshot_check)
+    roots = _check_roots(tables, report)
+    accepted = _check_proofs(tables, report, epochs, roots, verify_proofs, on_proof)
     _check_verdicts(tables, report, accepted)
     return report
 
@@ -216,37 +229,75 @@ def _check_entry(
         report.problem(seq, kind, epoch, account, f"its {table} row names another epoch or account")
 
 
-_Epoch = tuple[MarketSnapshot | None, VerifyingKey | None, dict[str, Any]]
+_Epoch = tuple[VerifyingKey | None, dict[str, Any]]
 
 
-def _check_epochs(tables: _Tables, report: AuditReport) -> dict[Any, _Epoch]:
-    """Step 3: each epoch's snapshot and key parse and match the recorded hash."""
+def _check_epochs(tables: _Tables, report: AuditReport, snapshot_check: SnapshotCheck | None) -> dict[Any, _Epoch]:
+    """Step 3: each epoch's snapshot is the epoch's and hashes to the recorded hash;
+    its key parses."""
     epochs: dict[Any, _Epoch] = {}
     for row in tables.rows["epochs"]:
         n, seq = row["epoch"], row["seq"]
-        snapshot: MarketSnapshot | None = None
+        with report.reading(seq, "epoch", n, None):
+            problem = _snapshot_problem(row, snapshot_check)
+            if problem is not None:
+                report.problem(seq, "epoch", n, None, problem)
         vk: VerifyingKey | None = None
-        try:
-            snapshot = MarketSnapshot.model_validate_json(row["snapshot_json"])
-            if snapshot.epoch != n:
-                report.problem(seq, "epoch", n, None, f"the snapshot is epoch {snapshot.epoch}'s")
-            if str(snapshot.snapshot_hash()) != row["snapshot_hash"]:
-                report.problem(seq, "epoch", n, None, "the snapshot does not hash to the recorded snapshot hash")
-        except _UNREADABLE as exc:
-            report.problem(seq, "epoch", n, None, f"the snapshot does not parse: {exc}")
         try:
             vk = VerifyingKey.from_json(row["verification_key_json"])
         except (VerificationInputError, TypeError) as exc:
             report.problem(seq, "epoch", n, None, f"the verification key does not parse: {exc}")
-        epochs[n] = (snapshot, vk, row)
+        epochs[n] = (vk, row)
     report.epochs = len(epochs)
     return epochs
+
+
+def _snapshot_problem(row: dict[str, Any], snapshot_check: SnapshotCheck | None) -> str | None:
+    """Why an epoch row's snapshot is not its statement's, or None."""
+    snapshot = json.loads(row["snapshot_json"])
+    if not isinstance(snapshot, dict) or snapshot.get("epoch") != row["epoch"]:
+        return "the snapshot JSON is not an object of this epoch"
+    raw = json.loads(row["snapshot_encoding"])
+    if not isinstance(raw, list) or not all(isinstance(v, str) and v.isdigit() and int(v) < R for v in raw):
+        return "the snapshot encoding is not a list of field elements"
+    encoding = [int(v) for v in raw]
+    if str(snapshot_hash_of(encoding)) != row["snapshot_hash"]:
+        return "the snapshot encoding does not hash to the recorded snapshot hash"
+    return snapshot_check(row["snapshot_json"], encoding) if snapshot_check else None
+
+
+#: An epoch's published root: (its row, the anonymous key or None).
+_Root = tuple[dict[str, Any], VerifyingKey | None]
+
+
+def _check_roots(tables: _Tables, report: AuditReport) -> dict[Any, _Root]:
+    """Step 3 for roots: each is the root of the commitments registered before it (in
+    entry order), none is registered after it, and its key is an anonymous proof's."""
+    commitments = _by_epoch(sorted(tables.rows["commitments"], key=lambda r: _int_or(r["seq"], -1)))
+    roots: dict[Any, _Root] = {}
+    for row in tables.rows["roots"]:
+        n, seq = row["epoch"], row["seq"]
+        vk: VerifyingKey | None = None
+        with report.reading(seq, "root", n, None):
+            leaves = [int(c["commitment"]) for c in commitments[n] if c["seq"] < seq]
+            if len(leaves) != row["leaves"] or str(root_of(leaves, row["depth"])) != row["merkle_root"]:
+                report.problem(seq, "root", n, None, "not the Merkle root of the commitments registered before it")
+            for c in commitments[n]:
+                if c["seq"] > seq:
+                    report.problem(c["seq"], "commitment", n, c["account"], "registered after the root was published")
+            vk = VerifyingKey.from_json(row["verification_key_json"])
+            if vk.n_public != ANONYMOUS_N_PUBLIC:
+                report.problem(seq, "root", n, None, f"its key has {vk.n_public} public inputs, not 5")
+                vk = None
+        roots[n] = (row, vk)
+    return roots
 
 
 def _check_proofs(
     tables: _Tables,
     report: AuditReport,
     epochs: dict[Any, _Epoch],
+    roots: dict[Any, _Root],
     verify_proofs: bool,
     on_proof: Callable[[int, int], None] | None,
 ) -> dict[Any, tuple[Any, Any]]:
@@ -258,6 +309,7 @@ def _check_proofs(
     accepted: dict[Any, tuple[Any, Any]] = {}
     rejected: dict[tuple[Any, Any], int] = {}
     pending: defaultdict[Any, list[tuple[dict[str, Any], _Statement]]] = defaultdict(list)
+    _check_anonymous(tables, report, epochs, roots, pending if verify_proofs else None)
     for row in proofs:
         seq, n, account, status = row["seq"], row["epoch"], row["account"], row["status"]
         if status == "accepted":
@@ -279,8 +331,59 @@ def _check_proofs(
                 else:
                     pending[n].append((row, statement))
     if verify_proofs:
-        _verify_batches(pending, report, len(proofs), on_proof)
+        _verify_batches(pending, report, len(proofs) + len(tables.rows["anonymous_proofs"]), on_proof)
     return accepted
+
+
+def _check_anonymous(
+    tables: _Tables,
+    report: AuditReport,
+    epochs: dict[Any, _Epoch],
+    roots: dict[Any, _Root],
+    pending: defaultdict[Any, list[tuple[dict[str, Any], _Statement]]] | None,
+) -> None:
+    """Step 4 for anonymous proofs: after the epoch's root, each nullifier once, the
+    signals the root's and the statement's; queued for the batch pairing check."""
+    seen: set[tuple[Any, Any]] = set()
+    for row in tables.rows["anonymous_proofs"]:
+        seq, n = row["seq"], row["epoch"]
+        with report.reading(seq, "anonymous", n, None):
+            if (n, row["nullifier"]) in seen:
+                report.problem(seq, "anonymous", n, None, "its nullifier already proved an account in the epoch")
+            seen.add((n, row["nullifier"]))
+            root = roots.get(n)
+            if root is None or root[0]["seq"] > seq:
+                report.problem(seq, "anonymous", n, None, "appended before its epoch's root was published")
+            if pending is None:
+                continue
+            statement = _anonymous_statement(row, epochs.get(n), root)
+            if isinstance(statement, str):
+                _record(row, statement, report)
+            else:
+                pending[(n, "anonymous")].append((row, statement))
+
+
+def _anonymous_statement(row: dict[str, Any], epoch: _Epoch | None, root: _Root | None) -> _Statement | str:
+    """The root's key, the signals and the parsed proof, or why it cannot verify."""
+    if epoch is None or root is None or root[1] is None:
+        return "its epoch or its epoch's root and anonymous key is missing or does not parse"
+    proof = Proof.from_json(row["proof_json"])
+    public = PublicSignals.from_json(row["public_json"])
+    signals = list(public.root)
+    erow = epoch[1]
+    if proof_digest(proof, public) != row["digest"]:
+        return "its digest is not its proof's"
+    if len(signals) != ANONYMOUS_N_PUBLIC or str(signals[1]) != row["nullifier"]:
+        return "its public signals are not an anonymous proof's with its nullifier"
+    problem = anonymous_problem(
+        signals,
+        int(root[0]["merkle_root"]),
+        int(erow["snapshot_hash"]),
+        erow["requirement"],
+        erow["max_margin_ratio_ppm"],
+        erow["epoch"],
+    )
+    return problem if problem is not None else (root[1], signals, proof)
 
 
 #: Proofs verified per batch (an epoch's proofs go in batches of at most this many).
@@ -312,11 +415,16 @@ def _verify_batches(
 def _record(row: dict[str, Any], verified: bool | str, report: AuditReport) -> None:
     """A proof's outcome against its recorded status."""
     report.proofs_verified += 1
-    seq, n, account = row["seq"], row["epoch"], row["account"]
-    if row["status"] == "accepted" and verified is not True:
-        report.problem(seq, "proof", n, account, f"recorded accepted but {verified}")
-    elif row["status"] == "rejected" and verified is True:
-        report.problem(seq, "proof", n, account, "recorded rejected but it verifies")
+    seq, n, account = row["seq"], row["epoch"], row.get("account")
+    kind = "anonymous" if "nullifier" in row else "proof"  # anonymous rows hold accepted proofs only
+    if row.get("status", "accepted") == "accepted" and verified is not True:
+        report.problem(seq, kind, n, account, f"recorded accepted but {verified}")
+    elif row.get("status") == "rejected" and verified is True:
+        report.problem(seq, kind, n, account, "recorded rejected but it verifies")
+
+
+def _int_or(value: Any, default: int) -> int:
+    return value if isinstance(value, int) else default
 
 
 def _by_epoch(rows: list[dict[str, Any]]) -> defaultdict[Any, list[dict[str, Any]]]:
@@ -334,6 +442,7 @@ def _check_verdicts(tables: _Tables, report: AuditReport, accepted: dict[Any, tu
             report.problem(seq, "verdict", n, account, "proven, but not by an accepted proof of this account and epoch")
     entries, verdicts_of = _by_epoch(tables.entries), _by_epoch(tables.rows["verdicts"])
     accounts = Counter(c["epoch"] for c in tables.rows["commitments"])
+    anonymous = Counter(a["epoch"] for a in tables.rows["anonymous_proofs"])
     for row in tables.rows["closures"]:
         n, seq = row["epoch"], row["seq"]
         verdicts = verdicts_of[n]
@@ -341,8 +450,9 @@ def _check_verdicts(tables: _Tables, report: AuditReport, accepted: dict[Any, tu
             accounts[n],
             sum(v["verdict"] == "proven" for v in verdicts),
             sum(v["verdict"] == "flagged" for v in verdicts),
+            anonymous[n],
         )
-        if counts != (row["accounts"], row["proven"], row["flagged"]):
+        if counts != (row["accounts"], row["proven"], row["flagged"], row["anonymous"]):
             report.problem(seq, "close", n, None, f"counts {counts} are not the recorded ones")
         with report.reading(seq, "close", n, None):
             for e in entries[n]:
@@ -357,7 +467,7 @@ def _statement(row: dict[str, Any], epoch: _Epoch | None, commitment: Any) -> _S
     proof cannot verify for the account's commitment in its epoch."""
     if epoch is None:
         return "its epoch is not in the ledger"
-    _snapshot, vk, erow = epoch
+    vk, erow = epoch
     if vk is None:
         return "its epoch's verification key does not parse"
     if commitment is None:
@@ -377,6 +487,3 @@ def _statement(row: dict[str, Any], epoch: _Epoch | None, commitment: Any) -> _S
     if problem is not None:
         return problem
     return vk, expected, proof
-
-
-__all__ = ["AuditProblem", "AuditReport", "audit_ledger", "audit_ledger_file"]

@@ -1,0 +1,124 @@
+"""`zkmargin epoch run`: prove every account of an epoch, verify, append, close.
+
+    zkmargin epoch run --accounts <dir> --snapshot <snapshot.json> --ledger <ledger.db> --zkey <margin.zkey>
+
+Exits 0 when the epoch ran (flagged accounts are a result, not an error), 2 on bad
+input (nothing written).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from engine import POOL_MIN_PROOFS, EpochSummary, load_accounts, load_snapshot, run_epoch
+from ledger import Ledger, Outcome
+
+from ._base import RequirementChoice, _err, _out, _say, reported_errors
+
+
+@contextmanager
+def epoch_progress(
+    console: Console, epoch: int
+) -> Iterator[tuple[Callable[[int, int], None], Callable[[Outcome], None]]]:
+    """A rich progress bar over an epoch's accounts: yields `run_epoch`'s (on_start, on_account)."""
+    with Progress(
+        TextColumn("[bold]epoch {task.fields[epoch]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("accounts", total=None, epoch=epoch, last="loading keys")
+
+        def on_start(total: int, skipped: int) -> None:
+            progress.update(task, total=total, last=f"{skipped} already recorded" if skipped else "proving")
+
+        def on_account(outcome: Outcome) -> None:
+            progress.update(task, advance=1, last=f"{outcome.account}: {outcome.status}")
+
+        yield on_start, on_account
+
+
+def print_epoch_summary(summary: EpochSummary, console: Console) -> None:
+    """The epoch summary table: accounts, healthy (proven), flagged, proofs/s."""
+    table = Table(title=f"epoch {summary.epoch}" + ("" if summary.closed else " (open)"), title_justify="left")
+    for col in ("accounts", "healthy (proven)", "flagged", "rejected proofs", "proved now", "proofs/s", "seconds"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        str(summary.accounts),
+        str(summary.proven),
+        str(summary.flagged),
+        str(summary.rejected),
+        str(summary.proved_now) + (f" ({summary.skipped} already recorded)" if summary.skipped else ""),
+        f"{summary.proofs_per_second:.2f}" if summary.proved_now else "-",
+        f"{summary.seconds:.1f}",
+    )
+    console.print(table)
+    console.print(f"ledger head: {summary.head}", highlight=False)
+
+
+def epoch_run(
+    accounts: Annotated[Path, typer.Option("--accounts", "-a", help="Folder of account JSON files (*.json).")],
+    snapshot: Annotated[Path, typer.Option("--snapshot", "-s", help="The epoch's snapshot.json.")],
+    ledger: Annotated[Path, typer.Option("--ledger", "-l", help="The ledger (SQLite, created if missing).")],
+    zkey: Annotated[Path, typer.Option("--zkey", "-k", help="margin.zkey for the snapshot's shape.")],
+    requirement: Annotated[
+        RequirementChoice, typer.Option("--requirement", "-r", help="The requirement every account must meet.")
+    ] = RequirementChoice.maintenance,
+    max_margin_ratio_ppm: Annotated[
+        int, typer.Option("--max-margin-ratio-ppm", min=0, max=2**64 - 1, help="Also prove ratio <= N ppm.")
+    ] = 0,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=0,
+            help=f"Prover processes (1: this process; 0: one per core from {POOL_MIN_PROOFS} proofs on, else 1).",
+        ),
+    ] = 0,
+    salts: Annotated[
+        Path | None, typer.Option("--salts", help="Folder for the commitments' salts (default <ledger>.salts).")
+    ] = None,
+    keep_open: Annotated[bool, typer.Option("--keep-open", help="Do not close the epoch.")] = False,
+) -> None:
+    """Prove every account of an epoch, verify, append to the ledger, close the epoch.
+
+    Accounts that do not meet the requirement are flagged (no proof is made). A rerun
+    after a crash skips accounts already recorded and completes the epoch.
+    """
+    with reported_errors():
+        accounts_list = load_accounts(accounts)
+        snapshot_obj = load_snapshot(snapshot)
+        with Ledger.open(ledger) as db, epoch_progress(_err, snapshot_obj.epoch) as (on_start, on_account):
+            summary = run_epoch(
+                accounts_list,
+                snapshot_obj,
+                zkey,
+                db,
+                requirement=requirement.value,
+                max_margin_ratio_ppm=max_margin_ratio_ppm,
+                workers=workers or None,
+                salts_dir=salts,
+                close=not keep_open,
+                on_start=on_start,
+                on_account=on_account,
+            )
+            flagged = [v for v in db.verdicts(summary.epoch) if v.verdict == "flagged"]
+    print_epoch_summary(summary, _out)
+    for v in flagged:
+        _say(_out, f"flagged for liquidation: {v.account} ({v.reason})", "yellow")
+
+
+__all__ = ["epoch_progress", "print_epoch_summary"]
