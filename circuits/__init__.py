@@ -19,7 +19,7 @@ it. circuits know no domain objects and import only algebra.
 
 from algebra import poseidon
 
-from ._builder import API, Circuit, CompiledCircuit, InputSpec, Public, Secret, Witness, compile_circuit
+from ._builder import API, Circuit, CompiledCircuit, HintOp, InputSpec, Public, Secret, Witness, compile_circuit
 from ._encoding import (
     ACCOUNT_HEADER,
     ACCOUNT_RECORDS,
@@ -88,9 +88,13 @@ from ._margin_circuit import MarginHealth, MarginShape, MarketShape
 from ._opening import CommitmentOpening
 from ._r1cs import Constraint, ConstraintSystem
 from ._r1cs_file import R1csFile, R1csMatrix, read_r1cs, write_r1cs
+from ._witness_program import NotCompilableError, WitnessProgram
 from ._wtns_file import check_witness_matches, read_wtns, read_wtns_limbs, write_wtns
 
 __all__ = [
+    "NotCompilableError",
+    "WitnessProgram",
+    "HintOp",
     "ACCOUNT_HEADER",
     "ACCOUNT_RECORDS",
     "AMOUNT_BITS",

@@ -117,11 +117,29 @@ class _MulStep:
 
 
 @dataclass(frozen=True)
+class HintOp:
+    """What a hint computes, so the compiled witness program (`_witness_program`) can run
+    it without Python; the hint's function stays its reference. Kinds (inputs -> outputs):
+
+    - "bits" (x -> its `param` low bits, little-endian);
+    - "inverse" (x -> 1/x, 0 for 0); "field_div" (a, b -> a/b, 0 when b = 0);
+    - "sign_magnitude" (x -> [v < 0, |v|] for v = x - `param` read in (-r/2, r/2));
+    - "onehot" (e -> [e == i for i < `param`]);
+    - "quotient_remainder" (n, d -> floor (`param` 0) or ceil (`param` 1) division of n
+      read in (-r/2, r/2) by d: [q mod r, remainder >= 0]; [0, 0] when d = 0).
+    """
+
+    kind: str
+    param: int = 0
+
+
+@dataclass(frozen=True)
 class _HintStep:
     outs: tuple[int, ...]
     fn: HintFn
     inputs: tuple[LinearCombination, ...]
     name: str
+    op: HintOp | None = None
 
 
 class API:
@@ -210,7 +228,7 @@ class API:
         la = as_lc(a)
         if la.is_constant():
             return self.constant(pow(la.constant_value(), -1, R))
-        (out,) = self.hint(lambda v: pow(v[0], -1, R) if v[0] else 0, [la], 1, name=name)
+        (out,) = self.hint(_inverse, [la], 1, name=name, op=HintOp("inverse"))
         self._constrain(la, out, self.constant(1), name)
         return out
 
@@ -219,7 +237,7 @@ class API:
         la, lb = as_lc(a), as_lc(b)
         if lb.is_constant():
             return la * pow(lb.constant_value(), -1, R)
-        (out,) = self.hint(lambda v: v[0] * pow(v[1], -1, R) % R if v[1] else 0, [la, lb], 1, name=name)
+        (out,) = self.hint(_field_div, [la, lb], 1, name=name, op=HintOp("field_div"))
         self._constrain(lb, out, la, name)
         return out
 
@@ -244,20 +262,37 @@ class API:
 
     # ---- values from outside the constraints -----------------------------------
     def hint(
-        self, fn: HintFn, inputs: Sequence[Value], n_outputs: int = 1, name: str = "hint", *, boolean: bool = False
+        self,
+        fn: HintFn,
+        inputs: Sequence[Value],
+        n_outputs: int = 1,
+        name: str = "hint",
+        *,
+        boolean: bool = False,
+        op: HintOp | None = None,
     ) -> list[LinearCombination]:
         """New wires whose values `fn(values of inputs)` computes at solving time.
 
         A hint constrains nothing: the caller must constrain its outputs. `boolean=True`
-        only marks the outputs for gadgets; it does not constrain them either.
+        only marks the outputs for gadgets; it does not constrain them either. `op` names
+        what `fn` computes, for the compiled witness program (a circuit with a hint
+        without one is solved in Python only).
         """
         label = self._full_name_peek(name)
         outs = tuple(self._new_wire(f"{label}[{i}]" if n_outputs > 1 else label) for i in range(n_outputs))
-        self._steps.append(_HintStep(outs, fn, tuple(as_lc(v) for v in inputs), label))
+        self._steps.append(_HintStep(outs, fn, tuple(as_lc(v) for v in inputs), label, op))
         return [LinearCombination.wire(w, boolean=boolean) for w in outs]
 
     def _full_name_peek(self, name: str) -> str:
         return "/".join([*self._scopes, name])
+
+
+def _inverse(v: list[int]) -> int:
+    return pow(v[0], -1, R) if v[0] else 0
+
+
+def _field_div(v: list[int]) -> int:
+    return v[0] * pow(v[1], -1, R) % R if v[1] else 0
 
 
 # ---- compilation and solving -------------------------------------------------------
@@ -301,20 +336,8 @@ class CompiledCircuit:
         """
         values = [0] * self.cs.n_wires
         values[ONE_WIRE] = 1
-        expected = {spec.name for spec in self.inputs}
-        unknown = sorted(set(assignment) - expected)
-        if unknown:
-            raise AssignmentError(f"{self.name}: unknown inputs {unknown}; the circuit declares {sorted(expected)}")
-        for spec in self.inputs:
-            if spec.name not in assignment:
-                raise AssignmentError(f"{self.name}: input {spec.name!r} is missing")
-            raw = assignment[spec.name]
-            items = _as_items(spec, raw, self.name)
-            for i, (wire, v) in enumerate(zip(spec.wires, items)):
-                label = f"{spec.name}[{i}]" if spec.is_array else spec.name
-                if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < R:
-                    raise AssignmentError(f"{self.name}: input {label} = {v!r} is not a field element in [0, r)")
-                values[wire] = v
+        for wire, v in zip(*assignment_values(self, assignment)):
+            values[wire] = v
         for step in self._steps:
             if isinstance(step, _MulStep):
                 values[step.out] = step.a.evaluate(values) * step.b.evaluate(values) % R
@@ -323,6 +346,44 @@ class CompiledCircuit:
         if check:
             self.cs.check(values)
         return Witness(values, self.cs.n_public)
+
+    def solve_limbs(self, assignment: Mapping[str, int | Sequence[int]], *, check: bool = True) -> Any:
+        """The witness as (n_wires, 4) uint64 standard-form limbs (what the prover takes),
+        by the compiled witness program (`_witness_program`; `solve` is its reference),
+        or by `solve` when a hint has no compilable op. Same values, same errors."""
+        from ._witness_program import NotCompilableError, WitnessProgram
+
+        try:
+            program = WitnessProgram.of(self)
+        except NotCompilableError:
+            from algebra import fr_to_limbs
+
+            return fr_to_limbs(self.solve(assignment, check=check).values).reshape(-1, 4)
+        return program.solve(assignment, check=check)
+
+
+def assignment_values(
+    circuit: CompiledCircuit, assignment: Mapping[str, int | Sequence[int]]
+) -> tuple[list[int], list[int]]:
+    """(wires, values) of the declared inputs; AssignmentError for an unknown, missing
+    or malformed input or a value outside [0, r)."""
+    expected = {spec.name for spec in circuit.inputs}
+    unknown = sorted(set(assignment) - expected)
+    if unknown:
+        raise AssignmentError(f"{circuit.name}: unknown inputs {unknown}; the circuit declares {sorted(expected)}")
+    wires: list[int] = []
+    values: list[int] = []
+    for spec in circuit.inputs:
+        if spec.name not in assignment:
+            raise AssignmentError(f"{circuit.name}: input {spec.name!r} is missing")
+        items = _as_items(spec, assignment[spec.name], circuit.name)
+        for i, (wire, v) in enumerate(zip(spec.wires, items)):
+            label = f"{spec.name}[{i}]" if spec.is_array else spec.name
+            if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < R:
+                raise AssignmentError(f"{circuit.name}: input {label} = {v!r} is not a field element in [0, r)")
+            wires.append(wire)
+            values.append(v)
+    return wires, values
 
 
 def _as_items(spec: InputSpec, raw: Any, circuit: str) -> list[Any]:

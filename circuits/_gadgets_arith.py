@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from algebra import R
 
-from ._builder import API, Value
+from ._builder import API, HintOp, Value
 from ._errors import CircuitDefinitionError
 from ._gadgets_bits import MAX_BITS, range_check
 from ._gadgets_compare import less_than, select
@@ -44,7 +44,7 @@ def sign_magnitude(
         return [int(v < 0), abs(v)]
 
     with api.scope(name):
-        neg, mag = api.hint(hint, [lx], 2, name="sign_magnitude")
+        neg, mag = api.hint(hint, [lx], 2, name="sign_magnitude", op=HintOp("sign_magnitude", offset))
         neg = api.assert_boolean(neg, name="sign_is_boolean")
         range_check(api, mag, bits, name="magnitude_range")
         neg_mag = api.mul(neg, mag, name="neg*magnitude")
@@ -60,7 +60,9 @@ def pow10(api: API, exponent: Value, max_exponent: int, name: str) -> LinearComb
     le = as_lc(exponent)
     n = max_exponent + 1
     with api.scope(name):
-        onehot = api.hint(lambda v: [int(v[0] == i) for i in range(n)], [le], n, name="onehot", boolean=True)
+        onehot = api.hint(
+            lambda v: [int(v[0] == i) for i in range(n)], [le], n, name="onehot", boolean=True, op=HintOp("onehot", n)
+        )
         for i, e in enumerate(onehot):
             api.assert_boolean(e, name=f"onehot{i}")
         api.assert_equal(api.sum(onehot), 1, name="exactly_one")
@@ -104,7 +106,7 @@ def div_mod(
         return [q % R, rem % R]
 
     with api.scope(name):
-        q, rem = api.hint(hint, [ln, ld], 2, name="quotient_remainder")
+        q, rem = api.hint(hint, [ln, ld], 2, name="quotient_remainder", op=HintOp("quotient_remainder", int(ceil)))
         qb = n_bits if q_bits is None else min(q_bits, n_bits)
         if signed:
             range_check(api, q + (1 << qb), qb + 1, name="quotient_range")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ._builder import API, Value
+from ._builder import API, HintOp, Value
 from ._errors import CircuitDefinitionError
 from ._lc import LinearCombination, as_lc
 
@@ -32,7 +32,9 @@ def to_bits(api: API, x: Value, n: int, name: str = "to_bits") -> list[LinearCom
     _check_width(n, name)
     lx = as_lc(x)
     with api.scope(name):
-        bits = api.hint(lambda v: [(v[0] >> i) & 1 for i in range(n)], [lx], n, name="bits", boolean=True)
+        bits = api.hint(
+            lambda v: [(v[0] >> i) & 1 for i in range(n)], [lx], n, name="bits", boolean=True, op=HintOp("bits", n)
+        )
         for i, b in enumerate(bits):
             api.assert_boolean(b, name=f"bit{i}")
         api.assert_equal(from_bits(api, bits), lx, name="recompose")

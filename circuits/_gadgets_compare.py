@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from algebra import R
 
-from ._builder import API, Value
+from ._builder import API, HintOp, Value
 from ._gadgets_bits import MAX_BITS, _check_width, to_bits
 from ._lc import LinearCombination, as_lc
 
@@ -21,7 +21,7 @@ def is_zero(api: API, x: Value, name: str = "is_zero") -> LinearCombination:
     if lx.is_constant():
         return api.constant(int(lx.constant_value() == 0))
     with api.scope(name):
-        (inv,) = api.hint(lambda v: pow(v[0], -1, R) if v[0] else 0, [lx], 1, name="inv")
+        (inv,) = api.hint(lambda v: pow(v[0], -1, R) if v[0] else 0, [lx], 1, name="inv", op=HintOp("inverse"))
         out = 1 - api.mul(lx, inv, name="x*inv")
         api.assert_product(lx, out, 0, name="x*out==0")
     return LinearCombination(out.terms, boolean=True)

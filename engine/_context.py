@@ -100,7 +100,7 @@ class EpochContext:
             raise UnhealthyAccountError(reason)
         if self.prover is None:
             raise RuntimeError("this epoch context has no prover (its proofs are made on workers)")
-        witness = self.circuit.solve(
+        witness = self.circuit.solve_limbs(
             margin_assignment(
                 claim.commitment,
                 self.snapshot_hash,
@@ -111,7 +111,7 @@ class EpochContext:
                 self.snapshot_encoding,
             )
         )
-        return self.prover.prove(witness.values)
+        return self.prover.prove(witness)
 
 
 def prove_account(

@@ -297,11 +297,11 @@ def prove_account_anonymously(
     if leaves[index] != commit(account, snapshot, salt):
         raise ValueOutOfRangeError(f"{account.id}: leaf {index} is not the account's commitment under this salt")
     circuit = anonymous_circuit_for(snapshot, path.depth)
-    witness = circuit.solve(
+    witness = circuit.solve_limbs(
         assign_anonymous_witness(account, snapshot, salt, path, requirement, max_margin_ratio_ppm=max_margin_ratio_ppm)
     )
     prover = proving_key if isinstance(proving_key, Prover) else Prover(proving_key)
-    return prover.prove(witness.values)
+    return prover.prove(witness)
 
 
 def check_zkey_matches(zkey: ZkeyFile, circuit: CompiledCircuit, zkey_name: str) -> None:
