@@ -13,6 +13,8 @@ Commands mirror snarkjs where they do the same job:
     zkmargin prove-account <account.json> --snapshot <snapshot.json> --zkey <margin.zkey>
         --proof <proof.json> --public <public.json>
     zkmargin epoch run --accounts <dir> --snapshot <snapshot.json> --ledger <ledger.db> --zkey <margin.zkey>
+    zkmargin bench epoch --snapshot <snapshot.json> [--accounts N] [--workers W] [--plot p.png]
+    zkmargin bench prove <circuit.zkey> <witness.wtns> [--runs K] [--plot p.png]
     zkmargin ledger audit <ledger.db> [--head <hex>]
     zkmargin ledger show <ledger.db> [--epoch N]
     zkmargin ledger submit <ledger.db> --epoch N (--account A | --anonymous) --proof <proof.json> --public <public.json>

@@ -36,6 +36,8 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("ledger", "submit", "_ledger", "ledger_submit"),
     ("ledger", "show", "_ledger", "ledger_show"),
     ("ledger", "publish-root", "_ledger", "ledger_publish_root"),
+    ("bench", "epoch", "_bench", "bench_epoch_cmd"),
+    ("bench", "prove", "_bench", "bench_prove_cmd"),
 )
 
 #: Command groups and their help, parents before children.
@@ -45,6 +47,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("zkey export", "Export parts of a .zkey."),
     ("epoch", "The epoch workflow: prove, verify, append."),
     ("ledger", "The settlement ledger: audit, inspect, submit, publish a root."),
+    ("bench", "Throughput on your snapshot and hardware: an epoch, or repeated proofs."),
 )
 
 

@@ -20,12 +20,15 @@ Public API of the margin engine (units and rounding: `engine._units`; formulas:
 - epochs: `EpochContext`, `Claim`, `run_epoch`, `load_accounts`, `EpochSummary`
   (`engine._context`, `engine._epoch`), writing the `ledger` package's ledger;
 - examples: `load_example_snapshot`, `load_example_account`, `example_path`;
+  generated accounts of a snapshot's shape: `generate_accounts` (`engine._generate`);
+- benchmarks: `bench_epoch`, `bench_prove`, `dev_keys` (`engine._bench`, `zkmargin bench`);
 - errors: `EngineError` and its named subclasses.
 """
 
 from algebra import ACCOUNT_TAG, SNAPSHOT_TAG, sponge, text_to_field
 from circuits import SIGNED_OFFSET
 
+from ._bench import EpochBench, ProveBench, bench_epoch, bench_prove, dev_keys, peak_rss_mb
 from ._commitment import (
     commit,
     commit_encoding,
@@ -60,6 +63,7 @@ from ._errors import (
     ValueOutOfRangeError,
 )
 from ._examples import EXAMPLE_ACCOUNTS, example_path, load_example_account, load_example_reports, load_example_snapshot
+from ._generate import PROFILES, generate_accounts
 from ._margin import compute_margin, validate_account
 from ._models import (
     MODELS,
@@ -138,6 +142,14 @@ from ._settlement import (
 from ._units import QUOTE_DECIMALS, whole_units
 
 __all__ = [
+    "EpochBench",
+    "ProveBench",
+    "bench_epoch",
+    "bench_prove",
+    "dev_keys",
+    "peak_rss_mb",
+    "PROFILES",
+    "generate_accounts",
     "EpochSummary",
     "Claim",
     "EpochContext",

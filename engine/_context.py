@@ -16,6 +16,7 @@ goes through `EpochContext.prove`.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from circuits import CompiledCircuit
@@ -92,14 +93,16 @@ class EpochContext:
             margin_signals(commitment, self.snapshot_hash, self.requirement, self.max_margin_ratio_ppm)
         )
 
-    def prove(self, claim: Claim) -> tuple[Proof, PublicSignals]:
+    def prove(self, claim: Claim, timings: dict[str, float] | None = None) -> tuple[Proof, PublicSignals]:
         """The claim's proof; UnhealthyAccountError (no proof) when the engine says the
-        account does not meet the statement."""
+        account does not meet the statement. `timings` accumulates seconds by stage
+        ("witness", then the prover's stages)."""
         if not claim.healthy:
             reason = unhealthy_reason(claim.account.id, claim.report, self.requirement, self.max_margin_ratio_ppm)
             raise UnhealthyAccountError(reason)
         if self.prover is None:
             raise RuntimeError("this epoch context has no prover (its proofs are made on workers)")
+        start = time.perf_counter()
         witness = self.circuit.solve_limbs(
             margin_assignment(
                 claim.commitment,
@@ -111,7 +114,13 @@ class EpochContext:
                 self.snapshot_encoding,
             )
         )
-        return self.prover.prove(witness)
+        solved = time.perf_counter()
+        proof, public = self.prover.prove(witness)
+        if timings is not None:
+            timings["witness"] = timings.get("witness", 0.0) + solved - start
+            for stage, seconds in self.prover.last_timings.items():
+                timings[stage] = timings.get(stage, 0.0) + seconds
+        return proof, public
 
 
 def prove_account(

@@ -61,8 +61,10 @@ class _Appends:
     """Accounts' results, verified in batches by the ledger, then appended one
     transaction per account (the order they arrived in)."""
 
-    def __init__(self, ledger: Ledger, epoch: int, on_append: Callable[[Outcome], None]) -> None:
-        self.ledger, self.epoch, self.on_append = ledger, epoch, on_append
+    def __init__(
+        self, ledger: Ledger, epoch: int, on_append: Callable[[Outcome], None], stages: dict[str, float]
+    ) -> None:
+        self.ledger, self.epoch, self.on_append, self.stages = ledger, epoch, on_append, stages
         self.pending: list[tuple[Claim, Proof, PublicSignals]] = []
 
     def flag(self, claim: Claim, reason: str) -> None:
@@ -78,10 +80,14 @@ class _Appends:
         batch, self.pending = self.pending, []
         if not batch:
             return
+        start = time.perf_counter()
         self.ledger.preverify(self.epoch, [(proof, public) for _, proof, public in batch])
+        verified = time.perf_counter()
+        _add(self.stages, "verify", verified - start)
         for claim, proof, public in batch:
             account, commitment = claim.account.id, claim.commitment
             self.on_append(self.ledger.record_account(self.epoch, account, commitment, proof, public))
+        _add(self.stages, "append", time.perf_counter() - verified)
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,9 @@ class EpochSummary:
     seconds: float
     closed: bool
     head: str
+    #: This run's seconds by stage, summed over accounts (in workers too): "claim" (salt,
+    #: commitment, margin), "witness", the prover's stages, "verify", "append".
+    stage_seconds: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def proofs_per_second(self) -> float:
@@ -148,9 +157,14 @@ def _init_worker(zkey: str, snapshot_json: str, requirement: Requirement, ratio:
     )
 
 
-def _prove_in_worker(claim: Claim) -> tuple[str, str]:
-    proof, public = _worker["ctx"].prove(claim)
-    return proof.to_json(), public.to_json()
+def _prove_in_worker(claim: Claim) -> tuple[str, str, dict[str, float]]:
+    timings: dict[str, float] = {}
+    proof, public = _worker["ctx"].prove(claim, timings)
+    return proof.to_json(), public.to_json(), timings
+
+
+def _add(stages: dict[str, float], stage: str, seconds: float) -> None:
+    stages[stage] = stages.get(stage, 0.0) + seconds
 
 
 # ---- the parent side ------------------------------------------------------------------------
@@ -190,29 +204,28 @@ def run_epoch(
     n = record.epoch
     if record.closed:
         return _summary(ledger, n, len(accounts), 0, 0, 0.0, start)
+    stages: dict[str, float] = {}
+    claimed = time.perf_counter()
     claims, skipped = _open_claims(ledger, n, accounts, ctx, salts)
+    _add(stages, "claim", time.perf_counter() - claimed)
     if on_start is not None:
         on_start(len(claims), skipped)
-    appends = _Appends(ledger, n, on_account or (lambda _o: None))
+    appends = _Appends(ledger, n, on_account or (lambda _o: None), stages)
     for claim in claims:
         if not claim.healthy:
             appends.flag(claim, f"does not meet the {requirement} requirement: no proof")
     healthy = [c for c in claims if c.healthy]
     workers = _pool_size(workers, len(healthy))
-    prove_start = time.perf_counter()
-    if healthy and workers <= 1:
-        for claim in healthy:
-            appends.add(claim, *ctx.prove(claim))
-            appends.flush()
-    elif healthy:
+    if workers > 1:  # each worker maps the key itself
         ctx = dataclasses.replace(ctx, prover=None)
-        del key, prover  # each worker maps the key itself
-        _prove_on_pool(ctx, zkey, healthy, appends, workers)
-    appends.flush()
+        del key, prover
+    prove_start = time.perf_counter()
+    _prove_all(ctx, zkey, healthy, appends, workers)
     prove_seconds = time.perf_counter() - prove_start
     if close:
         ledger.close_epoch(n)
-    return _summary(ledger, n, len(accounts), skipped, len(healthy), prove_seconds, start)
+    summary = _summary(ledger, n, len(accounts), skipped, len(healthy), prove_seconds, start)
+    return dataclasses.replace(summary, stage_seconds=stages)
 
 
 def _open_claims(
@@ -241,6 +254,17 @@ def _open_claims(
     return claims, skipped
 
 
+def _prove_all(ctx: EpochContext, zkey: Path, claims: list[Claim], appends: _Appends, workers: int) -> None:
+    """The healthy claims proven (here, or on a pool of `workers`), verified and appended."""
+    if claims and workers <= 1:
+        for claim in claims:
+            appends.add(claim, *ctx.prove(claim, appends.stages))
+            appends.flush()
+    elif claims:
+        _prove_on_pool(ctx, zkey, claims, appends, workers)
+    appends.flush()
+
+
 def _prove_on_pool(ctx: EpochContext, zkey: Path, claims: list[Claim], appends: _Appends, workers: int) -> None:
     """The claims proven on a spawn pool of `workers` processes; results appended as they arrive."""
     threads = max(1, (os.cpu_count() or 1) // workers)
@@ -251,12 +275,16 @@ def _prove_on_pool(ctx: EpochContext, zkey: Path, claims: list[Claim], appends: 
         initializer=_init_worker,
         initargs=init,
     ) as pool:
-        pending: dict[Future[tuple[str, str]], Claim] = {pool.submit(_prove_in_worker, c): c for c in claims}
+        pending: dict[Future[tuple[str, str, dict[str, float]]], Claim] = {
+            pool.submit(_prove_in_worker, c): c for c in claims
+        }
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 claim = pending.pop(fut)
-                proof_json, public_json = fut.result()
+                proof_json, public_json, timings = fut.result()
+                for stage, seconds in timings.items():
+                    _add(appends.stages, stage, seconds)
                 appends.add(claim, Proof.from_json(proof_json), PublicSignals.from_json(public_json))
             appends.flush()  # what arrived together is verified together
 

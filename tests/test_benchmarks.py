@@ -176,3 +176,51 @@ def test_verify_benchmark_compares_three_verifiers(tmp_path: Path) -> None:
     }
     assert png.stat().st_size > 0
     assert "acceptance" in proc.stdout
+
+
+def test_epoch_benchmark_proves_generated_accounts_end_to_end(tmp_path: Path) -> None:
+    out, png = tmp_path / "epoch.json", tmp_path / "epoch.png"
+    args = ["--sizes", "3", "--workers", "1", "--keys", str(tmp_path / "keys"), "--out", str(out), "--plot", str(png)]
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "epoch.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    (row,) = result["epochs"]
+    assert (row["accounts"], row["workers"], row["proven"]) == (3, 1, 3)
+    assert row["proofs_per_second"] > 0 and {"claim", "witness", "verify", "append"} <= set(
+        row["stage_seconds_per_proof"]
+    )
+    assert result["witness"]["compiled_s"] < result["witness"]["python_s"]
+    assert png.stat().st_size > 0
+
+
+def test_bench_commands_report_throughput(tmp_path: Path) -> None:
+    from tests._engine import perp_snapshot
+
+    zkmargin = Path(sys.executable).parent / "zkmargin"
+    fixtures = ROOT.parent / "shared" / "fixtures"
+    out = tmp_path / "prove.json"
+    proc = subprocess.run(
+        [str(zkmargin), "bench", "prove", str(fixtures / "chain.zkey"), str(fixtures / "chain.wtns"), "--runs", "2",
+         "--out", str(out), "--plot", str(tmp_path / "prove.png")],
+        capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "proofs/s" in proc.stdout and json.loads(out.read_text())["runs"] == 2
+    snapshot = tmp_path / "snapshot.json"
+    snapshot.write_text(perp_snapshot().model_dump_json())
+    out = tmp_path / "epoch.json"
+    proc = subprocess.run(
+        [str(zkmargin), "bench", "epoch", "--snapshot", str(snapshot), "--accounts", "2", "--workers", "1",
+         "--keys", str(tmp_path / "keys"), "--out", str(out)],
+        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["proven"] == 2 and result["proofs_per_second"] > 0 and "proofs/s end to end" in proc.stdout
