@@ -45,9 +45,8 @@ from ._encoding import (
     MOVE_BITS,
     MOVE_COUNT,
     MULTIPLIER_BITS,
+    NOTIONAL_BITS,
     OPTION,
-    OPTION_CALL,
-    OPTION_PUT,
     PERPETUAL,
     POSITION,
     PPM,
@@ -55,6 +54,7 @@ from ._encoding import (
     PRICE_BITS,
     QUOTE_BITS,
     SCENARIO,
+    SCENARIO_LOSS_BITS,
     SIGNED_OFFSET,
     SIZE_BITS,
     SNAPSHOT_HEADER,
@@ -62,7 +62,6 @@ from ._encoding import (
     TEXT_BITS,
     TIME_BITS,
     VALUE_CHANGE_BITS,
-    VOL_BITS,
     Field,
     Key,
     Layout,
@@ -78,7 +77,19 @@ from ._errors import (
     HintError,
     UnsatisfiedConstraintError,
 )
-from ._gadgets_arith import as_signed, div, div_mod, maximum, minimum, offset_signed, pow10, sign_magnitude
+from ._gadgets_arith import (
+    as_signed,
+    ceiling_bound,
+    div,
+    div_bound,
+    div_mod,
+    maximum,
+    minimum,
+    offset_signed,
+    pow10,
+    pow10_pair,
+    sign_magnitude,
+)
 from ._gadgets_bits import MAX_BITS, from_bits, range_check, to_bits
 from ._gadgets_compare import assert_greater_or_equal, greater_or_equal, is_equal, is_zero, less_than, select
 from ._gadgets_merkle import assert_merkle_path, merkle_root, merkle_root_native
@@ -92,6 +103,9 @@ from ._witness_program import NotCompilableError, WitnessProgram
 from ._wtns_file import check_witness_matches, read_wtns, read_wtns_limbs, write_wtns
 
 __all__ = [
+    "ceiling_bound",
+    "div_bound",
+    "pow10_pair",
     "NotCompilableError",
     "WitnessProgram",
     "HintOp",
@@ -119,9 +133,9 @@ __all__ = [
     "MOVE_BITS",
     "MOVE_COUNT",
     "MULTIPLIER_BITS",
+    "NOTIONAL_BITS",
+    "SCENARIO_LOSS_BITS",
     "OPTION",
-    "OPTION_CALL",
-    "OPTION_PUT",
     "PERPETUAL",
     "POSITION",
     "PPM",
@@ -136,7 +150,6 @@ __all__ = [
     "TEXT_BITS",
     "TIME_BITS",
     "VALUE_CHANGE_BITS",
-    "VOL_BITS",
     "Field",
     "Key",
     "Layout",

@@ -126,7 +126,10 @@ class HintOp:
     - "sign_magnitude" (x -> [v < 0, |v|] for v = x - `param` read in (-r/2, r/2));
     - "onehot" (e -> [e == i for i < `param`]);
     - "quotient_remainder" (n, d -> floor (`param` 0) or ceil (`param` 1) division of n
-      read in (-r/2, r/2) by d: [q mod r, remainder >= 0]; [0, 0] when d = 0).
+      read in (-r/2, r/2) by d: [q mod r, remainder >= 0]; [0, 0] when d = 0);
+    - "quotient" (n, d -> the quotient alone of "quotient_remainder", `param` as there);
+    - "max_ceil" (floor, d, n_1, ..., n_k -> max(floor, ceil(n_i / d) for each i), floor
+      and the n_i read in (-r/2, r/2), d > 0).
     """
 
     kind: str

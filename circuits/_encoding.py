@@ -6,7 +6,14 @@ Each encoding is a sequence of RECORDS laid out by a PLAN over the shape (counts
 market kinds, never values); each record is an ordered list of named FIELDS with a bit
 bound and a signedness. The engine's encoders write by name through `Layout.encode`; the
 margin circuit reads by name through `Layout.view` and takes each range check's width
-from the field. Adding a field is one line here plus the formula that reads it.
+from the field (account fields: the account is private; the snapshot is public and
+checked against these bounds when it is encoded, not in every proof). Adding a field is
+one line here plus the formula that reads it.
+
+The snapshot encoding holds what the margin formulas read, and the epoch and timestamp
+that make each epoch's hash its own; the rest of the published snapshot (ids, symbols,
+option terms, volatility moves, settlement prices: labels, or inputs already folded into
+the public values the formulas read) is pinned by the ledger's hash chain with its JSON.
 
 Field elements: a non-negative field is itself, ``0 <= v < 2**bits``; a signed field is
 ``v + SIGNED_OFFSET`` with ``abs(v) < 2**bits`` (every signed bound is at most 2**96, so
@@ -36,8 +43,6 @@ PPM = 10**6
 MAX_DECIMALS = 18
 #: Market kind codes of the snapshot encoding.
 KIND_PERPETUAL, KIND_FUTURE, KIND_OPTION = 1, 2, 3
-#: Option type codes.
-OPTION_CALL, OPTION_PUT = 1, 2
 
 # ---- the bounds (engine._units derives its bounds from these) -------------------------
 SIZE_BITS = 64  # abs(position size) < 2**64 quantums
@@ -51,11 +56,13 @@ CAP_BITS = 97  # bracket notional caps <= 2**96 (2**96 encodes "no cap")
 VALUE_CHANGE_BITS = 52  # abs(scenario value change per contract) < 2**52
 MULTIPLIER_BITS = 24  # initial multiplier <= 10**7 < 2**24
 MOVE_BITS = 24  # abs(grid price or vol move) <= 10**7 < 2**24
-VOL_BITS = 24  # implied volatility <= 10**7 ppm < 2**24
 DECIMALS_BITS = 5  # decimals 0..18
 EPOCH_BITS = 64  # epoch number
 COUNT_BITS = 16  # counts of assets, markets, moves, brackets; asset positions
-CODE_BITS = 2  # kind and option type codes
+CODE_BITS = 2  # market kind codes
+# Bounds on derived quantities, which the engine refuses an account beyond:
+NOTIONAL_BITS = 96  # a position's notional |size| * price / 10**d < 2**96 (options: at the index)
+SCENARIO_LOSS_BITS = 100  # a portfolio leg's loss in any scenario: abs < 2**100 micro-quote
 FLAG_BITS = 1  # booleans
 TEXT_BITS = 248  # ASCII text of at most 31 bytes
 
@@ -151,21 +158,17 @@ GRID = Record(
 )
 ASSET = Record(
     "asset",
-    Field("symbol", TEXT_BITS, text=True),
     Field("decimals", DECIMALS_BITS),
     Field("weight", PPM_BITS),
     Field("index_price", PRICE_BITS),
 )
 MARKET = Record(
     "market",
-    Field("id", TEXT_BITS, text=True),
     Field("kind", CODE_BITS),
     Field("base", COUNT_BITS),
     Field("size_decimals", DECIMALS_BITS),
     Field("expiry", TIME_BITS),  # 0 for a perpetual
     Field("mark", PRICE_BITS),
-    Field("open_interest", AMOUNT_BITS),  # 0 when absent
-    Field("settlement_price", PRICE_BITS),  # 0 when not expired
 )
 PERPETUAL = Record("perpetual", Field("funding_index", FUNDING_BITS, signed=True))
 LINEAR_RISK = Record(
@@ -174,8 +177,10 @@ LINEAR_RISK = Record(
     Field("mmf", PPM_BITS),  # 0 with brackets
     Field("size_premium", PPM_BITS),
     Field("mm_size_premium", PPM_BITS),
-    Field("lower_cap", QUOTE_BITS),  # open-interest caps of the IMF scaling
-    Field("upper_cap", QUOTE_BITS),
+    # The IMF's open-interest increase with `imf` as its base (0 without brackets' use or
+    # scaling), computed from the snapshot's open interest and caps (public: a function
+    # of public values, so proofs need not recompute it).
+    Field("oi_increase", PPM_BITS),
     Field("n_brackets", COUNT_BITS),
 )
 BRACKET = Record(
@@ -184,12 +189,10 @@ BRACKET = Record(
     Field("mmr", PPM_BITS),
     Field("cum", QUOTE_BITS),
     Field("imf", PPM_BITS),  # the market's when the bracket has none
+    Field("oi_increase", PPM_BITS),  # the open-interest increase with this bracket's imf as base
 )
 OPTION = Record(
     "option",
-    Field("type", CODE_BITS),
-    Field("strike", PRICE_BITS),
-    Field("vol", VOL_BITS),  # 0 when expired
     Field("lower_bound", PRICE_BITS),  # price bounds per contract (both the payoff when expired)
     Field("upper_bound", PRICE_BITS),
 )
@@ -285,9 +288,7 @@ def _snapshot_plan(
     yield ("price_moves",), MOVE_COUNT
     for i in range(n_price_moves):
         yield ("price_move", i), MOVE
-    yield ("vol_moves",), MOVE_COUNT
-    for i in range(n_vol_moves):
-        yield ("vol_move", i), MOVE
+    yield ("vol_moves",), MOVE_COUNT  # the moves themselves are in the options' scenario values
     yield ("grid",), GRID
     for j in range(n_assets):
         yield ("asset", j), ASSET

@@ -9,6 +9,8 @@ Hints are named (`<name>/quotient_remainder`, `<name>/sign_magnitude`,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from algebra import R
 
 from ._builder import API, HintOp, Value
@@ -57,6 +59,12 @@ def pow10(api: API, exponent: Value, max_exponent: int, name: str) -> LinearComb
     """10**exponent for exponent in 0..max_exponent, by a one-hot selection
     (max_exponent + 3 constraints): bits e_0.. boolean, sum e_i = 1, sum i e_i = exponent;
     returns sum 10**i e_i. Another exponent makes the witness unsatisfiable."""
+    return pow10_pair(api, exponent, max_exponent, name)[0]
+
+
+def pow10_pair(api: API, exponent: Value, max_exponent: int, name: str) -> tuple[LinearCombination, LinearCombination]:
+    """(10**exponent, 10**(max_exponent - exponent)) from one one-hot selection (`pow10`;
+    the second is another sum over the same bits, free)."""
     le = as_lc(exponent)
     n = max_exponent + 1
     with api.scope(name):
@@ -67,7 +75,8 @@ def pow10(api: API, exponent: Value, max_exponent: int, name: str) -> LinearComb
             api.assert_boolean(e, name=f"onehot{i}")
         api.assert_equal(api.sum(onehot), 1, name="exactly_one")
         api.assert_equal(api.sum([e * i for i, e in enumerate(onehot)]), le, name="index")
-    return api.sum([e * 10**i for i, e in enumerate(onehot)])
+    power = api.sum([e * 10**i for i, e in enumerate(onehot)])
+    return power, api.sum([e * 10 ** (max_exponent - i) for i, e in enumerate(onehot)])
 
 
 def div_mod(
@@ -128,10 +137,89 @@ def div(
     d_bits: int,
     signed: bool = False,
     ceil: bool = False,
+    q_bits: int | None = None,
     name: str,
 ) -> LinearCombination:
     """q = floor(n / d) (or ceil): `div_mod` without the remainder."""
-    return div_mod(api, n, d, n_bits=n_bits, d_bits=d_bits, signed=signed, ceil=ceil, name=name)[0]
+    return div_mod(api, n, d, n_bits=n_bits, d_bits=d_bits, signed=signed, ceil=ceil, q_bits=q_bits, name=name)[0]
+
+
+def div_bound(
+    api: API,
+    n: Value,
+    d: Value,
+    *,
+    n_bits: int,
+    d_bits: int,
+    signed: bool = False,
+    ceil: bool = False,
+    q_bits: int | None = None,
+    name: str,
+) -> LinearCombination:
+    """A bound on a quotient for a monotone use: q <= floor(n / d) (or, `ceil`,
+    q >= ceil(n / d)), the hint being the exact quotient. Constrains q to q_bits (signed:
+    q + 2**q_bits to q_bits + 1 bits) and the slack n - q d (ceil: q d - n) to d_bits
+    bits: d_bits fewer constraints than `div_mod`, which also proves slack < d. Sound
+    where a smaller value (floor) or a larger one (ceil) can only make the statement
+    harder to meet: an equity term, a requirement term. Needs d >= 1 (a public or
+    constructed divisor)."""
+    if n_bits + d_bits + 2 > MAX_BITS - 1:
+        raise CircuitDefinitionError(f"{name}: {n_bits}-bit numerator over {d_bits}-bit denominator may wrap")
+    ln, ld = as_lc(n), as_lc(d)
+
+    def hint(v: list[int]) -> int:
+        num, den = as_signed(v[0]), v[1]
+        if den == 0:
+            return 0
+        return (-((-num) // den) if ceil else num // den) % R
+
+    with api.scope(name):
+        (q,) = api.hint(hint, [ln, ld], 1, name="quotient", op=HintOp("quotient", int(ceil)))
+        qb = n_bits if q_bits is None else min(q_bits, n_bits)
+        if signed:
+            range_check(api, q + (1 << qb), qb + 1, name="quotient_range")
+        else:
+            range_check(api, q, qb, name="quotient_range")
+        qd = api.mul(q, ld, name="quotient*divisor")
+        range_check(api, qd - ln if ceil else ln - qd, d_bits, name="slack_range")
+    return q
+
+
+def ceiling_bound(
+    api: API,
+    numerators: Sequence[Value],
+    divisor: int,
+    floor: Value,
+    *,
+    n_bits: int,
+    m_bits: int,
+    floor_bits: int,
+    name: str,
+) -> LinearCombination:
+    """m >= max(floor, ceil(n_i / divisor) for each i): the hint is that maximum, and any
+    larger m satisfies too (for a requirement, where larger is conservative). With floor
+    promised in [0, 2**floor_bits), constrains m - floor to m_bits bits (so 0 <= m <
+    2**m_bits + 2**floor_bits) and, per numerator, m * divisor - n_i to K bits, K the
+    width of m * divisor + 2**n_bits: ceil(n / d) <= m iff n <= m d. n_bits bounds |n_i|
+    for every input that should satisfy; as long as |n_i| < 2**250 no difference wraps
+    modulo r, so a larger |n_i| only fails (K < 252 is checked)."""
+    if divisor < 1:
+        raise CircuitDefinitionError(f"{name}: the divisor must be a positive constant")
+    width = (((1 << m_bits) + (1 << floor_bits)) * divisor + (1 << n_bits)).bit_length()
+    if width > MAX_BITS - 1 or max(m_bits, floor_bits) + divisor.bit_length() > 250:
+        raise CircuitDefinitionError(f"{name}: {n_bits}-bit numerators over {divisor} may wrap")
+    lf = as_lc(floor)
+    lns = [as_lc(n) for n in numerators]
+
+    def hint(v: list[int]) -> int:
+        return max([as_signed(v[0]), *(-((-as_signed(n)) // v[1]) for n in v[2:])]) % R
+
+    with api.scope(name):
+        (m,) = api.hint(hint, [lf, api.constant(divisor), *lns], 1, name="max", op=HintOp("max_ceil"))
+        range_check(api, m - lf, m_bits, name="bound>=floor")
+        for i, n in enumerate(lns):
+            range_check(api, m * divisor - n, width, name=f"bound>=ceil{i}")
+    return m
 
 
 def minimum(api: API, a: Value, b: Value, bits: int, name: str) -> LinearCombination:

@@ -132,10 +132,12 @@ from ._encoding import (
     KIND_PERPETUAL,
     MAX_DECIMALS,
     MULTIPLIER_BITS,
+    NOTIONAL_BITS,
     PPM,
     PPM_BITS,
     PRICE_BITS,
     QUOTE_BITS,
+    SCENARIO_LOSS_BITS,
     SIGNED_OFFSET,
     SIZE_BITS,
     TIME_BITS,
@@ -146,7 +148,7 @@ from ._encoding import (
     snapshot_layout,
 )
 from ._errors import CircuitDefinitionError
-from ._gadgets_arith import div, div_mod, minimum, offset_signed, pow10, sign_magnitude
+from ._gadgets_arith import ceiling_bound, div, div_bound, minimum, offset_signed, pow10, pow10_pair, sign_magnitude
 from ._gadgets_bits import MAX_BITS, range_check
 from ._gadgets_compare import greater_or_equal, is_zero, less_than, select
 from ._gadgets_merkle import assert_merkle_path
@@ -234,6 +236,15 @@ class MarginShape:
         return [*regular, self.n_price_moves, self.n_price_moves + 1]
 
 
+def _public(view: View[LinearCombination], name: str) -> LinearCombination:
+    """A field of the public snapshot read by name, a signed one as its signed value. Not
+    range-checked: the snapshot is public and its hash a public input, so a verifier
+    checks the published snapshot against the declared bounds once (the engine encodes
+    only values within them; `zkmargin ledger audit --snapshots` re-encodes it), not
+    every proof."""
+    return view[name] - SIGNED_OFFSET if view.field(name).signed else view[name]
+
+
 def _ranged(api: API, view: View[LinearCombination], name: str, label: str | None = None) -> LinearCombination:
     """A field read by name and range-checked to its declared bound (constraint
     `{label or name}_range`); a signed field is returned as its signed value."""
@@ -245,81 +256,35 @@ def _ranged(api: API, view: View[LinearCombination], name: str, label: str | Non
     return view[name]
 
 
-def _oi_increase(
-    api: API,
-    market: View[LinearCombination],
-    risk: View[LinearCombination],
-    mark: LinearCombination,
-    scale: LinearCombination,
-    base_imf: LinearCombination,
-) -> LinearCombination:
-    """The open-interest increase of the IMF (`engine._margin.oi_imf_increase`), scope
-    `oi_scaling`, with oi_notional = ceil(open_interest * mark / 10**d) (< 2**112)::
-
-        on       = 1 - is_zero(hi)                      (hi = 0 disables the scaling)
-        clamped  = min(max(oi_notional, lo), hi)
-        increase = ceil(on * (10**6 - base) * (clamped - lo) / (on * (hi - lo - 1) + 1))
-
-    open_interest < 2**64, lo and hi < 2**96 and base <= 10**6 are range-checked. The
-    divisor is hi - lo when scaling and 1 otherwise (numerator 0: increase 0); the
-    division's `remainder<divisor` check needs divisor >= 1, so it also constrains
-    lo < hi whenever hi != 0 (the engine's RiskParams rule). Then clamped - lo is in
-    [0, hi - lo] and the increase in [0, 10**6 - base]."""
-    with api.scope("oi_scaling"):
-        open_interest = _ranged(api, market, "open_interest")
-        lo = _ranged(api, risk, "lower_cap")
-        hi = _ranged(api, risk, "upper_cap")
-        range_check(api, PPM - as_lc(base_imf), PPM_BITS, name="imf<=ppm")
-        on = 1 - is_zero(api, hi, name="enabled")
-        oi_bits = AMOUNT_BITS + PRICE_BITS
-        oi_notional = div(
-            api,
-            api.mul(open_interest, mark, name="open_interest*mark"),
-            scale,
-            n_bits=oi_bits,
-            d_bits=POW10_BITS,
-            ceil=True,
-            name="oi_notional",
-        )
-        below = less_than(api, oi_notional, lo, oi_bits, name="oi<lower_cap")
-        raised = select(api, below, lo, oi_notional, name="max_lower_cap")
-        above = less_than(api, hi, raised, oi_bits, name="upper_cap<oi")
-        clamped = select(api, above, hi, raised, name="min_upper_cap")
-        headroom = api.mul(on, PPM - as_lc(base_imf), name="enabled*(ppm-imf)")
-        span = api.mul(on, hi - lo - 1, name="enabled*(hi-lo-1)") + 1
-        return div(
-            api,
-            api.mul(headroom, clamped - lo, name="headroom*(clamped-lo)"),
-            span,
-            n_bits=PPM_BITS + QUOTE_BITS,
-            d_bits=QUOTE_BITS,
-            ceil=True,
-            name="increase",
-        )
-
-
 # ---- the circuit ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _LinearClass:
-    """One price class of the grid for linear markets: the value change of one whole
-    contract is mark * multiplier / divisor (multiplier = move * 10**6 / 10**6 for a
-    regular move, +/- extreme_move * extreme_fraction over 10**12 for an extreme one)."""
+    """One price class of the grid for linear markets: the exact value change of one
+    whole contract is mark * multiplier / 10**12 (multiplier = move * 10**6 for a regular
+    move, +/- extreme_move * extreme_fraction for an extreme one; |multiplier| < 2**44)."""
 
     multiplier: LinearCombination
-    divisor: int
-    divisor_bits: int
+
+
+#: A leg's exact loss in a scenario is its term over 10**30 (`engine._margin`'s
+#: SCENARIO_DENOMINATOR). The engine refuses a leg whose loss reaches 2**SCENARIO_LOSS_BITS,
+#: so |term| < 2**LEG_TERM_BITS for every account it proves; in any witness |term| <
+#: 2**216 (an option's |size| * |value change| * 10**(30 - d) < 2**64 * 2**52 * 2**100, a
+#: linear leg's |size| * mark * |multiplier| * 10**(18 - d) < 2**64 * 2**48 * 2**44 * 2**60),
+#: far from wrapping.
+SCENARIO_DENOMINATOR = 10 ** (MAX_DECIMALS + 12)
+LEG_TERM_BITS = SCENARIO_LOSS_BITS + SCENARIO_DENOMINATOR.bit_length()
 
 
 @dataclass
 class _LinearLeg:
-    """What a portfolio needs from one perpetual or future position: its loss in every
-    scenario, already zero unless the position is in the portfolio (portfolio mode,
-    cross, live)."""
+    """What a portfolio needs from one perpetual or future position: its loss term in
+    every scenario, zero unless the position is in the portfolio (portfolio mode, cross,
+    live)."""
 
-    losses: list[LinearCombination]
-    loss_bits: int
+    terms: list[LinearCombination]
 
 
 @dataclass
@@ -328,8 +293,7 @@ class _OptionLeg:
 
     value: LinearCombination
     value_bound: int
-    losses: list[LinearCombination]
-    loss_bits: int
+    terms: list[LinearCombination]
     short_exposure: LinearCombination
     scale: LinearCombination
     live: LinearCombination
@@ -374,14 +338,14 @@ def _linear_value(
     """value = quote + floor(s * (mark - owed funding) / 10**d), |s (mark - owed)| < 2**130."""
     if perpetual is not None:
         entry = _ranged(api, slot, "entry_funding")
-        now = _ranged(api, perpetual, "funding_index")
+        now = _public(perpetual, "funding_index")
         owed: LinearCombination = now - entry  # |owed| < 2**65
     else:
         api.assert_equal(slot["entry_funding"], SIGNED_OFFSET, name="future_has_no_funding_index")
         owed = api.constant(0)
     exposure = api.mul(pos.size, mark - owed, name="size*(mark-owed)")
     n_bits = SIZE_BITS + 66
-    return pos.quote + div(api, exposure, scale, n_bits=n_bits, d_bits=POW10_BITS, signed=True, name="value")
+    return pos.quote + div_bound(api, exposure, scale, n_bits=n_bits, d_bits=POW10_BITS, signed=True, name="value")
 
 
 def _flat_mmr(
@@ -393,46 +357,49 @@ def _flat_mmr(
     notional_bits: int,
     frac_bits: int,
 ) -> tuple[LinearCombination, LinearCombination]:
-    """(base IMF, MMR) of a market without brackets:
+    """(base IMF with its open-interest increase, MMR) of a market without brackets:
     MMR = ceil(notional * min(10**6, mmf + ceil(k_mm * |s| / 10**d)) / 10**6)."""
-    base_imf = _ranged(api, risk, "imf")
-    mmf = _ranged(api, risk, "mmf")
-    k_mm = _ranged(api, risk, "mm_size_premium")
+    base_imf = _public(risk, "imf") + _public(risk, "oi_increase")
+    mmf = _public(risk, "mmf")
+    k_mm = _public(risk, "mm_size_premium")
     premium_num = api.mul(k_mm, size_abs, name="k_mm*|size|")
     n_bits = PPM_BITS + SIZE_BITS
-    mm_premium = div(api, premium_num, scale, n_bits=n_bits, d_bits=POW10_BITS, ceil=True, name="mm_size_premium")
+    mm_premium = div_bound(api, premium_num, scale, n_bits=n_bits, d_bits=POW10_BITS, ceil=True, name="mm_size_premium")
     mmf_total = minimum(api, mmf + mm_premium, PPM, frac_bits, name="mmf")
     mmr_num = api.mul(notional, mmf_total, name="notional*mmf")
-    mmr = div(api, mmr_num, PPM, n_bits=notional_bits + PPM_BITS, d_bits=PPM_BITS, ceil=True, name="mmr")
+    mmr = div_bound(api, mmr_num, PPM, n_bits=notional_bits + PPM_BITS, d_bits=PPM_BITS, ceil=True, name="mmr")
     return base_imf, mmr
 
 
 def _brackets(
     api: API, brackets: list[View[LinearCombination]], notional: LinearCombination, notional_bits: int
 ) -> tuple[LinearCombination, LinearCombination]:
-    """(base IMF, MMR) from the bracket of `notional`: the first whose cap is >= it,
-    else the last. MMR = ceil(notional * mmr_b / 10**6) - cum_b."""
+    """(base IMF with its open-interest increase, MMR) from the bracket of `notional`: the
+    first whose cap is >= it, else the last. MMR = ceil(notional * mmr_b / 10**6) - cum_b."""
     n = len(brackets)
     with api.scope("brackets"):
         remaining: LinearCombination = api.constant(1)  # no earlier bracket selected
         imf = mmr_rate = cum = api.constant(0)
         for i, bracket in enumerate(brackets):
             with api.scope(f"bracket{i}"):
-                rate = _ranged(api, bracket, "mmr")
-                c = _ranged(api, bracket, "cum")
-                b_imf = _ranged(api, bracket, "imf")
+                rate = _public(bracket, "mmr")
+                c = _public(bracket, "cum")
+                b_imf = _public(bracket, "imf")
                 if i < n - 1:
-                    cap = _ranged(api, bracket, "cap")
-                    fits = 1 - less_than(api, cap, notional, notional_bits, name="notional<=cap")
+                    cap = _public(bracket, "cap")
+                    # caps are at most 2**96 ("no cap"): one bit more than a notional.
+                    fits = 1 - less_than(api, cap, notional, notional_bits + 1, name="notional<=cap")
                     chosen = api.mul(remaining, fits, name="chosen")
                     remaining = remaining - chosen
                 else:
                     chosen = remaining  # the last bracket catches everything above
-                imf = imf + api.mul(chosen, b_imf, name="chosen*imf")
+                imf = imf + api.mul(chosen, b_imf + _public(bracket, "oi_increase"), name="chosen*imf")
                 mmr_rate = mmr_rate + api.mul(chosen, rate, name="chosen*mmr")
                 cum = cum + api.mul(chosen, c, name="chosen*cum")
         mmr_num = api.mul(notional, mmr_rate, name="notional*mmr")
-        mmr = div(api, mmr_num, PPM, n_bits=notional_bits + PPM_BITS, d_bits=PPM_BITS, ceil=True, name="mmr") - cum
+        mmr = (
+            div_bound(api, mmr_num, PPM, n_bits=notional_bits + PPM_BITS, d_bits=PPM_BITS, ceil=True, name="mmr") - cum
+        )
     return imf, mmr
 
 
@@ -449,9 +416,18 @@ def _short_option_minimum(
         with api.scope(f"leg{i}/short_option_minimum"):
             numerator = api.mul(leg.short_exposure, som_ppm, name="short*spot*min")
             d_bits = POW10_BITS + PPM_BITS
-            q = div(api, numerator, leg.scale * PPM, n_bits=som_bits, d_bits=d_bits, ceil=True, name="div")
+            q = div_bound(
+                api,
+                numerator,
+                leg.scale * PPM,
+                n_bits=som_bits,
+                d_bits=d_bits,
+                ceil=True,
+                q_bits=NOTIONAL_BITS,
+                name="div",
+            )
             som_terms.append(api.mul(leg.live, q, name="live*minimum"))
-    return api.sum(som_terms), len(som_terms), som_bits
+    return api.sum(som_terms), len(som_terms), NOTIONAL_BITS
 
 
 class _Reader:
@@ -542,7 +518,7 @@ class MarginHealth(Circuit):
             quote_balance = _ranged(api, acct("account"), "quote_balance")
         timestamp: LinearCombination | None = None
         if any(m.kind != KIND_PERPETUAL for m in self.shape.markets):
-            timestamp = _ranged(api, snap("header"), "timestamp")
+            timestamp = _public(snap("header"), "timestamp")
         bounds = _Bounds()
         collateral, index_prices = self._collateral(api, acct, snap, bounds)
         values, initial, maintenance = self._markets(api, acct, snap, timestamp, portfolio_mode, index_prices, bounds)
@@ -600,15 +576,15 @@ class MarginHealth(Circuit):
             with api.scope(f"asset{j}"):
                 amount = _ranged(api, acct("collateral", j), "amount")
                 scale = pow10(api, asset["decimals"], MAX_DECIMALS, name="pow10_decimals")
-                weight = _ranged(api, asset, "weight")
-                index = _ranged(api, asset, "index_price")
+                weight = _public(asset, "weight")
+                index = _public(asset, "index_price")
                 index_prices.append(index)
                 amount_index = api.mul(amount, index, name="amount*index")
                 weighted = api.mul(amount_index, weight, name="amount*index*weight")
                 collateral_bits = AMOUNT_BITS + PRICE_BITS + PPM_BITS
                 n_bits, d_bits = collateral_bits, POW10_BITS + PPM_BITS
                 collateral.append(
-                    div(api, weighted, scale * PPM, n_bits=n_bits, d_bits=d_bits, name="collateral_value")
+                    div_bound(api, weighted, scale * PPM, n_bits=n_bits, d_bits=d_bits, name="collateral_value")
                 )
                 bounds.equity += 2**collateral_bits
         return collateral, index_prices
@@ -649,12 +625,12 @@ class MarginHealth(Circuit):
             initial.append(imr)
             maintenance.append(mmr)
             bounds.equity += 2**QUOTE_BITS + 2 ** (SIZE_BITS + 66)
-            bounds.initial += 2**132
-            bounds.maintenance += 2**132
+            bounds.initial += 2 ** (NOTIONAL_BITS + PPM_BITS)  # the IMR's and MMR's quotient ranges
+            bounds.maintenance += 2 ** (NOTIONAL_BITS + PPM_BITS)
         if legs:
             with api.scope("grid"):
-                som_ppm = _ranged(api, snap("grid"), "short_option_min")
-                multiplier = _ranged(api, snap("grid"), "initial_multiplier")
+                som_ppm = _public(snap("grid"), "short_option_min")
+                multiplier = _public(snap("grid"), "initial_multiplier")
             for u in sorted(legs):
                 with api.scope(f"portfolio{u}"):
                     imr, mmr, imr_bound, mmr_bound = self._portfolio(api, legs[u], som_ppm, multiplier)
@@ -717,33 +693,35 @@ class MarginHealth(Circuit):
         _signed_size, size_abs, short = _size(api, slot)
         long = size_abs - short  # max(size, 0); short = max(-size, 0)
         quote = _ranged(api, slot, "quote")
-        scale = pow10(api, market["size_decimals"], MAX_DECIMALS, name="pow10_size_decimals")
+        scale, complement = pow10_pair(api, market["size_decimals"], MAX_DECIMALS, name="pow10_size_decimals")
         with api.scope("expiry"):
-            expiry = _ranged(api, market, "expiry")
+            expiry = _public(market, "expiry")
             live = 1 - greater_or_equal(api, timestamp, expiry, TIME_BITS, name="expired")
-        lower = _ranged(api, option, "lower_bound")
-        upper = _ranged(api, option, "upper_bound")
+        lower = _public(option, "lower_bound")
+        upper = _public(option, "upper_bound")
         # value = quote + floor(size * P' / 10**d), P' = lower for a long, upper for a short:
         # size * P' = long * lower - short * upper (one of long, short is 0).
         worth = api.mul(long, lower, name="long*lower") - api.mul(short, upper, name="short*upper")
         value_bits = SIZE_BITS + PRICE_BITS
-        value = quote + div(api, worth, scale, n_bits=value_bits, d_bits=POW10_BITS, signed=True, name="value")
-        losses: list[LinearCombination] = []
-        loss_bits = SIZE_BITS + VALUE_CHANGE_BITS + 1
+        value = quote + div_bound(api, worth, scale, n_bits=value_bits, d_bits=POW10_BITS, signed=True, name="value")
+        # Loss terms over 10**30 (`engine._margin.option_leg_numerators`): the snapshot's
+        # value changes are 0 once the option has expired.
+        short_scaled = api.mul(short, complement, name="short*10**(18-d)") * 10**12
+        long_scaled = api.mul(long, complement, name="long*10**(18-d)") * 10**12
+        terms: list[LinearCombination] = []
         for s in range(self.shape.n_scenarios):
             with api.scope(f"scenario{s}"):
-                lo = _ranged(api, snap("scenario", k, s), "lower")
-                hi = _ranged(api, snap("scenario", k, s), "upper")
-                num = api.mul(short, hi, name="short*upper") - api.mul(long, lo, name="long*lower")
-                loss = div(api, num, scale, n_bits=loss_bits, d_bits=POW10_BITS, signed=True, ceil=True, name="loss")
-                losses.append(api.mul(live, loss, name="live*loss"))
+                lo = _public(snap("scenario", k, s), "lower")
+                hi = _public(snap("scenario", k, s), "upper")
+                terms.append(
+                    api.mul(short_scaled, hi, name="short*upper") - api.mul(long_scaled, lo, name="long*lower")
+                )
         # The minimum's numerator before min_ppm: short * S (< 2**112); see `_portfolio`.
         exposure = api.mul(short, spot, name="short*spot")
         return _OptionLeg(
             value=value,
             value_bound=2**QUOTE_BITS + 2**value_bits,
-            losses=losses,
-            loss_bits=loss_bits,
+            terms=terms,
             short_exposure=exposure,
             scale=scale,
             live=live,
@@ -757,34 +735,38 @@ class MarginHealth(Circuit):
         multiplier: LinearCombination,
     ) -> tuple[LinearCombination, LinearCombination, int, int]:
         """(IMR, MMR, bounds) of the portfolio of one underlying (its options, and its
-        linear markets' legs, zero unless in the portfolio):
+        linear markets' legs, zero unless in the portfolio), `engine._margin`'s rules:
 
-        loss_s = sum_i loss_i,s;  scan = max(0, max_s loss_s)
+        loss_s = ceil(sum_i term_i,s / 10**30);  scan = max(0, max_s loss_s)
         SOM    = sum_i ceil(short_i * S * min_ppm / (10**d_i 10**6))   (live options)
         MMR    = max(scan, SOM);  IMR = ceil(MMR * initial_multiplier / 10**6)
 
-        Without options, scenarios of one price class have equal losses: the max runs
-        over one scenario per class."""
-        n = len(legs)
+        proven as an upper bound: the hinted MMR is at least SOM, 0 and every loss_s
+        (`ceiling_bound`: MMR * 10**30 >= sum_i term_i,s), the honest one being equal;
+        a larger one only raises the requirement. Without options, scenarios of one price
+        class have equal losses: one per class is checked."""
         som, n_som, som_bits = _short_option_minimum(api, legs, som_ppm)
-        # Scenario losses are signed: |loss_s| < n 2**loss_bits.
-        loss_bits = (n * 2 ** max(leg.loss_bits for leg in legs)).bit_length()
-        scan: LinearCombination = api.constant(0)
         scenarios: Sequence[int] = range(self.shape.n_scenarios)
         if not n_som:
             classes = self.shape.scenario_classes()
             scenarios = [classes.index(c) for c in sorted(set(classes))]
-        for s in scenarios:
-            loss = api.sum([leg.losses[s] for leg in legs])
-            with api.scope(f"max/scenario{s}"):
-                ge = greater_or_equal(api, scan + 2**loss_bits, loss + 2**loss_bits, loss_bits + 1, name="scan>=loss")
-                scan = select(api, ge, scan, loss, name="max")
-        mmr_bits = max(loss_bits, (n_som * 2**som_bits).bit_length())
-        with api.scope("maintenance"):
-            ge = greater_or_equal(api, scan, som, mmr_bits, name="scan>=minimum")
-            mmr = select(api, ge, scan, som, name="max")
+        sums = [api.sum([leg.terms[s] for leg in legs]) for s in scenarios]
+        n_bits = (len(legs) * 2**LEG_TERM_BITS).bit_length()
+        loss_bits = (len(legs) * 2**SCENARIO_LOSS_BITS).bit_length()
+        floor_bits = max(1, (n_som * 2**som_bits).bit_length())
+        mmr = ceiling_bound(
+            api,
+            sums,
+            SCENARIO_DENOMINATOR,
+            som,
+            n_bits=n_bits,
+            m_bits=loss_bits,
+            floor_bits=floor_bits,
+            name="maintenance",
+        )
+        mmr_bits = max(loss_bits, floor_bits) + 1
         imr_bits = mmr_bits + MULTIPLIER_BITS
-        imr = div(
+        imr = div_bound(
             api,
             api.mul(mmr, multiplier, name="mmr*multiplier"),
             PPM,
@@ -804,13 +786,13 @@ class MarginHealth(Circuit):
         out = []
         with api.scope("grid/linear"):
             for i in range(self.shape.n_price_moves):
-                move = _ranged(api, snap("price_move", i), "move", label=f"price_move{i}")
-                out.append(_LinearClass(move, PPM, PPM_BITS))
-            extreme = _ranged(api, snap("grid"), "extreme_move")
-            fraction = _ranged(api, snap("grid"), "extreme_fraction")
+                move = _public(snap("price_move", i), "move")
+                out.append(_LinearClass(move * PPM))
+            extreme = _public(snap("grid"), "extreme_move")
+            fraction = _public(snap("grid"), "extreme_fraction")
             both = api.mul(extreme, fraction, name="extreme*fraction")
-            out.append(_LinearClass(-both, PPM * PPM, 2 * PPM_BITS))
-            out.append(_LinearClass(both, PPM * PPM, 2 * PPM_BITS))
+            out.append(_LinearClass(-both))
+            out.append(_LinearClass(both))
         return out
 
     def _linear_leg(
@@ -819,41 +801,18 @@ class MarginHealth(Circuit):
         classes: list[_LinearClass],
         mark: LinearCombination,
         size: LinearCombination,
-        short: LinearCombination,
-        scale: LinearCombination,
+        complement: LinearCombination,
         gate: LinearCombination,
     ) -> _LinearLeg:
-        """The position's scenario losses (`engine._margin.linear_scenario_values` and
-        `leg_loss`), scope `portfolio_leg`, per price class c::
-
-            lower_c = floor(mark * multiplier_c / divisor_c),  upper_c = lower_c + (rem != 0)
-            loss_c  = gate * ceil((short * upper_c - long * lower_c) / 10**d)
-                    = gate * ceil((short * (rem != 0) - size * lower_c) / 10**d)
-
-        |lower_c| <= mark * 10 < 2**52 (moves up to 10**7 ppm); gate = 1 only for a live
-        cross position of a portfolio-mode account."""
-        per_class = []
+        """The position's loss terms (`engine._margin.linear_leg_numerators`), scope
+        `portfolio_leg`: per price class c, -gate * size * mark * multiplier_c *
+        10**(18 - d) (`complement` = 10**(18 - d)), the exact loss over 10**30; gate = 1
+        only for a live cross position of a portfolio-mode account."""
         with api.scope("portfolio_leg"):
-            for c, cls in enumerate(classes):
-                with api.scope(f"class{c}"):
-                    change = api.mul(mark, cls.multiplier, name="mark*multiplier")
-                    lower, rem = div_mod(
-                        api,
-                        change,
-                        cls.divisor,
-                        n_bits=PRICE_BITS + 2 * PPM_BITS,
-                        d_bits=cls.divisor_bits,
-                        signed=True,
-                        q_bits=VALUE_CHANGE_BITS,
-                        name="value_change",
-                    )
-                    inexact = 1 - is_zero(api, rem, name="exact")
-                    num = api.mul(short, inexact, name="short*inexact") - api.mul(size, lower, name="size*lower")
-                    loss = div(
-                        api, num, scale, n_bits=LOSS_BITS, d_bits=POW10_BITS, signed=True, ceil=True, name="loss"
-                    )
-                    per_class.append(api.mul(gate, loss, name="gate*loss"))
-        return _LinearLeg([per_class[c] for c in self.shape.scenario_classes()], LOSS_BITS)
+            gated = api.mul(gate, size, name="gate*size")
+            exposure = api.mul(api.mul(gated, mark, name="gate*size*mark"), complement, name="scaled")
+            per_class = [-api.mul(exposure, cls.multiplier, name=f"class{c}") for c, cls in enumerate(classes)]
+        return _LinearLeg([per_class[c] for c in self.shape.scenario_classes()])
 
     def _linear_market(
         self,
@@ -874,8 +833,8 @@ class MarginHealth(Circuit):
         portfolio (the leg's gate). Its value counts in equity unless isolated."""
         pos = _linear_position(api, slot)
         market = snap("market", k)
-        scale = pow10(api, market["size_decimals"], MAX_DECIMALS, name="pow10_size_decimals")
-        mark = _ranged(api, market, "mark")
+        scale, complement = pow10_pair(api, market["size_decimals"], MAX_DECIMALS, name="pow10_size_decimals")
+        mark = _public(market, "mark")
         perpetual = snap("perpetual", k) if m.kind == KIND_PERPETUAL else None
         value = _linear_value(api, perpetual, slot, pos, scale, mark)
         brackets = [snap("bracket", k, i) for i in range(m.n_brackets)]
@@ -889,12 +848,12 @@ class MarginHealth(Circuit):
             # out of any portfolio.
             assert timestamp is not None
             with api.scope("expiry"):
-                expiry = _ranged(api, market, "expiry")
+                expiry = _public(market, "expiry")
                 expired = greater_or_equal(api, timestamp, expiry, TIME_BITS, name="expired")
                 imr = api.mul(1 - expired, imr, name="live*imr")
                 mmr = api.mul(1 - expired, mmr, name="live*mmr")
                 gate = api.mul(1 - expired, in_portfolio, name="live*in_portfolio")
-        leg = self._linear_leg(api, classes, mark, pos.size, pos.short, scale, gate)
+        leg = self._linear_leg(api, classes, mark, pos.size, complement, gate)
 
         with api.scope("isolated"):
             # f * (isolated_margin + value - MMR) = isolated_margin + f value - f MMR (the
@@ -920,25 +879,27 @@ class MarginHealth(Circuit):
     ) -> tuple[LinearCombination, LinearCombination]:
         """(IMR, MMR) of a linear position by the market's flat or bracketed rules:
         IMR = ceil(notional * min(10**6, base + oi_increase + premium) / 10**6)."""
-        # notional = ceil(|s| * mark / 10**d) < 2**112.
-        notional_bits = SIZE_BITS + PRICE_BITS
+        # notional = ceil(|s| * mark / 10**d) < 2**96 (the engine refuses a larger one).
+        notional_bits = NOTIONAL_BITS
         notional_num = api.mul(size_abs, mark, name="|size|*mark")
-        notional = div(api, notional_num, scale, n_bits=notional_bits, d_bits=POW10_BITS, ceil=True, name="notional")
+        n_bits = SIZE_BITS + PRICE_BITS
+        notional = div(
+            api, notional_num, scale, n_bits=n_bits, d_bits=POW10_BITS, ceil=True, q_bits=notional_bits, name="notional"
+        )
         # Size premium: ceil(k * |s| / 10**d) < 2**84.
-        k = _ranged(api, risk, "size_premium")
+        k = _public(risk, "size_premium")
         premium_num = api.mul(k, size_abs, name="k*|size|")
         n_bits = PPM_BITS + SIZE_BITS
-        premium = div(api, premium_num, scale, n_bits=n_bits, d_bits=POW10_BITS, ceil=True, name="size_premium")
+        premium = div_bound(api, premium_num, scale, n_bits=n_bits, d_bits=POW10_BITS, ceil=True, name="size_premium")
         frac_bits = PPM_BITS + SIZE_BITS + 1  # base (< 2**20) + premium (< 2**84)
         if not brackets:
             base_imf, mmr = _flat_mmr(api, risk, size_abs, scale, notional, notional_bits, frac_bits)
         else:
             base_imf, mmr = _brackets(api, brackets, notional, notional_bits)
-        # with base + oi_increase <= 10**6 the sum stays below 2**frac_bits.
-        oi_increase = _oi_increase(api, market, risk, mark, scale, base_imf)
-        imf_total = minimum(api, base_imf + oi_increase + premium, PPM, frac_bits, name="imf")
+        # base + oi_increase <= 10**6 (published with the snapshot), so the sum stays below 2**frac_bits.
+        imf_total = minimum(api, base_imf + premium, PPM, frac_bits, name="imf")
         imr_num = api.mul(notional, imf_total, name="notional*imf")
-        imr = div(api, imr_num, PPM, n_bits=notional_bits + PPM_BITS, d_bits=PPM_BITS, ceil=True, name="imr")
+        imr = div_bound(api, imr_num, PPM, n_bits=notional_bits + PPM_BITS, d_bits=PPM_BITS, ceil=True, name="imr")
         return imr, mmr
 
 

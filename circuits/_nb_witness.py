@@ -20,7 +20,17 @@ from algebra import R
 from algebra._nb_field import FR_R2_0, FR_R2_1, FR_R2_2, FR_R2_3, _load_fq, _store_fq, fr_add, fr_mul, fr_sub
 
 #: Step opcodes.
-OP_MUL, OP_BITS, OP_INVERSE, OP_FIELD_DIV, OP_SIGN_MAGNITUDE, OP_ONEHOT, OP_QUOTIENT_REMAINDER = range(7)
+(
+    OP_MUL,
+    OP_BITS,
+    OP_INVERSE,
+    OP_FIELD_DIV,
+    OP_SIGN_MAGNITUDE,
+    OP_ONEHOT,
+    OP_QUOTIENT_REMAINDER,
+    OP_MAX_CEIL,
+    OP_QUOTIENT,
+) = range(9)
 
 _U64 = np.uint64
 _ZERO = np.uint64(0)
@@ -174,7 +184,29 @@ def _hint(op: int, param: int, offset: Any, x: Any, y: Any, values: Any, outs: A
     else:
         q, rem = _quotient_remainder(x, y, param == 1)
         _store_fq(values, outs[0], 0, q)
-        _store_fq(values, outs[1], 0, rem)
+        if op == OP_QUOTIENT_REMAINDER:
+            _store_fq(values, outs[1], 0, rem)
+
+
+@njit(cache=True, nogil=True)
+def _signed_less(a: Any, b: Any) -> bool:
+    """a < b for field elements read in (-r/2, r/2)."""
+    na, nb = _negative(a), _negative(b)
+    if na != nb:
+        return na
+    return _less(a, b)  # same sign: the field order is the integer order
+
+
+@njit(cache=True, nogil=True)
+def _max_ceil(k0: int, k1: int, lc_ptr: Any, term_wire: Any, term_coef: Any, values: Any) -> Any:
+    """max(floor, ceil(n_i / d)) over the LCs k0 + 2 .. k1 - 1 (floor = LC k0, d = LC k0 + 1)."""
+    best = _lc(k0, lc_ptr, term_wire, term_coef, values)
+    d = _lc(k0 + 1, lc_ptr, term_wire, term_coef, values)
+    for k in range(k0 + 2, k1):
+        q, _rem = _quotient_remainder(_lc(k, lc_ptr, term_wire, term_coef, values), d, True)
+        if _signed_less(best, q):
+            best = q
+    return best
 
 
 @njit(cache=True, nogil=True)
@@ -199,6 +231,8 @@ def run_program(
         outs = out_wire[out_ptr[s] : out_ptr[s + 1]]
         if op[s] == OP_MUL:
             _store_fq(values, outs[0], 0, _times(x, y))
+        elif op[s] == OP_MAX_CEIL:
+            _store_fq(values, outs[0], 0, _max_ceil(k, in_ptr[s + 1], lc_ptr, term_wire, term_coef, values))
         else:
             _hint(op[s], param[s], _load_fq(offsets, s, 0), x, y, values, outs)
 

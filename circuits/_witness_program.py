@@ -29,7 +29,16 @@ from ._lc import LinearCombination
 from ._r1cs import Constraint
 
 #: Opcode of each hint kind (`_nb_witness` has the same numbers).
-_OPCODES = {"bits": 1, "inverse": 2, "field_div": 3, "sign_magnitude": 4, "onehot": 5, "quotient_remainder": 6}
+_OPCODES = {
+    "bits": 1,
+    "inverse": 2,
+    "field_div": 3,
+    "sign_magnitude": 4,
+    "onehot": 5,
+    "quotient_remainder": 6,
+    "max_ceil": 7,
+    "quotient": 8,
+}
 _MONT = pow(2, 256, R)
 
 

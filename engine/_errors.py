@@ -33,6 +33,11 @@ class NegativeCollateralError(ValueOutOfRangeError):
     """A collateral amount (or an isolated margin) is negative."""
 
 
+class ExposureTooLargeError(ValueOutOfRangeError):
+    """A position beyond what can be proven: its notional at or above 2**96 micro-quote, or
+    its loss in a scenario of the grid at or above 2**100 (`circuits._encoding` bounds)."""
+
+
 class InvalidRiskParamsError(EngineError):
     """Risk parameters are inconsistent (maintenance above initial, brackets not
     increasing or with a discontinuous cumulative amount, ...)."""

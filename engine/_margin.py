@@ -31,11 +31,14 @@ The bracket of a notional is the first whose cap is >= it (the last if none is).
 Expired markets carry no requirement (they are valued at settlement).
 
 Portfolio rules (every option; in portfolio mode also cross perpetuals and futures),
-per underlying, with per-contract value changes ``lo[i][s] <= true <= hi[i][s]``
-(options: the snapshot's public Black-Scholes table; linear markets:
-``floor/ceil(P * move_s * fraction_s / ppm**2)``)::
+per underlying, with each leg's exact loss in each scenario (options: per-contract
+value changes ``lo[i][s] <= true <= hi[i][s]`` from the snapshot's public Black-Scholes
+table; linear markets: the exact change ``P * move_s * fraction_s / ppm**2``), summed
+exactly over the legs and rounded up once per scenario::
 
-    loss_s     = sum_i ceil((neg_i * hi[i][s] - pos_i * lo[i][s]) / D_i)
+    loss_s     = ceil(sum_i leg_i,s)
+    leg_i,s    = (neg_i * hi[i][s] - pos_i * lo[i][s]) / D_i           (options)
+               = -s_i * P_i * move_s * fraction_s / (ppm**2 * D_i)     (perpetuals, futures)
                  with pos_i = max(s_i, 0), neg_i = max(-s_i, 0)
     scan       = max(0, max_s loss_s)
     SOM        = sum_{short options} ceil(|s_i| * S * short_option_min_ppm / (D_i * ppm))
@@ -71,7 +74,15 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ._errors import StalePriceError, UnknownAssetError, UnknownMarketError, UnsupportedPositionError
+from circuits import NOTIONAL_BITS, SCENARIO_LOSS_BITS
+
+from ._errors import (
+    ExposureTooLargeError,
+    StalePriceError,
+    UnknownAssetError,
+    UnknownMarketError,
+    UnsupportedPositionError,
+)
 from ._models import (
     Account,
     Bracket,
@@ -88,7 +99,7 @@ from ._models import (
     ScenarioGrid,
     ScenarioValues,
 )
-from ._units import PPM, PRICE_BOUND, ceil_div, floor_div, pow10
+from ._units import MAX_DECIMALS, PPM, PRICE_BOUND, ceil_div, floor_div, pow10
 
 AnyMarket = PerpetualMarket | FutureMarket | OptionMarket
 
@@ -158,12 +169,8 @@ def linear_requirement(
     bracket = risk.brackets[bracket_index] if bracket_index is not None else None
     base = risk.bracket_imf_ppm(bracket)
     oi_notional = notional(open_interest, price, size_decimals)
-    imf = min(
-        PPM,
-        base
-        + oi_imf_increase(base, oi_notional, risk.oi_lower_cap, risk.oi_upper_cap)
-        + size_premium_ppm(risk.size_premium_ppm_per_unit, size, size_decimals),
-    )
+    increase = oi_imf_increase(base, oi_notional, risk.oi_lower_cap, risk.oi_upper_cap)
+    imf = min(PPM, base + increase + size_premium_ppm(risk.size_premium_ppm_per_unit, size, size_decimals))
     initial = ceil_div(n * imf, PPM)
     if bracket is not None:
         maintenance = ceil_div(n * bracket.mmr_ppm, PPM) - bracket.cum
@@ -191,9 +198,30 @@ def leg_loss(size: int, size_decimals: int, lower: int, upper: int) -> int:
     return ceil_div(neg * upper - pos * lower, pow10(size_decimals))
 
 
-def scenario_losses(legs: Sequence[tuple[int, int, ScenarioValues]], count: int) -> list[int]:
-    """loss_s = sum over legs (size, size_decimals, values) of `leg_loss`, for each scenario."""
-    return [sum(leg_loss(size, d, v.lower[s], v.upper[s]) for size, d, v in legs) for s in range(count)]
+#: Denominator of the legs' exact scenario losses: 10**(18 + 12) is a multiple of an
+#: option leg's 10**d and a linear leg's 10**d * ppm**2 (d <= 18).
+SCENARIO_DENOMINATOR = 10 ** (MAX_DECIMALS + 12)
+
+
+def option_leg_numerators(size: int, size_decimals: int, values: ScenarioValues) -> list[int]:
+    """An option leg's loss in each scenario over SCENARIO_DENOMINATOR:
+    (neg * upper - pos * lower) * 10**(30 - d)."""
+    pos, neg = max(size, 0), max(-size, 0)
+    scale = SCENARIO_DENOMINATOR // pow10(size_decimals)
+    return [(neg * hi - pos * lo) * scale for lo, hi in zip(values.lower, values.upper, strict=True)]
+
+
+def linear_leg_numerators(size: int, size_decimals: int, price: int, grid: ScenarioGrid) -> list[int]:
+    """A perpetual's or future's exact loss in each scenario over SCENARIO_DENOMINATOR:
+    -size * price * move * fraction * 10**(18 - d)."""
+    scale = SCENARIO_DENOMINATOR // (pow10(size_decimals) * PPM * PPM)
+    return [-size * price * sc.price_move_ppm * sc.fraction_ppm * scale for sc in grid.scenarios()]
+
+
+def scenario_losses(numerators: Sequence[Sequence[int]], count: int) -> list[int]:
+    """loss_s = ceil(sum over legs of their numerators / SCENARIO_DENOMINATOR): the legs'
+    exact losses summed, rounded up once per scenario."""
+    return [ceil_div(sum(leg[s] for leg in numerators), SCENARIO_DENOMINATOR) for s in range(count)]
 
 
 def short_option_minimum(size: int, underlying_price: int, size_decimals: int, minimum_ppm: int) -> int:
@@ -277,6 +305,19 @@ def validate_account(
             raise UnsupportedPositionError(
                 f"{account.id}: {p.market} is a {m.kind}, but the position has funding_index {p.funding_index}"
             )
+        _check_exposure(account.id, p, m, snapshot)
+
+
+def _check_exposure(account: str, p: Position, m: AnyMarket, snapshot: MarketSnapshot) -> None:
+    """ExposureTooLargeError for a notional >= 2**96 or an option's scenario loss >= 2**100
+    (a linear position's is below 10 times its notional)."""
+    price = snapshot.index_prices[m.base] if isinstance(m, OptionMarket) else snapshot.mark_prices[m.id]
+    if abs(p.size) * price > ((1 << NOTIONAL_BITS) - 1) * pow10(m.size_decimals):  # ceil(...) >= 2**96
+        raise ExposureTooLargeError(f"{account}: the notional of {p.market} is 2**{NOTIONAL_BITS} or more")
+    if isinstance(m, OptionMarket) and not snapshot.is_expired(m):
+        limit = (1 << SCENARIO_LOSS_BITS) * SCENARIO_DENOMINATOR
+        if any(abs(n) >= limit for n in option_leg_numerators(p.size, m.size_decimals, snapshot.scenario_values[m.id])):
+            raise ExposureTooLargeError(f"{account}: a scenario loss of {p.market} is 2**{SCENARIO_LOSS_BITS} or more")
 
 
 # ---- the account ------------------------------------------------------------------------------
@@ -334,17 +375,16 @@ class _Row:
 
 def _portfolio(underlying: str, rows: list[_Row], snapshot: MarketSnapshot) -> PortfolioReport:
     grid = snapshot.grid
-    legs: list[tuple[int, int, ScenarioValues]] = []
+    legs: list[list[int]] = []
     som = 0
     spot = snapshot.index_prices[underlying]
     for r in rows:
         m, size = r.market, r.position.size
         if isinstance(m, OptionMarket):
-            values = snapshot.scenario_values[m.id]
+            legs.append(option_leg_numerators(size, m.size_decimals, snapshot.scenario_values[m.id]))
             som += short_option_minimum(size, spot, m.size_decimals, grid.short_option_min_ppm)
         else:
-            values = linear_scenario_values(snapshot.mark_prices[m.id], grid)
-        legs.append((size, m.size_decimals, values))
+            legs.append(linear_leg_numerators(size, m.size_decimals, snapshot.mark_prices[m.id], grid))
     losses = scenario_losses(legs, grid.scenario_count)
     worst = max(range(len(losses)), key=lambda s: (losses[s], -s))
     scan = max(0, losses[worst])

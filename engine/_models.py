@@ -30,8 +30,6 @@ from circuits import (
     KIND_FUTURE,
     KIND_OPTION,
     KIND_PERPETUAL,
-    OPTION_CALL,
-    OPTION_PUT,
     Key,
     Layout,
     snapshot_layout,
@@ -699,6 +697,15 @@ class MarketSnapshot(_Model):
     def is_expired(self, market: PerpetualMarket | FutureMarket | OptionMarket) -> bool:
         return not isinstance(market, PerpetualMarket) and market.expiry <= self.timestamp
 
+    def oi_increase(self, market: PerpetualMarket | FutureMarket, base_imf_ppm: int) -> int:
+        """The IMF's open-interest increase of a linear market for an IMF base
+        (`engine._margin.oi_imf_increase` at its open-interest notional)."""
+        from ._margin import notional, oi_imf_increase
+
+        r = market.risk
+        oi_notional = notional(self.open_interest.get(market.id, 0), self.mark_prices[market.id], market.size_decimals)
+        return oi_imf_increase(base_imf_ppm, oi_notional, r.oi_lower_cap, r.oi_upper_cap)
+
     def option_value_bounds(self, option: OptionMarket) -> tuple[int, int]:
         """(lower, upper) value of one contract: the payoff when expired, else the price bounds."""
         if self.is_expired(option):
@@ -748,10 +755,8 @@ class MarketSnapshot(_Model):
             },
         }
         out |= {("price_move", i): {"move": v} for i, v in enumerate(g.price_moves_ppm)}
-        out |= {("vol_move", i): {"move": v} for i, v in enumerate(g.vol_moves_ppm)}
         for j, a in enumerate(self.assets):
             out[("asset", j)] = {
-                "symbol": a.symbol,
                 "decimals": a.decimals,
                 "weight": a.collateral_weight_ppm,
                 "index_price": self.index_prices[a.symbol],
@@ -768,14 +773,11 @@ class MarketSnapshot(_Model):
         position = {a.symbol: i for i, a in enumerate(self.assets)}
         out: dict[Key, dict[str, int | str]] = {
             ("market", k): {
-                "id": m.id,
                 "kind": MARKET_KIND_CODES[m.kind],
                 "base": position[m.base],
                 "size_decimals": m.size_decimals,
                 "expiry": 0 if isinstance(m, PerpetualMarket) else m.expiry,
                 "mark": self.mark_prices[m.id],
-                "open_interest": self.open_interest.get(m.id, 0),
-                "settlement_price": self.settlement_prices.get(m.id, 0),
             }
         }
         if isinstance(m, PerpetualMarket):
@@ -783,9 +785,6 @@ class MarketSnapshot(_Model):
         if isinstance(m, OptionMarket):
             lower, upper = self.option_value_bounds(m)
             out[("option", k)] = {
-                "type": OPTION_CALL if m.option_type == "call" else OPTION_PUT,
-                "strike": m.strike,
-                "vol": self.implied_vols_ppm.get(m.id, 0),
                 "lower_bound": lower,
                 "upper_bound": upper,
             }
@@ -800,8 +799,7 @@ class MarketSnapshot(_Model):
             "mmf": r.mmf_ppm or 0,
             "size_premium": r.size_premium_ppm_per_unit,
             "mm_size_premium": r.mm_size_premium_ppm_per_unit,
-            "lower_cap": r.oi_lower_cap,
-            "upper_cap": r.oi_upper_cap,
+            "oi_increase": self.oi_increase(m, r.imf_ppm),
             "n_brackets": len(r.brackets),
         }
         for b, bracket in enumerate(r.brackets):
@@ -811,6 +809,7 @@ class MarketSnapshot(_Model):
                 "mmr": bracket.mmr_ppm,
                 "cum": bracket.cum,
                 "imf": r.bracket_imf_ppm(bracket),
+                "oi_increase": self.oi_increase(m, r.bracket_imf_ppm(bracket)),
             }
         return out
 

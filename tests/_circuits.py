@@ -21,7 +21,7 @@ def with_hint(cc: CompiledCircuit, name: str, change: Callable[[list[int], list[
                 out = honest(v)
                 return [x % R for x in change(v, list(out) if isinstance(out, list | tuple) else [out])]
 
-            steps.append(dataclasses.replace(step, fn=fn))  # type: ignore[arg-type, type-var]
+            steps.append(dataclasses.replace(step, fn=fn, op=None))  # type: ignore[arg-type, type-var]
             found = True
         else:
             steps.append(step)

@@ -92,27 +92,29 @@ def test_the_engine_writes_every_snapshot_field_by_the_layout() -> None:
     assert decoded[("grid",)]["initial_multiplier"] == snap.grid.initial_multiplier_ppm
     for j, a in enumerate(snap.assets):
         assert decoded[("asset", j)] == {
-            "symbol": text_to_field(a.symbol),
             "decimals": a.decimals,
             "weight": a.collateral_weight_ppm,
             "index_price": snap.index_prices[a.symbol],
         }
     for k, m in enumerate(snap.markets):
         market = decoded[("market", k)]
-        assert (market["id"], market["base"], market["mark"]) == (
-            text_to_field(m.id),
-            position[m.base],
-            snap.mark_prices[m.id],
-        )
+        assert (market["base"], market["mark"]) == (position[m.base], snap.mark_prices[m.id])
         if isinstance(m, PerpetualMarket):
             assert decoded[("perpetual", k)]["funding_index"] == snap.funding_indices[m.id]
         if isinstance(m, OptionMarket):
-            assert decoded[("option", k)]["strike"] == m.strike
+            assert decoded[("option", k)]["lower_bound"] == snap.option_value_bounds(m)[0]
             assert decoded[("scenario", k, 0)]["upper"] == snap.scenario_values[m.id].upper[0]
         else:
-            assert decoded[("linear_risk", k)]["n_brackets"] == len(m.risk.brackets)
+            risk = decoded[("linear_risk", k)]
+            assert risk["n_brackets"] == len(m.risk.brackets)
+            assert risk["oi_increase"] == snap.oi_increase(m, m.risk.imf_ppm)
             for b, bracket in enumerate(m.risk.brackets):
-                assert decoded[("bracket", k, b)]["mmr"] == bracket.mmr_ppm
+                row = decoded[("bracket", k, b)]
+                assert row["mmr"] == bracket.mmr_ppm
+                assert row["oi_increase"] == snap.oi_increase(m, m.risk.bracket_imf_ppm(bracket))
+    assert any(
+        decoded[("linear_risk", k)]["oi_increase"] for k in range(len(snap.markets)) if ("linear_risk", k) in decoded
+    )
 
 
 def test_the_layout_covers_every_declared_record() -> None:

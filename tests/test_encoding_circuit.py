@@ -1,7 +1,8 @@
-"""The margin circuit reads every field of the encodings' declaration (`circuits._encoding`)
-by its name and declared bound: a value just past the bound is refused at that field's own
-check, the largest value inside it is not, and the fields the circuit does not read are
-bound by the hash alone. (The engine's side: tests/test_encoding.py.)"""
+"""The margin circuit reads the encodings' declaration (`circuits._encoding`) by name: every
+account field with its declared bound (a value just past it is refused at that field's own
+check, the largest value inside it is not; the id is bound by the commitment alone), and
+every snapshot field but the epoch (public values: their bounds are the encoder's).
+(The engine's side: tests/test_encoding.py.)"""
 
 from __future__ import annotations
 
@@ -13,33 +14,15 @@ from circuits import SIGNED_OFFSET, Field, Layout, UnsatisfiedConstraintError, a
 from engine import Account, MarketSnapshot, load_example_account, load_example_snapshot
 from engine._prove_account import assign_witness, margin_circuit_for
 
-#: Fields the margin formulas do not read: the hash binds them (or, for the account id,
-#: the commitment), and the circuit accepts any element there.
-HASHED_ONLY = {
-    ("header", "epoch"),
-    ("asset", "symbol"),
-    ("market", "id"),
-    ("market", "settlement_price"),
-    ("option", "type"),
-    ("option", "strike"),
-    ("option", "vol"),
-    ("vol_move", "move"),  # the engine's scenario values carry the vol moves
-    ("account", "id"),
-}
-#: How the circuit refuses a field it reads other than by its own `{name}_range` check.
+#: Account fields the margin formulas do not read: the commitment binds them.
+HASHED_ONLY = {("account", "id")}
+#: Snapshot fields the margin formulas do not read: the epoch makes each epoch's hash its own.
+SNAPSHOT_HASHED_ONLY = {("header", "epoch")}
+#: How the circuit refuses an account field other than by its own `{name}_range` check.
 REFUSED_AT = {
-    "n": "shape/",
-    "n_assets": "shape/n_assets",
-    "n_markets": "shape/n_markets",
-    "n_brackets": "shape/",
-    "kind": "shape/",
-    "base": "base",
-    "decimals": "pow10_decimals",
-    "size_decimals": "pow10_size_decimals",
     "mode": "mode_is_boolean",
     "isolated": "isolated",
     "size": "/size/",
-    "move": "price_move0_range",
 }
 
 
@@ -84,7 +67,7 @@ def _element(f: Field, value: int) -> int:
     return value + SIGNED_OFFSET if f.signed else value
 
 
-def _walk(input_name: str, layout: Layout) -> list[str]:
+def _walk(input_name: str, layout: Layout) -> list[str]:  # the account's fields
     """Per (record, field): past the bound is refused at the field's own check by some
     slot of that record (or, hashed-only, accepted everywhere); the largest value inside
     the bound does not fail that check. Returns what went wrong."""
@@ -111,8 +94,38 @@ def _walk(input_name: str, layout: Layout) -> list[str]:
     return wrong
 
 
-def test_the_circuit_reads_every_snapshot_field_by_name_and_bound() -> None:
-    assert _walk("snapshot", _snapshot().layout()) == []
+def _reads(at: int) -> bool:
+    """The circuit reads snapshot element `at`: one more changes a wire outside the
+    snapshot's hash, or fails a constraint outside it."""
+    cc = margin_circuit_for(_snapshot())
+    names = cc.cs.wire_names
+    outside = [w for w, n in enumerate(names) if not n.startswith(("snapshot_hash/", "snapshot[", "snapshot_hash"))]
+    witness = dict(_base())
+    encoding = list(witness["snapshot"])
+    encoding[at] += 1
+    witness |= {"snapshot": encoding, "snapshot_hash": sponge(SNAPSHOT_TAG, encoding)}
+    base = cc.solve_limbs(_base(), check=False)
+    changed = cc.solve_limbs(witness, check=False)
+    if (base[outside] != changed[outside]).any():
+        return True
+    try:
+        cc.solve_limbs(witness)
+    except UnsatisfiedConstraintError as exc:
+        return not exc.name.startswith("snapshot_hash/")
+    return False
+
+
+def test_the_circuit_reads_every_snapshot_field_but_the_epoch() -> None:
+    """Every snapshot field the declaration lays out is one the circuit reads (somewhere:
+    a future's expiry, not a perpetual's), except the epoch; the snapshot is public, so
+    its bounds are the encoder's to enforce (tests/test_encoding.py), not each proof's."""
+    layout = _snapshot().layout()
+    roles: dict[tuple[str, str], list[int]] = {}
+    for key, record in layout.plan:
+        for i, f in enumerate(record.fields):
+            roles.setdefault((str(key[0]), f.name), []).append(layout.offsets[key] + i)
+    read = {role for role, places in roles.items() if any(_reads(at) for at in places)}
+    assert set(roles) - read == SNAPSHOT_HASHED_ONLY
 
 
 def test_the_circuit_reads_every_account_field_by_name_and_bound() -> None:

@@ -29,10 +29,13 @@ from engine import (
     validate_account,
 )
 from engine._margin import (
+    SCENARIO_DENOMINATOR,
     leg_loss,
+    linear_leg_numerators,
     linear_requirement,
     linear_scenario_values,
     oi_imf_increase,
+    option_leg_numerators,
     scenario_losses,
     select_bracket,
     short_option_minimum,
@@ -313,15 +316,18 @@ def test_scenario_losses_round_up_for_any_true_change_in_the_bounds(
         (size, d, ScenarioValues(lower=tuple(lo for lo, _ in t[:count]), upper=tuple(hi for _, hi in t[:count])))
         for size, d, t in legs
     ]
-    losses = scenario_losses(built, count)
+    losses = scenario_losses([option_leg_numerators(size, d, values) for size, d, values in built], count)
     for s in range(count):
         exact = Fraction(0)
+        worst = Fraction(0)
         for size, d, values in built:
             # any true per-contract change within [lower, upper], e.g. a random rational in between
             t = data.draw(st.fractions(0, 1))
             true = values.lower[s] + (values.upper[s] - values.lower[s]) * t
             exact += -size * true / 10**d
-        assert losses[s] >= exact
+            worst += Fraction(max(-size, 0) * values.upper[s] - max(size, 0) * values.lower[s], 10**d)
+        assert losses[s] >= exact  # conservative for any true change in the bounds
+        assert losses[s] - 1 < worst <= losses[s]  # and the legs' worst case, rounded up once
 
 
 @given(
@@ -336,7 +342,7 @@ def test_one_leg_scan_requirement_is_monotone_in_size(
     sign = -1 if short else 1
 
     def scan(q: int) -> int:
-        return max(0, *scenario_losses([(sign * q, d, values)], len(lows)))
+        return max(0, *scenario_losses([option_leg_numerators(sign * q, d, values)], len(lows)))
 
     assert scan(size) <= scan(size + extra)
     spot = data.draw(st.integers(1, 10**12))
@@ -368,6 +374,17 @@ def test_portfolio_requirement_grows_with_adverse_price_moves(
     assert requirement(wider, 300_000) >= base  # every move at least as large
     assert requirement(wider, 330_000) >= base  # and a larger extreme move
     assert requirement([*moves, 999_999 if size < 0 else -999_999], 300_000) >= base  # one more scenario
+
+
+def test_linear_legs_lose_the_exact_change() -> None:
+    size, mark, d = -123_456_789, 65_000_000_001, 8
+    numerators = linear_leg_numerators(size, d, mark, GRID)
+    for sc, n in zip(GRID.scenarios(), numerators, strict=True):
+        assert Fraction(n, SCENARIO_DENOMINATOR) == Fraction(
+            -size * mark * sc.price_move_ppm * sc.fraction_ppm, PPM * PPM * 10**d
+        )
+    losses = scenario_losses([numerators], GRID.scenario_count)
+    assert losses == [-((-n) // SCENARIO_DENOMINATOR) for n in numerators]
 
 
 def test_linear_scenario_values_bracket_the_exact_change() -> None:

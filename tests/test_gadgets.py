@@ -15,14 +15,17 @@ from circuits import (
     API,
     Circuit,
     CircuitDefinitionError,
+    CompiledCircuit,
     Public,
     Secret,
     UnsatisfiedConstraintError,
     as_signed,
     assert_greater_or_equal,
     assert_merkle_path,
+    ceiling_bound,
     compile_circuit,
     div,
+    div_bound,
     div_mod,
     greater_or_equal,
     is_equal,
@@ -35,6 +38,7 @@ from circuits import (
     poseidon,
     poseidon_hash,
     pow10,
+    pow10_pair,
     range_check,
     select,
     sign_magnitude,
@@ -484,6 +488,90 @@ def test_pow10_both_outcomes(e: int) -> None:
 def test_pow10_exponent_out_of_range_is_unsatisfiable() -> None:
     with pytest.raises(UnsatisfiedConstraintError, match="p/exactly_one"):
         compile_circuit(Pow10()).solve({"e": 19, "out": 10**19})
+
+
+class Pow10Pair(Circuit):
+    e = Secret()
+    up = Public()
+    down = Public()
+
+    def define(self, api: API) -> None:
+        up, down = pow10_pair(api, self.e, 18, name="p")
+        api.assert_equal(up, self.up, name="claim_up")
+        api.assert_equal(down, self.down, name="claim_down")
+
+
+@pytest.mark.parametrize("e", [0, 5, 18])
+def test_pow10_pair_gives_both_powers(e: int) -> None:
+    cc = compile_circuit(Pow10Pair())
+    assert cc.solve({"e": e, "up": 10**e, "down": 10 ** (18 - e)}).public_signals == [10**e, 10 ** (18 - e)]
+    with pytest.raises(UnsatisfiedConstraintError, match="claim_down"):
+        cc.solve({"e": e, "up": 10**e, "down": 10 ** (18 - e) + 1})
+
+
+class DivBound(Circuit):
+    n = Secret()
+    d = Secret()
+    q = Public()
+
+    def __init__(self, ceil: bool = False) -> None:
+        self.ceil = ceil
+
+    def define(self, api: API) -> None:
+        q = div_bound(api, self.n, self.d, n_bits=16, d_bits=8, signed=True, ceil=self.ceil, name="db")
+        api.assert_equal(q, self.q, name="claim_q")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(-(2**16) + 1, 2**16 - 1), st.integers(1, 255), st.booleans())
+def test_div_bound_errs_only_on_the_conservative_side(n: int, d: int, ceil: bool) -> None:
+    """The exact quotient satisfies; a bound on the conservative side (lower for floor,
+    higher for ceil) satisfies while its slack fits; the other side never does."""
+    cc = compile_circuit(DivBound(ceil=ceil))
+    q, _ = _divmod_truth(n, d, ceil)
+    assert cc.solve({"n": n % R, "d": d, "q": q % R}).public_signals == [q % R]
+    toward, away = (1, -1) if ceil else (-1, 1)
+    assert cc.solve_limbs({"n": n % R, "d": d, "q": q % R}) is not None
+    worse = with_hint(cc, "db/quotient", lambda v, o: [o[0] + toward])
+    ok, _where = _satisfied(worse, {"n": n % R, "d": d, "q": (q + toward) % R})
+    slack = (q + toward) * d - n if ceil else n - (q + toward) * d
+    assert ok == (slack < 2**8)
+    better = with_hint(cc, "db/quotient", lambda v, o: [o[0] + away])
+    with pytest.raises(UnsatisfiedConstraintError, match="db/slack_range"):
+        better.solve({"n": n % R, "d": d, "q": (q + away) % R})
+
+
+class CeilingBound(Circuit):
+    floor = Secret()
+    ns = Secret(3)
+    m = Public()
+
+    def define(self, api: API) -> None:
+        m = ceiling_bound(api, self.ns, 1000, self.floor, n_bits=20, m_bits=12, floor_bits=12, name="cb")
+        api.assert_equal(m, self.m, name="claim_m")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(-(2**20) + 1, 2**20 - 1), min_size=3, max_size=3), st.integers(0, 2**11))
+def test_ceiling_bound_is_at_least_every_ceiling(ns: list[int], floor: int) -> None:
+    cc = compile_circuit(CeilingBound())
+    m = max([floor, *(-((-n) // 1000) for n in ns)])
+    inputs = {"floor": floor, "ns": [n % R for n in ns], "m": m}
+    assert cc.solve(inputs).public_signals == [m]
+    assert cc.solve_limbs(inputs) is not None
+    higher = with_hint(cc, "cb/max", lambda v, o: [o[0] + 1])
+    assert _satisfied(higher, {**inputs, "m": m + 1})[0]  # a larger bound is allowed
+    lower = with_hint(cc, "cb/max", lambda v, o: [o[0] - 1])
+    with pytest.raises(UnsatisfiedConstraintError, match="cb/bound>="):
+        lower.solve({**inputs, "m": (m - 1) % R})
+
+
+def _satisfied(cc: CompiledCircuit, inputs: dict[str, Any]) -> tuple[bool, str | None]:
+    try:
+        cc.solve(inputs)
+    except UnsatisfiedConstraintError as exc:
+        return False, exc.name
+    return True, None
 
 
 class MinMax(Circuit):

@@ -560,15 +560,14 @@ def test_requirement_must_be_boolean(cc: CompiledCircuit) -> None:
     ("hint", "change", "where"),
     [
         # floor: n = q d + rem. q + 1 keeping the equation needs rem - d < 0.
-        ("market0/value/quotient_remainder", lambda v, o: [o[0] + 1, o[1] - v[1]], "market0/value/remainder_range"),
-        ("market0/value/quotient_remainder", lambda v, o: [o[0] - 1, o[1] + v[1]], "market0/value/remainder<divisor"),
-        ("market0/value/quotient_remainder", lambda v, o: [o[0] + 1, o[1]], "market0/value/division"),
+        # a value one higher (more equity): its slack goes negative
+        ("market0/value/quotient", lambda v, o: [o[0] + 1], "market0/value/slack_range"),
         # ceil: n = q d - rem.
         ("market1/notional/quotient_remainder", lambda v, o: [o[0] - 1, o[1] - v[1]], "market1/notional/remainder"),
         ("market1/notional/quotient_remainder", lambda v, o: [o[0] + 1, o[1] + v[1]], "market1/notional/remainder"),
-        ("market1/imr/quotient_remainder", lambda v, o: [o[0] - 1, o[1]], "market1/imr/division"),
-        ("asset1/collateral_value/quotient_remainder", lambda v, o: [o[0] + 1, o[1] - v[1]], "asset1/collateral"),
-        ("market0/brackets/mmr/quotient_remainder", lambda v, o: [o[0] - 1, o[1] - v[1]], "market0/brackets/mmr/"),
+        ("market1/imr/quotient", lambda v, o: [o[0] - 1], "market1/imr/slack_range"),
+        ("asset1/collateral_value/quotient", lambda v, o: [o[0] + 1], "asset1/collateral_value/slack_range"),
+        ("market0/brackets/mmr/quotient", lambda v, o: [o[0] - 1], "market0/brackets/mmr/slack_range"),
         # 10**d by one-hot selection: another exponent.
         ("market0/pow10_size_decimals/onehot", lambda v, o: [o[-1], *o[:-1]], "market0/pow10_size_decimals/index"),
         # sign and magnitude: flip the sign of a nonzero size.
@@ -608,8 +607,8 @@ OI_BELOW, OI_INSIDE, OI_ABOVE = 1_000_000, 3_333_333, 10**8
 def test_oi_scaled_imf_boundary_and_dishonest_increase(oi: int) -> None:
     """A position in an OI-scaled market is supported; the circuit's IMF is the engine's
     (base + ceil((10**6 - base) (clamp(oi_notional) - lo) / (hi - lo)) + premium, capped at
-    10**6): equality passes, one micro-quote below fails, and an increase one lower (to
-    shrink the IMR) or one higher is caught at the increase's division."""
+    10**6, the increase published with the snapshot): equality passes, one micro-quote
+    below fails."""
     snap = _with_oi_scaling(oi)
     cc = margin_circuit_for(snap)
     check_supported(ALICE, snap)
@@ -627,40 +626,26 @@ def test_oi_scaled_imf_boundary_and_dishonest_increase(oi: int) -> None:
         assert at is not None and below is not None
         assert satisfied(cc, assign_witness(at, snap, 5, requirement)) == (True, None)
         fails_at(cc, assign_witness(below, snap, 5, requirement), "health/equity>=requirement")
-    hint = "market1/oi_scaling/increase/quotient_remainder"
-    # ceil: n = q d - rem. One lower keeping the equation needs rem - d < 0 (below the
-    # lower cap: a negative increase); one lower (or higher) alone breaks the equation.
-    at = with_equity_gap(ALICE, snap, "initial", 0)
-    assert at is not None
-    negative = "market1/oi_scaling/increase/quotient_range" if increase == 0 else None
-    for change, where in (
-        (lambda v, o: [o[0] - 1, o[1] - v[1]], negative or "market1/oi_scaling/increase/remainder_range"),
-        (lambda v, o: [o[0] - 1, o[1]], negative or "market1/oi_scaling/increase/division"),
-        (lambda v, o: [o[0] + 1, o[1]], "market1/oi_scaling/increase/division"),
-    ):
-        fails_at(with_hint(cc, hint, change), assign_witness(at, snap, 5, "initial"), where)
+    assert snap.layout().view(snap.field_encoding(), "linear_risk", 1)["oi_increase"] == increase
 
 
-def test_oi_caps_must_be_ordered_in_circuit() -> None:
-    """lo < hi (when hi != 0) is constrained, not assumed: a snapshot encoding with
-    lo >= hi (the engine refuses such RiskParams) hashed and published anyway fails at
-    the increase's divisor check."""
+def test_the_published_oi_increase_is_what_the_circuit_uses() -> None:
+    """The IMF's open-interest increase is public, published in the snapshot's encoding
+    (the engine's oi_imf_increase); the circuit takes it from there: an encoding that
+    publishes a larger one (which the engine's encoder would not write, so an auditor
+    re-encoding the snapshot refuses it) makes the same account's initial proof fail."""
     snap = _with_oi_scaling(OI_INSIDE)
     cc = margin_circuit_for(snap)
-    a = assign_witness(ALICE, snap, 5)
-    encoding = snap.field_encoding()
-    assert a["snapshot"] == encoding
+    at = with_equity_gap(ALICE, snap, "initial", 0)
+    assert at is not None
+    a = assign_witness(at, snap, 5, "initial")
+    assert satisfied(cc, a) == (True, None)
+    encoding = list(a["snapshot"])
     risk = snap.layout().view(encoding, "linear_risk", 1)
-    lower_cap = risk.at + risk.record.index["lower_cap"]
-    assert (risk["lower_cap"], risk["upper_cap"]) == (1_000 * USD, 4_000 * USD)
-    for lo, hi in ((4_000 * USD, 4_000 * USD), (5_000 * USD, 4_000 * USD)):
-        encoding[lower_cap : lower_cap + 2] = [lo, hi]
-        forged = {**a, "snapshot": encoding, "snapshot_hash": sponge(SNAPSHOT_TAG, encoding)}
-        fails_at(cc, forged, "market1/oi_scaling/increase/remainder<divisor")
-    # hi = 0 disables the scaling whatever lo is (as the engine's oi_imf_increase).
-    encoding[lower_cap : lower_cap + 2] = [5_000 * USD, 0]
-    unscaled = {**a, "snapshot": encoding, "snapshot_hash": sponge(SNAPSHOT_TAG, encoding)}
-    assert satisfied(cc, unscaled) == (True, None)
+    encoding[risk.at + risk.record.index["oi_increase"]] += 1
+    forged = {**a, "snapshot": encoding, "snapshot_hash": sponge(SNAPSHOT_TAG, encoding)}
+    fails_at(cc, forged, "health/equity>=requirement")
+    assert encoding != snap.field_encoding()
 
 
 def test_example_accounts_with_oi_scaling_are_supported() -> None:
@@ -708,8 +693,9 @@ WITH_CALL = _with_call()
 @pytest.mark.parametrize("size", [30, -30, -1])
 def test_option_portfolio_boundary_and_dishonest_loss(size: int) -> None:
     """A long call loses most in scenario 0 (the scan binds); a short is margined by the
-    short option minimum (15% of the underlying beats its scenario-2 loss). Equality passes, one below fails, and a loss
-    quotient one lower (to shrink the requirement) is caught."""
+    short option minimum (15% of the underlying beats its scenario-2 loss). Equality passes,
+    one below fails; a portfolio requirement one lower than the bound (to shrink it) is
+    caught, one higher (only harder to meet) is not."""
     cc = margin_circuit_for(WITH_CALL)
     account = ALICE.model_copy(
         update={"positions": (*ALICE.positions, Position(market="BTC-C", size=size, quote=-size * 5_000 * USD // 10))}
@@ -723,9 +709,13 @@ def test_option_portfolio_boundary_and_dishonest_loss(size: int) -> None:
         assert at is not None and below is not None
         assert satisfied(cc, assign_witness(at, WITH_CALL, 5, requirement)) == (True, None)
         fails_at(cc, assign_witness(below, WITH_CALL, 5, requirement), "health/equity>=requirement")
-    worst = 0 if size > 0 else 2
-    cheat = with_hint(cc, f"option2/scenario{worst}/loss/quotient_remainder", lambda v, o: [o[0] - 1, o[1] - v[1]])
-    fails_at(cheat, assign_witness(account, WITH_CALL, 5), f"option2/scenario{worst}/loss/remainder_range")
+    binding = "portfolio1/maintenance/" + (f"bound>=ceil{portfolio.worst_scenario}" if size > 0 else "bound>=floor")
+    lower = with_hint(cc, "portfolio1/maintenance/max", lambda v, o: [o[0] - 1])
+    fails_at(lower, assign_witness(account, WITH_CALL, 5), binding)
+    roomy = with_equity_gap(account, WITH_CALL, "maintenance", 1)
+    assert roomy is not None
+    higher = with_hint(cc, "portfolio1/maintenance/max", lambda v, o: [o[0] + 1])
+    assert satisfied(higher, assign_witness(roomy, WITH_CALL, 5)) == (True, None)
 
 
 def test_in_circuit_refusal_of_isolated_options() -> None:
@@ -814,29 +804,22 @@ def test_portfolio_mode_nets_a_hedge_in_circuit_as_in_the_engine(example_cc: Com
 @pytest.mark.parametrize(
     ("hint", "change", "where"),
     [
-        # a loss one lower (shrinks the requirement): ceil needs rem - d < 0
-        (
-            "market0/portfolio_leg/class0/loss/quotient_remainder",
-            lambda v, o: [o[0] - 1, o[1] - v[1]],
-            "market0/portfolio_leg/class0/loss/remainder_range",
-        ),
-        # a per-contract value change one higher (a long's loss lower)
-        (
-            "market0/portfolio_leg/class8/value_change/quotient_remainder",
-            lambda v, o: [o[0] + 1, o[1] - v[1]],
-            "market0/portfolio_leg/class8/value_change/remainder_range",
-        ),
-        # claim the short future's change exact (upper = lower) when it is not: its loss lower
-        (
-            "market2/portfolio_leg/class1/exact/inv",
-            lambda v, o: [0],
-            "market2/portfolio_leg/class1/exact/x*out==0",
-        ),
+        # the portfolio requirement one lower than the worst scenario's loss
+        ("portfolio1/maintenance/max", lambda v, o: [o[0] - 1], "portfolio1/maintenance/bound>="),
+        # a value, a collateral value one higher (more equity than there is)
+        ("market0/value/quotient", lambda v, o: [o[0] + 1], "market0/value/slack_range"),
+        ("option3/value/quotient", lambda v, o: [o[0] + 1], "option3/value/slack_range"),
+        ("asset1/collateral_value/quotient", lambda v, o: [o[0] + 1], "asset1/collateral_value/slack_range"),
+        # a requirement one lower
+        ("market0/mmr/quotient", lambda v, o: [o[0] - 1], "market0/mmr/slack_range"),
+        ("market0/imr/quotient", lambda v, o: [o[0] - 1], "market0/imr/slack_range"),
     ],
 )
 def test_dishonest_portfolio_hints_are_caught(
     example_cc: CompiledCircuit, hint: str, change: Callable[[list[int], list[int]], list[int]], where: str
 ) -> None:
+    """A hint that makes the account look healthier is caught; the bounds' hints may err
+    only on the harder side."""
     # An odd future mark, so that mark * move / 10**6 is not an integer.
     odd = EXAMPLE.model_copy(update={"mark_prices": {**EXAMPLE.mark_prices, "BTC-27MAR26": 66_000 * USD + 1}})
     account = _hedged("portfolio")

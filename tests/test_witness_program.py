@@ -23,7 +23,9 @@ from circuits import (
     UnsatisfiedConstraintError,
     WitnessProgram,
     as_signed,
+    ceiling_bound,
     compile_circuit,
+    div_bound,
     div_mod,
     is_zero,
     pow10,
@@ -58,6 +60,9 @@ class Gadgets(Circuit):
         sign_magnitude(api, self.n, 120, OFFSET, name="split")
         pow10(api, self.e, 18, name="pow10")
         range_check(api, self.d, 100, name="d_range")
+        for ceil in (False, True):
+            div_bound(api, self.n, self.d, n_bits=120, d_bits=100, signed=True, ceil=ceil, name=f"bound{ceil}")
+        ceiling_bound(api, [self.n, self.x, 7], 1000, self.e, n_bits=250, m_bits=120, floor_bits=5, name="ceilings")
 
 
 @pytest.fixture(scope="module")
