@@ -209,14 +209,30 @@ ACCOUNT_HEADER = Record(
     Field("quote_balance", QUOTE_BITS, signed=True),
 )
 COLLATERAL = Record("collateral", Field("amount", AMOUNT_BITS))  # 0 when absent
-POSITION = Record(
-    "position",
-    Field("size", SIZE_BITS, signed=True),  # 0 when no position
+# A position slot per market, by its kind (0s when there is no position): a perpetual's
+# carries its entry funding index; perpetuals and futures may be isolated; options are
+# cross only (the engine refuses isolated options and futures' funding indices).
+PERPETUAL_POSITION = Record(
+    "perpetual_position",
+    Field("size", SIZE_BITS, signed=True),
     Field("quote", QUOTE_BITS, signed=True),
     Field("entry_funding", FUNDING_BITS, signed=True),
     Field("isolated", FLAG_BITS),
-    Field("isolated_margin", QUOTE_BITS),  # 0 when cross or none
+    Field("isolated_margin", QUOTE_BITS),  # 0 when cross
 )
+FUTURE_POSITION = Record(
+    "future_position",
+    Field("size", SIZE_BITS, signed=True),
+    Field("quote", QUOTE_BITS, signed=True),
+    Field("isolated", FLAG_BITS),
+    Field("isolated_margin", QUOTE_BITS),
+)
+OPTION_POSITION = Record(
+    "option_position",
+    Field("size", SIZE_BITS, signed=True),
+    Field("quote", QUOTE_BITS, signed=True),
+)
+POSITION_RECORDS = {KIND_PERPETUAL: PERPETUAL_POSITION, KIND_FUTURE: FUTURE_POSITION, KIND_OPTION: OPTION_POSITION}
 
 #: Every record of both encodings (for the tests that walk every field).
 SNAPSHOT_RECORDS = (
@@ -232,7 +248,7 @@ SNAPSHOT_RECORDS = (
     OPTION,
     SCENARIO,
 )
-ACCOUNT_RECORDS = (ACCOUNT_HEADER, COLLATERAL, POSITION)
+ACCOUNT_RECORDS = (ACCOUNT_HEADER, COLLATERAL, PERPETUAL_POSITION, FUTURE_POSITION, OPTION_POSITION)
 
 #: A key of a laid-out record: its role and indices, e.g. ("market", 2), ("bracket", 2, 0).
 Key = tuple[object, ...]
@@ -318,10 +334,11 @@ def snapshot_layout(
 
 
 @cache
-def account_layout(n_assets: int, n_markets: int) -> Layout:
+def account_layout(n_assets: int, market_kinds: tuple[int, ...]) -> Layout:
     """The account encoding's layout: header, a collateral amount per asset, a position
-    slot per market (dense: a market without a position is a zero position)."""
+    slot per market of its kind's record (dense: a market without a position is a zero
+    position)."""
     plan: list[tuple[Key, Record]] = [(("account",), ACCOUNT_HEADER)]
     plan += [(("collateral", j), COLLATERAL) for j in range(n_assets)]
-    plan += [(("position", k), POSITION) for k in range(n_markets)]
+    plan += [(("position", k), POSITION_RECORDS[kind]) for k, kind in enumerate(market_kinds)]
     return Layout(plan)

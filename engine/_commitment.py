@@ -6,9 +6,9 @@ order), so its length depends only on the numbers of assets A and markets M, whi
 what the margin circuit is parameterised by. The same vector is the circuit's private
 input. Its layout is declared once, in `circuits._encoding` (`account_layout`): the
 account record (id, margin mode, quote balance), a collateral amount per asset (0 when
-absent), and a position per market (size, quote, entry funding index, isolated flag,
-isolated margin), length ``3 + A + 5 M``. A market without a position encodes as a zero
-position (size, quote, funding 0, cross), which margins exactly like no position.
+absent), and a position per market in its kind's record (size and quote; a perpetual's
+entry funding index; a perpetual's or future's isolated flag and margin). A market
+without a position encodes as a zero position, which margins exactly like no position.
 
 Commitment::
 
@@ -30,18 +30,24 @@ from pathlib import Path
 from algebra import ACCOUNT_TAG, R, sponge
 from circuits import Key, Layout, account_layout
 
-from ._errors import MalformedInputError, UnknownAssetError, UnknownMarketError, ValueOutOfRangeError
-from ._models import Account, MarketSnapshot, Universe
+from ._errors import (
+    MalformedInputError,
+    UnknownAssetError,
+    UnknownMarketError,
+    UnsupportedPositionError,
+    ValueOutOfRangeError,
+)
+from ._models import MARKET_KIND_CODES, Account, MarketSnapshot, Position, Universe
 
 
 def account_layout_of(universe: Universe | MarketSnapshot) -> Layout:
     """The account encoding's layout for a universe (`circuits.account_layout`)."""
     u = universe.universe() if isinstance(universe, MarketSnapshot) else universe
-    return account_layout(len(u.assets), len(u.markets))
+    return account_layout(len(u.assets), tuple(MARKET_KIND_CODES[k] for k in u.kinds))
 
 
 def encoding_length(universe: Universe | MarketSnapshot) -> int:
-    """3 + #assets + 5 * #markets."""
+    """3 + #assets + 5 per perpetual, 4 per future, 2 per option."""
     return account_layout_of(universe).length
 
 
@@ -59,7 +65,8 @@ def encode_account(account: Account, universe: Universe | MarketSnapshot) -> lis
         ("account",): {"id": account.id, "mode": mode, "quote_balance": account.quote_balance}
     }
     values |= {("collateral", j): {"amount": 0} for j in range(len(u.assets))}
-    values |= {("position", k): dict(_NO_POSITION) for k in range(len(u.markets))}
+    records = account_layout_of(u).plan
+    values |= {key: {f.name: 0 for f in record.fields} for key, record in records if key[0] == "position"}
     for symbol, amount in account.collateral.items():
         if symbol not in asset_index:
             raise UnknownAssetError(f"{account.id}: collateral {symbol} is not in the universe {list(u.assets)}")
@@ -67,18 +74,25 @@ def encode_account(account: Account, universe: Universe | MarketSnapshot) -> lis
     for p in account.positions:
         if p.market not in market_index:
             raise UnknownMarketError(f"{account.id}: position in {p.market}, not in the universe {list(u.markets)}")
-        values[("position", market_index[p.market])] = {
-            "size": p.size,
-            "quote": p.quote,
-            "entry_funding": p.funding_index,
-            "isolated": 1 if p.isolated else 0,
-            "isolated_margin": p.isolated_margin or 0,
-        }
+        k = market_index[p.market]
+        values[("position", k)] = _position_values(account.id, p, u.kinds[k])
     return account_layout_of(u).encode(values)
 
 
-#: A market without a position: a zero position, cross (margins exactly like none).
-_NO_POSITION = {"size": 0, "quote": 0, "entry_funding": 0, "isolated": 0, "isolated_margin": 0}
+def _position_values(account: str, p: Position, kind: str) -> dict[str, int | str]:
+    """A position's fields in its market kind's record; UnsupportedPositionError for what
+    the kind's record cannot hold (a future's or option's funding index, an isolated
+    option)."""
+    if kind != "perpetual" and p.funding_index:
+        raise UnsupportedPositionError(f"{account}: {p.market} is a {kind}: it has no funding index")
+    if kind == "option" and p.isolated:
+        raise UnsupportedPositionError(f"{account}: option {p.market} cannot be isolated")
+    out: dict[str, int | str] = {"size": p.size, "quote": p.quote}
+    if kind == "perpetual":
+        out["entry_funding"] = p.funding_index
+    if kind != "option":
+        out |= {"isolated": int(p.isolated), "isolated_margin": p.isolated_margin or 0}
+    return out
 
 
 def random_salt() -> int:

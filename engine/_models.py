@@ -545,6 +545,15 @@ class Universe(_Model):
 
     assets: tuple[Name, ...] = Field(description="Asset symbols, in encoding order.")
     markets: tuple[Name, ...] = Field(description="Market ids, in encoding order.")
+    kinds: tuple[Literal["perpetual", "future", "option"], ...] = Field(
+        description="Each market's kind, in encoding order (its position record's)."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if len(self.kinds) != len(self.markets):
+            raise MalformedInputError(f"{len(self.kinds)} kinds for {len(self.markets)} markets")
+        return self
 
 
 class MarketSnapshot(_Model):
@@ -715,7 +724,11 @@ class MarketSnapshot(_Model):
         return b.lower, b.upper
 
     def universe(self) -> Universe:
-        return Universe(assets=tuple(a.symbol for a in self.assets), markets=tuple(m.id for m in self.markets))
+        return Universe(
+            assets=tuple(a.symbol for a in self.assets),
+            markets=tuple(m.id for m in self.markets),
+            kinds=tuple(m.kind for m in self.markets),
+        )
 
     # ---- hash -----------------------------------------------------------------------------
 

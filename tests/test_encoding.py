@@ -9,12 +9,12 @@ import pytest
 from algebra import EncodingError, text_to_field
 from circuits import (
     ACCOUNT_RECORDS,
+    POSITION_RECORDS,
     SIGNED_OFFSET,
     SNAPSHOT_RECORDS,
     Field,
     Layout,
     Record,
-    account_layout,
 )
 from engine import (
     Account,
@@ -24,7 +24,8 @@ from engine import (
     load_example_account,
     load_example_snapshot,
 )
-from engine._commitment import encode_account
+from engine._commitment import account_layout_of, encode_account
+from engine._models import MARKET_KIND_CODES
 from engine._prove_account import margin_shape
 
 
@@ -121,15 +122,14 @@ def test_the_layout_covers_every_declared_record() -> None:
     snap, account = _snapshot(), _account()
     used = {record.name for _, record in snap.layout().plan}
     assert used == {record.name for record in SNAPSHOT_RECORDS}
-    used = {record.name for _, record in account_layout(len(snap.assets), len(snap.markets)).plan}
+    used = {record.name for _, record in account_layout_of(snap).plan}
     assert used == {record.name for record in ACCOUNT_RECORDS}
     assert len(encode_account(account, snap)) == margin_shape(snap).account_length
 
 
 def test_the_engine_writes_every_account_field_by_the_layout() -> None:
     snap, account = _snapshot(), _account()
-    layout = account_layout(len(snap.assets), len(snap.markets))
-    decoded = layout.decode(encode_account(account, snap))
+    decoded = account_layout_of(snap).decode(encode_account(account, snap))
     assert decoded[("account",)] == {
         "id": text_to_field(account.id),
         "mode": int(account.margin_mode == "portfolio"),
@@ -140,10 +140,12 @@ def test_the_engine_writes_every_account_field_by_the_layout() -> None:
     held = {p.market: p for p in account.positions}
     for k, m in enumerate(snap.markets):
         p = held.get(m.id)
-        assert decoded[("position", k)] == {
-            "size": p.size if p else 0,
-            "quote": p.quote if p else 0,
-            "entry_funding": p.funding_index if p else 0,
-            "isolated": int(bool(p and p.isolated)),
-            "isolated_margin": (p.isolated_margin or 0) if p else 0,
-        }
+        row = decoded[("position", k)]
+        assert (row["size"], row["quote"]) == ((p.size, p.quote) if p else (0, 0))
+        if m.kind == "perpetual":
+            assert row["entry_funding"] == (p.funding_index if p else 0)
+        if m.kind != "option":
+            assert (row["isolated"], row["isolated_margin"]) == (
+                (int(p.isolated), p.isolated_margin or 0) if p else (0, 0)
+            )
+        assert set(row) == {f.name for f in POSITION_RECORDS[MARKET_KIND_CODES[m.kind]].fields}

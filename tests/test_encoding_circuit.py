@@ -10,8 +10,9 @@ from functools import cache
 from typing import Any
 
 from algebra import ACCOUNT_TAG, SNAPSHOT_TAG, sponge
-from circuits import SIGNED_OFFSET, Field, Layout, UnsatisfiedConstraintError, account_layout
+from circuits import SIGNED_OFFSET, Field, Layout, UnsatisfiedConstraintError
 from engine import Account, MarketSnapshot, load_example_account, load_example_snapshot
+from engine._commitment import account_layout_of
 from engine._prove_account import assign_witness, margin_circuit_for
 
 #: Account fields the margin formulas do not read: the commitment binds them.
@@ -130,4 +131,4 @@ def test_the_circuit_reads_every_snapshot_field_but_the_epoch() -> None:
 
 def test_the_circuit_reads_every_account_field_by_name_and_bound() -> None:
     snap = _snapshot()
-    assert _walk("account", account_layout(len(snap.assets), len(snap.markets))) == []
+    assert _walk("account", account_layout_of(snap)) == []

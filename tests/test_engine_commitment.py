@@ -32,7 +32,7 @@ try:
 except ModuleNotFoundError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from _engine import circomlibjs_sponges  # type: ignore[no-redef]
 
-UNIVERSE = Universe(assets=("USDC", "BTC", "ETH"), markets=("BTC-PERP", "ETH-PERP"))
+UNIVERSE = Universe(assets=("USDC", "BTC", "ETH"), markets=("BTC-PERP", "ETH-PERP"), kinds=("perpetual", "perpetual"))
 
 
 def test_layout() -> None:
@@ -57,7 +57,8 @@ def test_encoding_is_dense_over_the_snapshot() -> None:
     snap = load_example_snapshot()
     for name in ("healthy_cross", "options_portfolio", "isolated"):
         enc = encode_account(load_example_account(name), snap)
-        assert len(enc) == encoding_length(snap) == 3 + len(snap.assets) + 5 * len(snap.markets)
+        per_kind = {"perpetual": 5, "future": 4, "option": 2}  # a position record's fields
+        assert len(enc) == encoding_length(snap) == 3 + len(snap.assets) + sum(per_kind[m.kind] for m in snap.markets)
         assert all(0 <= v < 2**248 for v in enc)
 
 
