@@ -37,7 +37,8 @@ PERP, FUT, OPT = KIND_PERPETUAL, KIND_FUTURE, KIND_OPTION
 
 def _shape(n_assets: int, markets: list[tuple[int, int, int]], price: int = 1, vol: int = 1) -> MarginShape:
     """markets: (kind, n_brackets, base asset position)."""
-    return MarginShape(n_assets, tuple(MarketShape(k, b, base) for k, b, base in markets), price, vol)
+    shapes = tuple(MarketShape(k, b, base, decimals=8 if k != KIND_OPTION else 1) for k, b, base in markets)
+    return MarginShape(n_assets, shapes, price, vol, asset_decimals=(6, *[8] * (n_assets - 1)))
 
 
 def _rows() -> list[tuple[str, MarginShape]]:

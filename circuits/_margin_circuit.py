@@ -4,10 +4,11 @@
 
     equity >= requirement          (requirement = maintenance or initial, public choice)
 
-with the margin engine's integer formulas (`engine._margin`) reproduced exactly. It is
-parameterised by the snapshot's SHAPE (`MarginShape`: number of assets, each market's
-kind and bracket count, each option's underlying, the scenario grid's dimensions); every
-value is private.
+with the margin engine's integer formulas (`engine._margin`): satisfiable exactly when
+the engine says the account meets the requirement. It is parameterised by the snapshot's
+SHAPE (`MarginShape`: number of assets and their decimals, each market's kind, bracket
+count, size decimals and underlying, the scenario grid's dimensions); every value is
+private but the snapshot's, which is public and hashed.
 
 Public inputs (in this order, the proof's public signals):
 
@@ -43,20 +44,19 @@ Supported (everything else is refused in-circuit, so a witness cannot smuggle it
 both margin modes (the mode is a private bit of the account: one key serves both);
 cross and isolated positions in perpetuals and futures (live or expired), fraction
 rules with size premia, or notional brackets, and initial fractions scaled by open
-interest (dYdX v4: between the snapshot's OI caps); options (live or expired, cross
-only), margined per underlying by the public scenario grid with the short option
-minimum; in portfolio mode, cross perpetuals and futures joining their underlying's
-grid; multi-asset collateral with haircuts. The circuit constrains every option's
-isolated flag and isolated margin to 0: isolated options (which the engine refuses too)
-are unsatisfiable.
+interest (dYdX v4; the increase is public, published in the snapshot encoding); options
+(live or expired, cross only: an option's position record has no isolated margin),
+margined per underlying by the public scenario grid with the short option minimum; in
+portfolio mode, cross perpetuals and futures joining their underlying's grid;
+multi-asset collateral with haircuts.
 
 Portfolio mode (engine: a cross linear position of a portfolio-mode account carries no
 linear requirement; its losses join its underlying's portfolio): per linear market,
 with mode bit p and isolated flag f, ``in_portfolio = p (1 - f)`` (times ``1 -
 expired`` for a future) gates its scenario losses, and ``standard = 1 - f -
 in_portfolio`` gates its linear IMR and MMR into the cross sums. A linear market's
-per-contract value change depends on the scenario's price class only (its price move,
-or one of the two extremes), so the losses are computed once per class
+exact value change depends on the scenario's price class only (its price move, or one
+of the two extremes), so its loss terms are computed once per class
 (`MarginShape.scenario_classes`) and shared by the class's volatility moves.
 
 Isolated positions (engine: `healthy` requires isolated_margin + value >= MMR of every
@@ -78,42 +78,46 @@ Constraint groups (scopes; a failure names its group):
 - `statement`: `requirement` is boolean, `max_margin_ratio_ppm` < 2**64;
 - `commitment`: the account re-hashed with the salt equals `commitment`;
 - `snapshot_hash`: the snapshot encoding hashes to `snapshot_hash`;
-- `shape`: the encoding's counts and market kinds are the circuit's shape;
+- `shape`: the encoding's counts, market kinds, decimals and bracket counts are the
+  circuit's shape;
 - `account`: the margin mode is boolean, quote balance recovered from its offset
   (< 2**96 in abs);
-- `asset{j}`: amount < 2**64, index < 2**48, weight < 2**20, decimals in 0..18 and
-  collateral = floor(amount * index * weight / (10**dec * 10**6));
-- `market{k}`: size split into sign and magnitude (< 2**64), quote (< 2**96),
-  funding indices (< 2**64), value = quote + floor(s * (mark - owed) / 10**d),
-  notional = ceil(|s| * mark / 10**d), size premia, IMF/MMF with min(10**6, .),
-  bracket selection, IMR/MMR, and expiry (an expired future has no requirement);
-  `market{k}/oi_scaling`: open interest (< 2**64) and its caps (< 2**96),
-  oi_notional = ceil(open_interest * mark / 10**d), the increase
-  ceil((10**6 - base) * (clamp(oi_notional, lo, hi) - lo) / (hi - lo)) (0 if hi = 0;
-  lo < hi otherwise, by the division's divisor >= 1) added to the IMF before the min;
-  `market{k}/isolated`: the flag's routing and the isolated position's own check
-  `margin+value>=mmr` (a failure there is an unhealthy isolated position);
-  `market{k}/portfolio_leg/class{c}`: the per-contract value change floor/ceil(mark *
-  move * fraction / 10**12) and the gated leg loss (see `_linear_leg`);
-- `grid/linear`: price moves (|move| < 2**24), extreme move and fraction (< 2**20);
-- `option{k}`: size split into long and short parts, value = quote +
-  floor((long * lower - short * upper) / 10**d), per scenario s (`scenario{s}`) the
-  value changes (< 2**52 in abs) and the leg loss ceil((short * hi_s - long * lo_s) /
-  10**d), zeroed once expired;
-- `grid`: short option minimum (< 2**20) and initial multiplier (< 2**24);
-- `portfolio{u}` (options on asset u, and its linear markets' gated legs): scan = max(0, max_s sum of leg losses), the
-  short option minimum sum ceil(short * S_u * min / (10**d 10**6)), MMR = max(scan,
-  minimum), IMR = ceil(MMR * multiplier / 10**6);
+- `asset{j}`: amount < 2**64, collateral <= floor(amount * index * weight / (10**dec *
+  10**6)) (a bound from below: see "Bounds");
+- `market{k}`: size split into sign and magnitude (< 2**64), quote (< 2**96), entry
+  funding (< 2**64), value <= quote + floor(s * (mark - owed) / 10**d), notional =
+  ceil(|s| * mark / 10**d) (exact: it selects the bracket; < 2**96), size premia, IMF/MMF
+  with min(10**6, .) and the published open-interest increase, bracket selection,
+  IMR/MMR, expiry (an expired future has no requirement); `market{k}/isolated`: the
+  flag's routing and the isolated position's own check `margin+value>=mmr`;
+  `market{k}/portfolio_leg`: the gated loss terms per price class (see `_linear_leg`);
+- `option{k}`: size split into long and short parts, value <= quote + floor((long *
+  lower - short * upper) / 10**d), per scenario s (`scenario{s}`) the loss term
+  (short * hi_s - long * lo_s) * 10**(12 + d_u - d);
+- `grid`: the linear price classes' multipliers;
+- `portfolio{u}` (options on asset u, and its linear markets' gated legs): the short
+  option minimum sum, MMR >= max(0, SOM, ceil(sum of loss terms / 10**(12 + d_u)) per
+  scenario) (`ceiling_bound`), IMR >= ceil(MMR * multiplier / 10**6);
 - `health`: equity - requirement in [0, 2**K) (equality is healthy), K from the
   bounds the range checks enforce on every term, so a negative difference (a field
   element above r - 2**K) cannot pass;
 - `margin_ratio`: the optional ratio bound.
 
+Bounds. Where a quantity enters the statement monotonically (equity terms positively,
+requirement terms as requirements), the circuit proves a bound on it instead of its
+exact value (`div_bound`, `ceiling_bound`: no remainder < divisor check, no chain of
+maxima): a prover can only understate equity or overstate requirements, which makes
+the statement harder to meet, and the honest values are the engine's, so the circuit is
+satisfiable exactly when the engine says healthy. The notional stays exact (it selects
+the bracket).
+
 Overflow (DESIGN.md decision 6): each private input is range-checked to the engine's
-bound, and each division is `n = q * d + rem` (floor) or `n = q * d - rem` (ceil) with
-hinted q and rem, 0 <= rem < d range-checked and q range-checked to the numerator's
-width; `_div` checks at build time that |q * d| + d stays below 2**252, so every
-equation holds over the integers, not just modulo r.
+bound (the snapshot's values are public: the encoder writes only values within the
+declared bounds, and an auditor re-encodes the published snapshot); every quotient is
+range-checked to its numerator's width and every division's equation is checked at
+build time to stay below 2**252, so it holds over the integers, not just modulo r. The
+engine refuses what would exceed the widths sized from its bounds (a notional of
+2**96 or more, an option's scenario loss of 2**100 or more).
 """
 
 from __future__ import annotations
@@ -141,14 +145,13 @@ from ._encoding import (
     SIGNED_OFFSET,
     SIZE_BITS,
     TIME_BITS,
-    VALUE_CHANGE_BITS,
     Layout,
     View,
     account_layout,
     snapshot_layout,
 )
 from ._errors import CircuitDefinitionError
-from ._gadgets_arith import ceiling_bound, div, div_bound, minimum, offset_signed, pow10, pow10_pair, sign_magnitude
+from ._gadgets_arith import ceiling_bound, div, div_bound, minimum, offset_signed, sign_magnitude
 from ._gadgets_bits import MAX_BITS, range_check
 from ._gadgets_compare import greater_or_equal, is_zero, less_than, select
 from ._gadgets_merkle import assert_merkle_path
@@ -156,10 +159,7 @@ from ._gadgets_poseidon import poseidon_hash, poseidon_sponge
 from ._lc import LinearCombination, as_lc
 
 # Widths of intermediate values (the inputs' widths are the encodings' bounds, `_encoding`).
-POW10_BITS = 60  # 10**18 < 2**60
 RATIO_BITS = 64  # public margin-ratio bound < 2**64
-#: |scenario loss numerator| of a leg: |size| * |value change| + |size| < 2**117.
-LOSS_BITS = SIZE_BITS + VALUE_CHANGE_BITS + 1
 #: |isolated_margin + value - MMR| < 2**96 + (2**96 + 2**130) + 2**132 < 2**133.
 ISOLATED_BITS = (2 * 2**QUOTE_BITS + 2 ** (SIZE_BITS + 66) + 2**132).bit_length()
 
@@ -177,10 +177,16 @@ class MarketShape:
     kind: int
     n_brackets: int = 0
     base: int = 0
+    #: The market's size decimals d (10**d quantums a contract): a constant of the
+    #: circuit, so that its divisions by 10**d are by a constant; the snapshot's is
+    #: asserted equal to it.
+    decimals: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in (KIND_PERPETUAL, KIND_FUTURE, KIND_OPTION):
             raise CircuitDefinitionError(f"market kind must be 1, 2 or 3, got {self.kind!r}")
+        if not 0 <= self.decimals <= MAX_DECIMALS:
+            raise CircuitDefinitionError(f"size decimals {self.decimals} outside 0..{MAX_DECIMALS}")
         if self.n_brackets < 0 or (self.kind == KIND_OPTION and self.n_brackets):
             raise CircuitDefinitionError(f"bad bracket count {self.n_brackets} for market kind {self.kind}")
 
@@ -193,10 +199,14 @@ class MarginShape:
     markets: tuple[MarketShape, ...]
     n_price_moves: int
     n_vol_moves: int
+    #: Each asset's decimals (constants, as the markets' size decimals).
+    asset_decimals: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.n_assets < 1 or self.n_price_moves < 1 or self.n_vol_moves < 1:
             raise CircuitDefinitionError(f"a snapshot needs at least one asset and grid move: {self}")
+        if len(self.asset_decimals) != self.n_assets or not all(0 <= d <= MAX_DECIMALS for d in self.asset_decimals):
+            raise CircuitDefinitionError(f"asset decimals {self.asset_decimals} for {self.n_assets} assets")
         for k, m in enumerate(self.markets):
             if not 0 <= m.base < self.n_assets:
                 raise CircuitDefinitionError(f"market {k}: base asset {m.base} is not one of {self.n_assets}")
@@ -227,6 +237,11 @@ class MarginShape:
     @property
     def snapshot_length(self) -> int:
         return self.snapshot_layout.length
+
+    def portfolio_decimals(self, base: int) -> int:
+        """The largest size decimals among the markets on underlying `base`: the legs'
+        scenario terms share the denominator 10**(12 + this)."""
+        return max((m.decimals for m in self.markets if m.base == base), default=0)
 
     def scenario_classes(self) -> list[int]:
         """For each scenario, its price class: the index of its price move (0 ..
@@ -268,14 +283,13 @@ class _LinearClass:
     multiplier: LinearCombination
 
 
-#: A leg's exact loss in a scenario is its term over 10**30 (`engine._margin`'s
-#: SCENARIO_DENOMINATOR). The engine refuses a leg whose loss reaches 2**SCENARIO_LOSS_BITS,
-#: so |term| < 2**LEG_TERM_BITS for every account it proves; in any witness |term| <
-#: 2**216 (an option's |size| * |value change| * 10**(30 - d) < 2**64 * 2**52 * 2**100, a
-#: linear leg's |size| * mark * |multiplier| * 10**(18 - d) < 2**64 * 2**48 * 2**44 * 2**60),
-#: far from wrapping.
-SCENARIO_DENOMINATOR = 10 ** (MAX_DECIMALS + 12)
-LEG_TERM_BITS = SCENARIO_LOSS_BITS + SCENARIO_DENOMINATOR.bit_length()
+#: A leg's exact loss in a scenario is its term over the portfolio's denominator
+#: 10**(12 + d_u), d_u the largest size decimals on its underlying (`portfolio_decimals`;
+#: `engine._margin` sums the same exact losses). The engine refuses a leg whose loss
+#: reaches 2**SCENARIO_LOSS_BITS, so |term| < 2**(SCENARIO_LOSS_BITS + bits(10**(12 + d_u)))
+#: for every account it proves; in any witness |term| < 2**216 (an option's |size| *
+#: |value change| * 10**(12 + d_u - d) < 2**64 * 2**52 * 2**100, a linear leg's |size| *
+#: mark * |multiplier| * 10**(d_u - d) < 2**64 * 2**48 * 2**44 * 2**60), far from wrapping.
 
 
 @dataclass
@@ -295,7 +309,7 @@ class _OptionLeg:
     value_bound: int
     terms: list[LinearCombination]
     short_exposure: LinearCombination
-    scale: LinearCombination
+    scale: int
     live: LinearCombination
 
 
@@ -332,7 +346,7 @@ def _linear_value(
     perpetual: View[LinearCombination] | None,
     slot: View[LinearCombination],
     pos: _Position,
-    scale: LinearCombination,
+    scale: int,
     mark: LinearCombination,
 ) -> LinearCombination:
     """value = quote + floor(s * (mark - owed funding) / 10**d), |s (mark - owed)| < 2**130."""
@@ -344,14 +358,14 @@ def _linear_value(
         owed = api.constant(0)
     exposure = api.mul(pos.size, mark - owed, name="size*(mark-owed)")
     n_bits = SIZE_BITS + 66
-    return pos.quote + div_bound(api, exposure, scale, n_bits=n_bits, d_bits=POW10_BITS, signed=True, name="value")
+    return pos.quote + _div_by_constant(api, exposure, scale, n_bits, signed=True, name="value")
 
 
 def _flat_mmr(
     api: API,
     risk: View[LinearCombination],
     size_abs: LinearCombination,
-    scale: LinearCombination,
+    scale: int,
     notional: LinearCombination,
     notional_bits: int,
     frac_bits: int,
@@ -363,7 +377,7 @@ def _flat_mmr(
     k_mm = _public(risk, "mm_size_premium")
     premium_num = api.mul(k_mm, size_abs, name="k_mm*|size|")
     n_bits = PPM_BITS + SIZE_BITS
-    mm_premium = div_bound(api, premium_num, scale, n_bits=n_bits, d_bits=POW10_BITS, ceil=True, name="mm_size_premium")
+    mm_premium = _div_by_constant(api, premium_num, scale, n_bits, ceil=True, name="mm_size_premium")
     mmf_total = minimum(api, mmf + mm_premium, PPM, frac_bits, name="mmf")
     mmr_num = api.mul(notional, mmf_total, name="notional*mmf")
     mmr = div_bound(api, mmr_num, PPM, n_bits=notional_bits + PPM_BITS, d_bits=PPM_BITS, ceil=True, name="mmr")
@@ -414,19 +428,28 @@ def _short_option_minimum(
             continue
         with api.scope(f"leg{i}/short_option_minimum"):
             numerator = api.mul(leg.short_exposure, som_ppm, name="short*spot*min")
-            d_bits = POW10_BITS + PPM_BITS
+            divisor = leg.scale * PPM
             q = div_bound(
                 api,
                 numerator,
-                leg.scale * PPM,
+                divisor,
                 n_bits=som_bits,
-                d_bits=d_bits,
+                d_bits=divisor.bit_length(),
                 ceil=True,
                 q_bits=NOTIONAL_BITS,
                 name="div",
             )
             som_terms.append(api.mul(leg.live, q, name="live*minimum"))
     return api.sum(som_terms), len(som_terms), NOTIONAL_BITS
+
+
+def _div_by_constant(
+    api: API, n: LinearCombination, divisor: int, n_bits: int, *, signed: bool = False, ceil: bool = False, name: str
+) -> LinearCombination:
+    """`div_bound` by a constant divisor: the slack and the quotient as wide as they need."""
+    d_bits = divisor.bit_length()
+    q_bits = n_bits - d_bits + 1
+    return div_bound(api, n, divisor, n_bits=n_bits, d_bits=d_bits, signed=signed, ceil=ceil, q_bits=q_bits, name=name)
 
 
 class _Reader:
@@ -557,8 +580,11 @@ class MarginHealth(Circuit):
             api.assert_equal(snap("header")["n_markets"], sh.n_markets, name="n_markets")
             api.assert_equal(snap("price_moves")["n"], sh.n_price_moves, name="n_price_moves")
             api.assert_equal(snap("vol_moves")["n"], sh.n_vol_moves, name="n_vol_moves")
+            for j, decimals in enumerate(sh.asset_decimals):
+                api.assert_equal(snap("asset", j)["decimals"], decimals, name=f"asset{j}/decimals")
             for k, m in enumerate(sh.markets):
                 api.assert_equal(snap("market", k)["kind"], m.kind, name=f"market{k}/kind")
+                api.assert_equal(snap("market", k)["size_decimals"], m.decimals, name=f"market{k}/size_decimals")
                 if m.kind != KIND_OPTION:
                     api.assert_equal(snap("market", k)["base"], m.base, name=f"market{k}/base_asset")
                     api.assert_equal(snap("linear_risk", k)["n_brackets"], m.n_brackets, name=f"market{k}/n_brackets")
@@ -574,16 +600,15 @@ class MarginHealth(Circuit):
             asset = snap("asset", j)
             with api.scope(f"asset{j}"):
                 amount = _ranged(api, acct("collateral", j), "amount")
-                scale = pow10(api, asset["decimals"], MAX_DECIMALS, name="pow10_decimals")
                 weight = _public(asset, "weight")
                 index = _public(asset, "index_price")
                 index_prices.append(index)
                 amount_index = api.mul(amount, index, name="amount*index")
                 weighted = api.mul(amount_index, weight, name="amount*index*weight")
                 collateral_bits = AMOUNT_BITS + PRICE_BITS + PPM_BITS
-                n_bits, d_bits = collateral_bits, POW10_BITS + PPM_BITS
+                denominator = 10 ** self.shape.asset_decimals[j] * PPM
                 collateral.append(
-                    div_bound(api, weighted, scale * PPM, n_bits=n_bits, d_bits=d_bits, name="collateral_value")
+                    _div_by_constant(api, weighted, denominator, collateral_bits, name="collateral_value")
                 )
                 bounds.equity += 2**collateral_bits
         return collateral, index_prices
@@ -632,7 +657,7 @@ class MarginHealth(Circuit):
                 multiplier = _public(snap("grid"), "initial_multiplier")
             for u in sorted(legs):
                 with api.scope(f"portfolio{u}"):
-                    imr, mmr, imr_bound, mmr_bound = self._portfolio(api, legs[u], som_ppm, multiplier)
+                    imr, mmr, imr_bound, mmr_bound = self._portfolio(api, u, legs[u], som_ppm, multiplier)
                 initial.append(imr)
                 maintenance.append(mmr)
                 bounds.initial += imr_bound
@@ -689,7 +714,8 @@ class MarginHealth(Circuit):
         _signed_size, size_abs, short = _size(api, slot)
         long = size_abs - short  # max(size, 0); short = max(-size, 0)
         quote = _ranged(api, slot, "quote")
-        scale, complement = pow10_pair(api, market["size_decimals"], MAX_DECIMALS, name="pow10_size_decimals")
+        scale = 10**m.decimals
+        complement = 10 ** (self.shape.portfolio_decimals(m.base) - m.decimals + 12)  # to 10**(12 + d_u)
         with api.scope("expiry"):
             expiry = _public(market, "expiry")
             live = 1 - greater_or_equal(api, timestamp, expiry, TIME_BITS, name="expired")
@@ -699,11 +725,10 @@ class MarginHealth(Circuit):
         # size * P' = long * lower - short * upper (one of long, short is 0).
         worth = api.mul(long, lower, name="long*lower") - api.mul(short, upper, name="short*upper")
         value_bits = SIZE_BITS + PRICE_BITS
-        value = quote + div_bound(api, worth, scale, n_bits=value_bits, d_bits=POW10_BITS, signed=True, name="value")
+        value = quote + _div_by_constant(api, worth, scale, value_bits, signed=True, name="value")
         # Loss terms over 10**30 (`engine._margin.option_leg_numerators`): the snapshot's
         # value changes are 0 once the option has expired.
-        short_scaled = api.mul(short, complement, name="short*10**(18-d)") * 10**12
-        long_scaled = api.mul(long, complement, name="long*10**(18-d)") * 10**12
+        short_scaled, long_scaled = short * complement, long * complement
         terms: list[LinearCombination] = []
         for s in range(self.shape.n_scenarios):
             with api.scope(f"scenario{s}"):
@@ -726,6 +751,7 @@ class MarginHealth(Circuit):
     def _portfolio(
         self,
         api: API,
+        u: int,
         legs: list[_OptionLeg | _LinearLeg],
         som_ppm: LinearCombination,
         multiplier: LinearCombination,
@@ -733,12 +759,12 @@ class MarginHealth(Circuit):
         """(IMR, MMR, bounds) of the portfolio of one underlying (its options, and its
         linear markets' legs, zero unless in the portfolio), `engine._margin`'s rules:
 
-        loss_s = ceil(sum_i term_i,s / 10**30);  scan = max(0, max_s loss_s)
+        loss_s = ceil(sum_i term_i,s / 10**(12 + d_u));  scan = max(0, max_s loss_s)
         SOM    = sum_i ceil(short_i * S * min_ppm / (10**d_i 10**6))   (live options)
         MMR    = max(scan, SOM);  IMR = ceil(MMR * initial_multiplier / 10**6)
 
         proven as an upper bound: the hinted MMR is at least SOM, 0 and every loss_s
-        (`ceiling_bound`: MMR * 10**30 >= sum_i term_i,s), the honest one being equal;
+        (`ceiling_bound`: MMR * 10**(12 + d_u) >= sum_i term_i,s), the honest one being equal;
         a larger one only raises the requirement. Without options, scenarios of one price
         class have equal losses: one per class is checked."""
         som, n_som, som_bits = _short_option_minimum(api, legs, som_ppm)
@@ -747,13 +773,14 @@ class MarginHealth(Circuit):
             classes = self.shape.scenario_classes()
             scenarios = [classes.index(c) for c in sorted(set(classes))]
         sums = [api.sum([leg.terms[s] for leg in legs]) for s in scenarios]
-        n_bits = (len(legs) * 2**LEG_TERM_BITS).bit_length()
+        denominator = 10 ** (12 + self.shape.portfolio_decimals(u))
+        n_bits = (len(legs) * 2 ** (SCENARIO_LOSS_BITS + denominator.bit_length())).bit_length()
         loss_bits = (len(legs) * 2**SCENARIO_LOSS_BITS).bit_length()
         floor_bits = max(1, (n_som * 2**som_bits).bit_length())
         mmr = ceiling_bound(
             api,
             sums,
-            SCENARIO_DENOMINATOR,
+            denominator,
             som,
             n_bits=n_bits,
             m_bits=loss_bits,
@@ -797,7 +824,7 @@ class MarginHealth(Circuit):
         classes: list[_LinearClass],
         mark: LinearCombination,
         size: LinearCombination,
-        complement: LinearCombination,
+        complement: int,
         gate: LinearCombination,
     ) -> _LinearLeg:
         """The position's loss terms (`engine._margin.linear_leg_numerators`), scope
@@ -806,7 +833,7 @@ class MarginHealth(Circuit):
         only for a live cross position of a portfolio-mode account."""
         with api.scope("portfolio_leg"):
             gated = api.mul(gate, size, name="gate*size")
-            exposure = api.mul(api.mul(gated, mark, name="gate*size*mark"), complement, name="scaled")
+            exposure = api.mul(gated, mark, name="gate*size*mark") * complement
             per_class = [-api.mul(exposure, cls.multiplier, name=f"class{c}") for c, cls in enumerate(classes)]
         return _LinearLeg([per_class[c] for c in self.shape.scenario_classes()])
 
@@ -829,7 +856,8 @@ class MarginHealth(Circuit):
         portfolio (the leg's gate). Its value counts in equity unless isolated."""
         pos = _linear_position(api, slot)
         market = snap("market", k)
-        scale, complement = pow10_pair(api, market["size_decimals"], MAX_DECIMALS, name="pow10_size_decimals")
+        scale = 10**m.decimals
+        complement = 10 ** (self.shape.portfolio_decimals(m.base) - m.decimals)  # to 10**(12 + d_u)
         mark = _public(market, "mark")
         perpetual = snap("perpetual", k) if m.kind == KIND_PERPETUAL else None
         value = _linear_value(api, perpetual, slot, pos, scale, mark)
@@ -870,7 +898,7 @@ class MarginHealth(Circuit):
         risk: View[LinearCombination],
         brackets: list[View[LinearCombination]],
         size_abs: LinearCombination,
-        scale: LinearCombination,
+        scale: int,
         mark: LinearCombination,
     ) -> tuple[LinearCombination, LinearCombination]:
         """(IMR, MMR) of a linear position by the market's flat or bracketed rules:
@@ -880,13 +908,20 @@ class MarginHealth(Circuit):
         notional_num = api.mul(size_abs, mark, name="|size|*mark")
         n_bits = SIZE_BITS + PRICE_BITS
         notional = div(
-            api, notional_num, scale, n_bits=n_bits, d_bits=POW10_BITS, ceil=True, q_bits=notional_bits, name="notional"
+            api,
+            notional_num,
+            scale,
+            n_bits=n_bits,
+            d_bits=scale.bit_length(),
+            ceil=True,
+            q_bits=notional_bits,
+            name="notional",
         )
         # Size premium: ceil(k * |s| / 10**d) < 2**84.
         k = _public(risk, "size_premium")
         premium_num = api.mul(k, size_abs, name="k*|size|")
         n_bits = PPM_BITS + SIZE_BITS
-        premium = div_bound(api, premium_num, scale, n_bits=n_bits, d_bits=POW10_BITS, ceil=True, name="size_premium")
+        premium = _div_by_constant(api, premium_num, scale, n_bits, ceil=True, name="size_premium")
         frac_bits = PPM_BITS + SIZE_BITS + 1  # base (< 2**20) + premium (< 2**84)
         if not brackets:
             base_imf, mmr = _flat_mmr(api, risk, size_abs, scale, notional, notional_bits, frac_bits)

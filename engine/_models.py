@@ -20,6 +20,7 @@ always margined by the snapshot's scenario grid (see `engine._margin`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, TypeVar
 
@@ -827,8 +828,14 @@ class MarketSnapshot(_Model):
         return out
 
     def snapshot_hash(self) -> int:
-        """Poseidon sponge (domain ``zkmargin.snapshot.v1``) over `field_encoding()`."""
-        return sponge(SNAPSHOT_TAG, self.field_encoding())
+        """Poseidon sponge (domain ``zkmargin.snapshot.v1``) over `field_encoding()`
+        (memoized by encoding: every account of an epoch reports it)."""
+        return _snapshot_sponge(tuple(self.field_encoding()))
+
+
+@lru_cache(maxsize=16)
+def _snapshot_sponge(encoding: tuple[int, ...]) -> int:
+    return sponge(SNAPSHOT_TAG, encoding)
 
 
 # ---- reports --------------------------------------------------------------------------------

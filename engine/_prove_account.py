@@ -68,11 +68,13 @@ def margin_shape(snapshot: MarketSnapshot) -> MarginShape:
                 MARKET_KIND_CODES[m.kind],
                 0 if isinstance(m, OptionMarket) else len(m.risk.brackets),
                 base=position[m.base],
+                decimals=m.size_decimals,
             )
             for m in snapshot.markets
         ),
         n_price_moves=len(snapshot.grid.price_moves_ppm),
         n_vol_moves=len(snapshot.grid.vol_moves_ppm),
+        asset_decimals=tuple(a.decimals for a in snapshot.assets),
     )
 
 

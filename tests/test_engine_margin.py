@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from engine import (
     Account,
+    ExposureTooLargeError,
     FutureMarket,
     MarginReport,
     MarketSnapshot,
@@ -468,3 +469,15 @@ def test_option_value_rounds_down_for_any_true_price_in_the_bounds(size: int, qu
     true_price = bounds.lower + (bounds.upper - bounds.lower) * t
     r = margin(account(Position(market=market, size=size, quote=quote)), snap)
     assert r.positions[0].value <= quote + size * true_price / 10
+
+
+def test_exposure_beyond_the_provable_bounds_is_refused() -> None:
+    """A notional of 2**96 micro-quote or more is refused by name (the circuit's widths
+    are sized from this bound); just below it is margined."""
+    snap = perp_snapshot(size_decimals=0, mark=2**40)
+    just_below = (2**96 - 1) // 2**40  # whole contracts, d = 0
+    margin(account(Position(market="BTC-PERP", size=just_below, quote=-just_below * 2**40), usdc=0), snap)
+    with pytest.raises(ExposureTooLargeError, match="notional"):
+        margin(account(Position(market="BTC-PERP", size=just_below + 1, quote=0)), snap)
+    with pytest.raises(ExposureTooLargeError):
+        margin(account(Position(market="BTC-PERP", size=-(just_below + 1), quote=0)), snap)

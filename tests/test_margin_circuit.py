@@ -569,7 +569,6 @@ def test_requirement_must_be_boolean(cc: CompiledCircuit) -> None:
         ("asset1/collateral_value/quotient", lambda v, o: [o[0] + 1], "asset1/collateral_value/slack_range"),
         ("market0/brackets/mmr/quotient", lambda v, o: [o[0] - 1], "market0/brackets/mmr/slack_range"),
         # 10**d by one-hot selection: another exponent.
-        ("market0/pow10_size_decimals/onehot", lambda v, o: [o[-1], *o[:-1]], "market0/pow10_size_decimals/index"),
         # sign and magnitude: flip the sign of a nonzero size.
         ("market0/size/sign_magnitude", lambda v, o: [1 - o[0], o[1]], "market0/size/recompose"),
         # a short as a "long" of magnitude r - |s| (wraps to the same field element)
@@ -1057,3 +1056,17 @@ def test_anonymous_end_to_end_proof_verifies(anon_cc: CompiledCircuit) -> None:
     root, null, *rest = public.values
     for tampered in ([root + 1, null, *rest], [root, null + 1, *rest]):
         assert not verify(vk, PublicSignals.from_values(tampered), proof)
+
+
+def test_decimals_are_the_circuits_constants() -> None:
+    """Size and asset decimals are constants of the circuit (its divisions by 10**d are
+    by constants); a snapshot of other decimals is refused at the shape check."""
+    cc = margin_circuit_for(SNAP)
+    data = SNAP.model_dump()
+    data["markets"][0]["size_decimals"] = 6
+    other = MarketSnapshot.model_validate(data)
+    assert margin_shape(other) != margin_shape(SNAP)
+    fails_at(cc, assign_witness(ALICE, other, SALT), "shape/market0/size_decimals")
+    data = SNAP.model_dump()
+    data["assets"][1]["decimals"] = 9
+    fails_at(cc, assign_witness(ALICE, MarketSnapshot.model_validate(data), SALT), "shape/asset1/decimals")
