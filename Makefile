@@ -45,9 +45,11 @@ bench: $(VENV)/.installed-dev $(NPM_PEERS)/.installed
 	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python benchmarks/prove.py
 	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python benchmarks/verify.py
 	$(BIN)/python benchmarks/bench_reference.py
+	$(BIN)/python benchmarks/margin_circuit.py
+	$(BIN)/python benchmarks/epoch.py
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check algebra circuits prover verifier engine cli
+	$(BIN)/ruff check algebra circuits prover verifier ledger engine cli
 	$(BIN)/mypy
 
 clean:
