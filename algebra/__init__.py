@@ -100,7 +100,7 @@ from ._pairing_kernels import (
 )
 from ._poseidon import MAX_INPUTS as POSEIDON_MAX_INPUTS
 from ._poseidon import MIN_INPUTS as POSEIDON_MIN_INPUTS
-from ._poseidon import poseidon
+from ._poseidon import poseidon, poseidon_tables
 from ._poseidon_constants import poseidon_params
 from ._sponge import ACCOUNT_TAG, MAX_TEXT_BYTES, NULLIFIER_TAG, SNAPSHOT_TAG, SPONGE_RATE, sponge, text_to_field
 from ._subgroup import g2_in_subgroup_batch
@@ -115,6 +115,7 @@ __all__ = [
     "POSEIDON_MAX_INPUTS",
     "POSEIDON_MIN_INPUTS",
     "poseidon",
+    "poseidon_tables",
     "poseidon_params",
     "ACCOUNT_TAG",
     "MAX_TEXT_BYTES",

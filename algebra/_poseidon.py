@@ -18,7 +18,7 @@ the sparse-matrix factorisation from Appendix B of the Poseidon paper (ePrint
 ``A = S · diag(1, H)`` with ``S = [[a00, v^T H^-1], [w, I]]``; the block
 ``diag(1, H)`` commutes with the partial S-box (which only touches ``state[0]``), so
 it is pushed into the preceding round, where it multiplies ``M`` and is factored
-again (closed forms in ``_tables``).  Round constants of the partial rounds are
+again (closed forms in ``poseidon_tables``).  Round constants of the partial rounds are
 pushed the same way, so that each partial round only adds one scalar to
 ``state[0]``; ``state[1:]`` then costs ``t - 1`` multiplications per partial round.  ``_poseidon_reference`` keeps
 the textbook evaluation for cross-checking.
@@ -39,7 +39,7 @@ from ._poseidon_constants import (
     poseidon_params,
 )
 
-__all__ = ["MAX_INPUTS", "MIN_INPUTS", "poseidon"]
+__all__ = ["MAX_INPUTS", "MIN_INPUTS", "poseidon", "poseidon_tables"]
 
 MIN_INPUTS = MIN_T - 1
 MAX_INPUTS = MAX_T - 1
@@ -114,7 +114,7 @@ def _mat_inv(a: Matrix) -> Matrix:
 
 
 @cache
-def _tables(t: int) -> _OptimizedTables:
+def poseidon_tables(t: int) -> _OptimizedTables:
     """Sparse partial-round tables (see the module docstring for the factorisation).
 
     With ``M = [[m00, v^T], [w, H]]`` and ``e_k = R_P - k`` for partial round
@@ -202,7 +202,7 @@ def poseidon(values: Sequence[int]) -> int:
     order; no implicit reduction is performed.
     """
     inputs = _validate(values)
-    tb = _tables(len(inputs) + 1)
+    tb = poseidon_tables(len(inputs) + 1)
     p = _P
     mds = tb.mds
 

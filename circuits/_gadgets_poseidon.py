@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from algebra import POSEIDON_MAX_INPUTS as MAX_INPUTS
 from algebra import POSEIDON_MIN_INPUTS as MIN_INPUTS
-from algebra import poseidon_params
+from algebra import poseidon_tables
 
 from ._builder import API, Value
 from ._errors import CircuitDefinitionError
@@ -39,28 +39,41 @@ def _mix_row(state: Sequence[LinearCombination], row: Sequence[int]) -> LinearCo
 
 
 def poseidon_hash(api: API, inputs: Sequence[Value], name: str = "poseidon") -> LinearCombination:
-    """The circomlib Poseidon hash of 1 to 16 values, constrained; returns the digest."""
+    """The circomlib Poseidon hash of 1 to 16 values, constrained; returns the digest.
+
+    The partial rounds run in the sparse form of `algebra.poseidon` (the Poseidon paper's
+    Appendix B, tables `algebra.poseidon_tables`): the S-box inputs are the textbook's
+    values, so the constraints and the witness's S-box wires are the same, but the free
+    linear layer touches t terms a round instead of t**2, which keeps compiling wide
+    sponges fast."""
     if not MIN_INPUTS <= len(inputs) <= MAX_INPUTS:
         raise CircuitDefinitionError(
             f"{name}: got {len(inputs)} inputs, Poseidon supports {MIN_INPUTS} to {MAX_INPUTS}"
         )
-    t = len(inputs) + 1
-    params = poseidon_params(t)
-    half = params.full_rounds // 2
-    n_rounds = params.full_rounds + params.partial_rounds
-    consts = params.round_constants
+    tb = poseidon_tables(len(inputs) + 1)
     state = [LinearCombination(), *(as_lc(v) for v in inputs)]
     with api.scope(name):
-        for r in range(n_rounds):
-            state = [s + consts[r * t + i] for i, s in enumerate(state)]
-            if r < half or r >= half + params.partial_rounds:
-                state = [_sbox(api, s, f"round{r}/sbox{i}") for i, s in enumerate(state)]
-            else:
-                state[0] = _sbox(api, state[0], f"round{r}/sbox0")
-            if r == n_rounds - 1:
-                return _mix_row(state, params.mds[0])
-            state = [_mix_row(state, row) for row in params.mds]
-    raise AssertionError("unreachable: Poseidon has at least one round")
+        r = 0
+        for c in tb.first_constants:  # the first half of the full rounds
+            state = [_sbox(api, s + k, f"round{r}/sbox{i}") for i, (s, k) in enumerate(zip(state, c))]
+            matrix = tb.pre_partial_mds if r == tb.half_full - 1 else tb.mds
+            state = [_mix_row(state, row) for row in matrix]
+            r += 1
+        x0, rest = state[0], state[1:]
+        for k0, v, w in zip(tb.partial_constants, tb.partial_v, tb.partial_w):
+            s0 = _sbox(api, x0 + k0, f"round{r}/sbox0")
+            x0 = _mix_row([s0, *rest], (tb.m00, *v))
+            rest = [x + s0 * wi for x, wi in zip(rest, w)]
+            r += 1
+        state = [x0, *rest]
+        last = len(tb.last_constants) - 1
+        for j, c in enumerate(tb.last_constants):  # the second half
+            state = [_sbox(api, s + k, f"round{r}/sbox{i}") for i, (s, k) in enumerate(zip(state, c))]
+            if j == last:
+                return _mix_row(state, tb.mds[0])
+            state = [_mix_row(state, row) for row in tb.mds]
+            r += 1
+    raise AssertionError("unreachable: Poseidon has at least one full round")
 
 
 #: Inputs per sponge step besides the chaining value (Poseidon takes at most 16).
