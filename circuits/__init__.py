@@ -20,6 +20,7 @@ it. circuits know no domain objects and import only algebra.
 from algebra import poseidon
 
 from ._builder import API, Circuit, CompiledCircuit, HintOp, InputSpec, Public, Secret, Witness, compile_circuit
+from ._circuit_file import CIRCUIT_FILE_FORMAT, file_checksum, load_compiled, save_compiled
 from ._encoding import (
     ACCOUNT_HEADER,
     ACCOUNT_RECORDS,
@@ -106,6 +107,10 @@ from ._witness_program import NotCompilableError, WitnessProgram
 from ._wtns_file import check_witness_matches, read_wtns, read_wtns_limbs, write_wtns
 
 __all__ = [
+    "CIRCUIT_FILE_FORMAT",
+    "file_checksum",
+    "load_compiled",
+    "save_compiled",
     "ceiling_bound",
     "div_bound",
     "pow10_pair",

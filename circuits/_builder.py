@@ -26,7 +26,7 @@ from typing import Any
 
 from algebra import R
 
-from ._errors import AssignmentError, CircuitDefinitionError, HintError
+from ._errors import AssignmentError, CircuitDefinitionError, CircuitError, HintError
 from ._lc import ONE_WIRE, LinearCombination, as_lc
 from ._r1cs import Constraint, ConstraintSystem
 
@@ -337,6 +337,8 @@ class CompiledCircuit:
         Raises AssignmentError for missing, unknown or out-of-range inputs, HintError if a
         hint fails, UnsatisfiedConstraintError naming the first violated constraint.
         """
+        if getattr(self, "_loaded", False):
+            raise CircuitError(f"{self.name}: a loaded circuit is solved by its program (solve_limbs), not in Python")
         values = [0] * self.cs.n_wires
         values[ONE_WIRE] = 1
         for wire, v in zip(*assignment_values(self, assignment)):

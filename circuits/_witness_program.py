@@ -119,13 +119,17 @@ class WitnessProgram:
                 values, self.row_a, self.row_b, self.row_c, self.lc_ptr, self.term_wire, self.term_coef
             )
             if j >= 0:
-                j = int(self.checked[j])
-                con = cs.constraints[j]
-                row = limbs_to_ints(values[sorted({*con.a, *con.b, *con.c})])
-                known = dict(zip(sorted({*con.a, *con.b, *con.c}), row))
-                a, b, c = (sum(k * known[w] for w, k in part.items()) % R for part in (con.a, con.b, con.c))
-                raise UnsatisfiedConstraintError(con.name, j, a, b, c)
+                a, b, c = (self._row_value(int(rows[j]), values) for rows in (self.row_a, self.row_b, self.row_c))
+                index = int(self.checked[j])
+                raise UnsatisfiedConstraintError(cs.constraints[index].name, index, a, b, c)
         return values
+
+    def _row_value(self, lc: int, values: U64Array) -> int:
+        """Row `lc` of the CSR at `values`, as an int (for error messages)."""
+        lo, hi = int(self.lc_ptr[lc]), int(self.lc_ptr[lc + 1])
+        coefs = limbs_to_ints(np.ascontiguousarray(self.term_coef[lo:hi, 4:]))
+        wires = limbs_to_ints(values[self.term_wire[lo:hi]])
+        return sum(k * w for k, w in zip(coefs, wires, strict=True)) % R
 
 
 def _build(circuit: CompiledCircuit) -> WitnessProgram:

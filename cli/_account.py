@@ -53,11 +53,13 @@ from engine import (
     load_account,
     load_snapshot,
     margin_circuit_for,
+    margin_circuit_with_key,
     margin_shape,
     n_private_inputs,
     prove_account_anonymously,
     random_salt,
     read_salt_file,
+    save_margin_circuit,
     write_salt_file,
 )
 from ledger import Ledger, NoRootError
@@ -149,6 +151,8 @@ def margin_setup(
             on_stage("write")
             write_zkey(key, zkey_path)
             vk.save(vk_path)
+            if not anonymous_depth:  # provers load the compiled circuit beside the key
+                save_margin_circuit(snapshot_obj, zkey_path)
             if ptau_file is None:
                 (out_dir / NOTICE_FILE).write_text(
                     INSECURE_NOTICE + ".\nThe keys in this folder come from zkmargin's dev setup.\n"
@@ -221,7 +225,11 @@ def prove_account_cmd(
         key = read_zkey(zkey, copy_on_write=True)
         # Refusals first, before any progress bar: each is one line.
         ctx = EpochContext.build(
-            snapshot_obj, None, requirement=requirement.value, max_margin_ratio_ppm=max_margin_ratio_ppm
+            snapshot_obj,
+            None,
+            requirement=requirement.value,
+            max_margin_ratio_ppm=max_margin_ratio_ppm,
+            circuit=margin_circuit_with_key(snapshot_obj, zkey),
         )
         claim = ctx.claim(account_obj, salt_value)
         if not claim.healthy:

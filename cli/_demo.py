@@ -47,6 +47,7 @@ from engine import (
     meets,
     n_private_inputs,
     run_epoch,
+    save_margin_circuit,
 )
 from ledger import AuditReport, Ledger, audit_ledger
 from prover import INSECURE_NOTICE, InsecureSetupWarning, ZkeyFile, dev_setup, read_zkey, verifying_key, write_zkey
@@ -182,6 +183,7 @@ def run_demo(out_dir: Path, *, console: Console | None = None, err: Console | No
             "bold yellow",
         )
         _dev_keys(keys, circuit)
+        save_margin_circuit(snapshot, keys / "margin.zkey")  # provers load it instead of compiling
     setup_s = time.perf_counter() - t0
 
     ledger_path = _fresh_ledger(out_dir)

@@ -100,7 +100,9 @@ from ._prove_account import (
     assign_witness,
     check_supported,
     check_zkey_matches,
+    circuit_path,
     margin_circuit_for,
+    margin_circuit_with_key,
     margin_shape,
     meets,
     membership,
@@ -109,6 +111,7 @@ from ._prove_account import (
     prove_account_anonymously,
     public_signals_for,
     public_signals_for_anonymous,
+    save_margin_circuit,
 )
 from ._settlement import (
     AccountNotLiquidatableError,
@@ -158,6 +161,9 @@ __all__ = [
     "write_salt_file",
     "read_salt_file",
     "check_zkey_matches",
+    "circuit_path",
+    "margin_circuit_with_key",
+    "save_margin_circuit",
     "meets",
     "n_private_inputs",
     "POOL_MIN_PROOFS",

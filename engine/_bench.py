@@ -31,7 +31,7 @@ from prover import InsecureSetupWarning, Prover, ZkeyFile, dev_setup, read_zkey,
 from ._epoch import run_epoch
 from ._generate import generate_accounts
 from ._models import MarketSnapshot
-from ._prove_account import margin_circuit_for
+from ._prove_account import margin_circuit_for, save_margin_circuit
 
 
 def peak_rss_mb() -> float:
@@ -55,6 +55,7 @@ def dev_keys(snapshot: MarketSnapshot, cache_dir: Path) -> Path:
         tmp = path.with_suffix(".tmp")
         write_zkey(key, tmp)
         tmp.replace(path)
+        save_margin_circuit(snapshot, path)
     return path
 
 

@@ -64,8 +64,10 @@ class EpochContext:
         *,
         requirement: Requirement = "maintenance",
         max_margin_ratio_ppm: int = 0,
+        circuit: CompiledCircuit | None = None,
     ) -> EpochContext:
-        """The context of `snapshot` (its circuit compiled, cached per shape)."""
+        """The context of `snapshot`: its circuit as given (e.g. `margin_circuit_with_key`)
+        or compiled (cached per shape)."""
         requirement_code(requirement)  # a named error for an unknown requirement
         check_ratio_bound(max_margin_ratio_ppm)
         prover = proving_key if proving_key is None or isinstance(proving_key, Prover) else Prover(proving_key)
@@ -73,7 +75,7 @@ class EpochContext:
             snapshot,
             snapshot.snapshot_hash(),
             tuple(snapshot.field_encoding()),
-            margin_circuit_for(snapshot),
+            circuit or margin_circuit_for(snapshot),
             prover,
             requirement,
             max_margin_ratio_ppm,

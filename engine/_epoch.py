@@ -43,7 +43,7 @@ from ._commitment import random_salt, read_salt_file, write_salt_file
 from ._context import Claim, EpochContext
 from ._errors import DuplicateEntryError, MalformedInputError
 from ._models import Account, MarketSnapshot, load_account
-from ._prove_account import check_supported, check_zkey_matches
+from ._prove_account import check_supported, check_zkey_matches, margin_circuit_with_key
 
 #: With `workers=None`, fewer proofs than this are made in this process. Measured with
 #: `zkmargin epoch run --workers 1` and `--workers 2` on the example snapshot's circuit
@@ -152,8 +152,9 @@ def _init_worker(zkey: str, snapshot_json: str, requirement: Requirement, ratio:
 
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
     snapshot = MarketSnapshot.model_validate_json(snapshot_json)
+    circuit = margin_circuit_with_key(snapshot, zkey)  # loaded beside the key when saved there
     _worker["ctx"] = EpochContext.build(
-        snapshot, Prover.from_zkey(zkey), requirement=requirement, max_margin_ratio_ppm=ratio
+        snapshot, Prover.from_zkey(zkey), requirement=requirement, max_margin_ratio_ppm=ratio, circuit=circuit
     )
 
 
@@ -194,7 +195,13 @@ def run_epoch(
     for a in accounts:  # refusals first: nothing is written for bad input
         check_supported(a, snapshot)
     key = read_zkey(zkey, copy_on_write=True)
-    ctx = EpochContext.build(snapshot, None, requirement=requirement, max_margin_ratio_ppm=max_margin_ratio_ppm)
+    ctx = EpochContext.build(
+        snapshot,
+        None,
+        requirement=requirement,
+        max_margin_ratio_ppm=max_margin_ratio_ppm,
+        circuit=margin_circuit_with_key(snapshot, zkey),
+    )
     check_zkey_matches(key, ctx.circuit, str(zkey))
     prover = Prover(key)
     ctx = dataclasses.replace(ctx, prover=prover)

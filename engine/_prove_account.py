@@ -34,18 +34,23 @@ and snapshot repeats the nullifier.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
-from algebra import NULLIFIER_TAG, EncodingError, MismatchedFilesError, R, merkle_depth, merkle_path
+from algebra import NULLIFIER_TAG, EncodingError, FileFormatError, MismatchedFilesError, R, merkle_depth, merkle_path
 from circuits import (
     CompiledCircuit,
     MarginHealth,
     MarginShape,
     MarketShape,
     compile_circuit,
+    file_checksum,
+    load_compiled,
     poseidon,
+    save_compiled,
 )
 from ledger import Requirement, check_ratio_bound, margin_signals, requirement_code
 from prover import Prover, ProvingKey, ZkeyFile, domain_size_for
@@ -86,6 +91,32 @@ def _compiled(shape: MarginShape) -> CompiledCircuit:
 def margin_circuit_for(snapshot: MarketSnapshot) -> CompiledCircuit:
     """The compiled margin circuit of the snapshot's shape (cached per shape)."""
     return _compiled(margin_shape(snapshot))
+
+
+def circuit_path(zkey: str | Path) -> Path:
+    """Where the compiled circuit of a margin key is saved: beside it, `<stem>.circuit.npz`."""
+    zkey = Path(zkey)
+    return zkey.with_name(zkey.stem + ".circuit.npz")
+
+
+def save_margin_circuit(snapshot: MarketSnapshot, zkey: str | Path) -> Path:
+    """Save the snapshot's compiled margin circuit beside its (written) key."""
+    path = circuit_path(zkey)
+    shape = margin_shape(snapshot)
+    save_compiled(_compiled(shape), path, key_checksum=file_checksum(zkey), shape=repr(shape))
+    return path
+
+
+def margin_circuit_with_key(snapshot: MarketSnapshot, zkey: str | Path) -> CompiledCircuit:
+    """The margin circuit saved beside `zkey` (`save_margin_circuit`) when it is this
+    key's and this shape's, else compiled: the saved one is a cache, never trusted over
+    the key (its checksum) or the snapshot (its shape)."""
+    path = circuit_path(zkey)
+    shape = margin_shape(snapshot)
+    if path.exists():
+        with contextlib.suppress(FileFormatError, MismatchedFilesError):
+            return load_compiled(path, key_checksum=file_checksum(zkey), shape=repr(shape))
+    return _compiled(shape)
 
 
 @cache

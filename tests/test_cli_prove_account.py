@@ -79,7 +79,8 @@ def prove(
 
 def test_margin_setup_writes_keys_and_requires_one_mode(work: Path, tmp_path: Path) -> None:
     keys = work / "keys"
-    assert {p.name for p in keys.iterdir()} >= {"margin.r1cs", "margin.zkey", "verification_key.json"}
+    written = {"margin.r1cs", "margin.zkey", "verification_key.json", "margin.circuit.npz"}
+    assert {p.name for p in keys.iterdir()} >= written
     assert "INSECURE" in json.loads((keys / "verification_key.json").read_text())["zkmargin_setup"]
     assert (keys / "SETUP_IS_INSECURE.txt").exists()
     for mode in ((), ("--dev", "--ptau", tmp_path / "x.ptau")):
