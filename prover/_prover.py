@@ -114,14 +114,10 @@ class Prover:
         self._h_points = _writable(key.h_points)
         self._g1_fixed = g1_to_lem([key.alpha1, key.beta1, key.delta1])  # rows: alpha, beta, delta
         self._g2_fixed = g2_to_lem([key.beta2, key.delta2])  # rows: beta, delta
-        self._vk = VerifyingKey.from_points(
-            key.alpha1,
-            key.beta2,
-            key.gamma2,
-            key.delta2,
-            key.ic,
-            setup_notice=INSECURE_NOTICE if self.insecure else None,
-        )
+        # The verifying key (its alpha-beta pairing loads the pairing kernels) is made on
+        # first use: proving alone never needs it.
+        self._vk_points = (key.alpha1, key.beta2, key.gamma2, key.delta2, key.ic)
+        self._vk: VerifyingKey | None = None
         self._coset = fr_root_of_unity(2 * n)
         #: Seconds per stage of the last proof, in `STAGES` order.
         self.last_timings: dict[str, float] = {}
@@ -133,7 +129,10 @@ class Prover:
 
     @property
     def verifying_key(self) -> VerifyingKey:
-        """The verifying key matching this prover's key."""
+        """The verifying key matching this prover's key (made on first use)."""
+        if self._vk is None:
+            notice = INSECURE_NOTICE if self.insecure else None
+            self._vk = VerifyingKey.from_points(*self._vk_points, setup_notice=notice)
         return self._vk
 
     # ---- witness ----------------------------------------------------------------------
