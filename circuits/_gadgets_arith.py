@@ -102,30 +102,44 @@ def div_mod(
     equation are then integers below 2**(n_bits + d_bits + 1) in absolute value, far
     from r: the equation holds over the integers, and q is the unique quotient.
     """
-    if n_bits + d_bits + 2 > MAX_BITS - 1:
-        raise CircuitDefinitionError(f"{name}: {n_bits}-bit numerator over {d_bits}-bit denominator may wrap")
+    _check_division_width(n_bits, d_bits, name)
     ln, ld = as_lc(n), as_lc(d)
 
     def hint(v: list[int]) -> list[int]:
         num, den = as_signed(v[0]), v[1]
         if den == 0:
             return [0, 0]  # unsatisfiable anyway: d - 1 - rem is not in range
-        q = -((-num) // den) if ceil else num // den
+        q = _quotient(num, den, ceil)
         rem = q * den - num if ceil else num - q * den
         return [q % R, rem % R]
 
     with api.scope(name):
         q, rem = api.hint(hint, [ln, ld], 2, name="quotient_remainder", op=HintOp("quotient_remainder", int(ceil)))
-        qb = n_bits if q_bits is None else min(q_bits, n_bits)
-        if signed:
-            range_check(api, q + (1 << qb), qb + 1, name="quotient_range")
-        else:
-            range_check(api, q, qb, name="quotient_range")
+        _range_quotient(api, q, n_bits if q_bits is None else min(q_bits, n_bits), signed)
         range_check(api, rem, d_bits, name="remainder_range")
         range_check(api, ld - 1 - rem, d_bits, name="remainder<divisor")
         qd = api.mul(q, ld, name="quotient*divisor")
         api.assert_equal(qd - rem if ceil else qd + rem, ln, name="division")
     return q, as_lc(rem)
+
+
+def _quotient(num: int, den: int, ceil: bool) -> int:
+    """floor(num / den), or ceil: the rounding of every division hint (den > 0)."""
+    return -((-num) // den) if ceil else num // den
+
+
+def _check_division_width(n_bits: int, d_bits: int, name: str) -> None:
+    """CircuitDefinitionError unless q * d and n stay far below r (no wrap-around)."""
+    if n_bits + d_bits + 2 > MAX_BITS - 1:
+        raise CircuitDefinitionError(f"{name}: {n_bits}-bit numerator over {d_bits}-bit denominator may wrap")
+
+
+def _range_quotient(api: API, q: LinearCombination, bits: int, signed: bool) -> None:
+    """q < 2**bits (signed: |q| <= 2**bits, as q + 2**bits in bits + 1 bits)."""
+    if signed:
+        range_check(api, q + (1 << bits), bits + 1, name="quotient_range")
+    else:
+        range_check(api, q, bits, name="quotient_range")
 
 
 def div(
@@ -163,23 +177,15 @@ def div_bound(
     where a smaller value (floor) or a larger one (ceil) can only make the statement
     harder to meet: an equity term, a requirement term. Needs d >= 1 (a public or
     constructed divisor)."""
-    if n_bits + d_bits + 2 > MAX_BITS - 1:
-        raise CircuitDefinitionError(f"{name}: {n_bits}-bit numerator over {d_bits}-bit denominator may wrap")
+    _check_division_width(n_bits, d_bits, name)
     ln, ld = as_lc(n), as_lc(d)
 
     def hint(v: list[int]) -> int:
-        num, den = as_signed(v[0]), v[1]
-        if den == 0:
-            return 0
-        return (-((-num) // den) if ceil else num // den) % R
+        return _quotient(as_signed(v[0]), v[1], ceil) % R if v[1] else 0
 
     with api.scope(name):
         (q,) = api.hint(hint, [ln, ld], 1, name="quotient", op=HintOp("quotient", int(ceil)))
-        qb = n_bits if q_bits is None else min(q_bits, n_bits)
-        if signed:
-            range_check(api, q + (1 << qb), qb + 1, name="quotient_range")
-        else:
-            range_check(api, q, qb, name="quotient_range")
+        _range_quotient(api, q, n_bits if q_bits is None else min(q_bits, n_bits), signed)
         qd = api.mul(q, ld, name="quotient*divisor")
         range_check(api, qd - ln if ceil else ln - qd, d_bits, name="slack_range")
     return q
@@ -212,7 +218,7 @@ def ceiling_bound(
     lns = [as_lc(n) for n in numerators]
 
     def hint(v: list[int]) -> int:
-        return max([as_signed(v[0]), *(-((-as_signed(n)) // v[1]) for n in v[2:])]) % R
+        return max([as_signed(v[0]), *(_quotient(as_signed(n), v[1], True) for n in v[2:])]) % R
 
     with api.scope(name):
         (m,) = api.hint(hint, [lf, api.constant(divisor), *lns], 1, name="max", op=HintOp("max_ceil"))
