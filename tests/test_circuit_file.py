@@ -4,7 +4,10 @@ name, and the margin helpers fall back to compiling (it is a cache)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -78,3 +81,46 @@ def test_saving_replaces_the_file_whole(tmp_path: Path) -> None:
     first = target.read_bytes()
     save_compiled(margin_circuit_for(SNAP), target, key_checksum=file_checksum(zkey), shape="s")
     assert target.read_bytes() == first and not list(tmp_path.glob(".*tmp*"))
+
+
+def _tampered(path: Path, out: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: np.array(data[k]) for k in data.files}
+    change(arrays)
+    np.savez(out, **arrays)  # `out` ends in .npz: written as named
+    return out
+
+
+def _header(arrays: dict[str, Any], **update: Any) -> None:
+    header = json.loads(bytes(arrays["header"]).decode()) | update
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("change", "what"),
+    [
+        (lambda a: a["out_wire"].__setitem__(0, 10**9), "wire indices"),
+        (lambda a: a["term_wire"].__setitem__(-1, -1), "wire indices"),
+        (lambda a: a["lc_ptr"].__setitem__(-1, 10**9), "term pointers"),
+        (lambda a: a["op"].__setitem__(0, 99), "opcodes"),
+        (lambda a: a["in_ptr"].__setitem__(1, 0), "inputs or outputs per step"),
+        (lambda a: a.__setitem__("row_a", a["row_a"][:-1]), "row counts"),
+        (lambda a: a.__setitem__("term_coef", a["term_coef"][:, :4]), "array shapes"),
+        (lambda a: a.__setitem__("op", a["op"].astype(np.int64)), "array types"),
+        (lambda a: _header(a, names=[]), "constraint indices"),
+        (lambda a: _header(a, n_wires="many"), "header"),
+        (lambda a: _header(a, inputs=[["x", True, [10**9], False]]), "input wires"),
+    ],
+)
+def test_a_malformed_program_is_refused_before_it_runs(
+    saved: tuple[Path, Path], tmp_path: Path, change: Callable[[dict[str, Any]], None], what: str
+) -> None:
+    """The kernel indexes by the file's arrays: a file whose checksum and shape match but
+    whose program is out of bounds (damaged, or written by someone else) is refused by
+    name, never run; and the margin helper compiles instead."""
+    zkey, path = saved
+    bad = _tampered(path, tmp_path / "bad.npz", change)
+    with pytest.raises(FileFormatError, match=what):
+        load_compiled(bad, key_checksum=file_checksum(zkey), shape=repr(margin_shape(SNAP)))
+    bad.replace(path)
+    assert margin_circuit_with_key(SNAP, zkey) is margin_circuit_for(SNAP)
