@@ -179,7 +179,7 @@ def run_demo(out_dir: Path, *, console: Console | None = None, err: Console | No
         _say(
             err,
             f"INSECURE dev setup of the margin circuit ({circuit.cs.n_constraints:,} constraints); "
-            "this takes about 20 s on 2 cores",
+            "this takes about 10 s on 2 cores",
             "bold yellow",
         )
         _dev_keys(keys, circuit)
