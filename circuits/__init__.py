@@ -99,7 +99,7 @@ from ._gadgets_compare import assert_greater_or_equal, greater_or_equal, is_equa
 from ._gadgets_merkle import assert_merkle_path, merkle_root, merkle_root_native
 from ._gadgets_poseidon import poseidon_hash, poseidon_sponge
 from ._lc import LinearCombination, Variable
-from ._margin_circuit import MarginHealth, MarginShape, MarketShape
+from ._margin_circuit import EPOCH_INPUTS, MarginHealth, MarginShape, MarketShape
 from ._opening import CommitmentOpening
 from ._r1cs import Constraint, ConstraintSystem
 from ._r1cs_file import R1csFile, R1csMatrix, read_r1cs, write_r1cs
@@ -204,6 +204,7 @@ __all__ = [
     "merkle_root_native",
     "poseidon_hash",
     "poseidon_sponge",
+    "EPOCH_INPUTS",
     "MarginHealth",
     "MarginShape",
     "MarketShape",

@@ -366,6 +366,31 @@ class CompiledCircuit:
             return fr_to_limbs(self.solve(assignment, check=check).values).reshape(-1, 4)
         return program.solve(assignment, check=check)
 
+    def wires_determined_by(self, inputs: Sequence[str]) -> Any:
+        """Sorted wire indices (int64 array) whose values follow from the named inputs
+        alone (and the constant wire): equal in every witness that shares those inputs.
+        KeyError for an input the circuit does not declare."""
+        import numpy as np
+
+        from ._witness_program import NotCompilableError, WitnessProgram, determined_wires
+
+        by_name = {spec.name: spec for spec in self.inputs}
+        wires = [w for name in inputs for w in by_name[name].wires]
+        try:
+            return determined_wires(WitnessProgram.of(self), wires)
+        except NotCompilableError:
+            return np.asarray(determined_wires_ref(self, wires), dtype=np.int64)
+
+
+def determined_wires_ref(circuit: CompiledCircuit, inputs: Sequence[int]) -> list[int]:
+    """The Python twin of `_witness_program.determined_wires`, over the solving steps."""
+    known = {ONE_WIRE, *inputs}
+    for step in circuit._steps:
+        reads = (step.a, step.b) if isinstance(step, _MulStep) else step.inputs
+        if all(w in known for lc in reads for w in lc.terms):
+            known.update((step.out,) if isinstance(step, _MulStep) else step.outs)
+    return sorted(known)
+
 
 def assignment_values(
     circuit: CompiledCircuit, assignment: Mapping[str, int | Sequence[int]]

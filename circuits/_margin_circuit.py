@@ -935,4 +935,8 @@ class MarginHealth(Circuit):
 
 
 #: Public inputs of the anonymous mode, in order (they replace `commitment`).
+#: The inputs every account of an epoch shares: the wires they determine (the snapshot's
+#: hash chain and what follows from public values alone) have equal values in every
+#: witness of the epoch (`CompiledCircuit.wires_determined_by`, `Prover.share_wires`).
+EPOCH_INPUTS = ("snapshot_hash", "requirement", "max_margin_ratio_ppm", "snapshot")
 ANONYMOUS_PUBLIC = ("merkle_root", "nullifier", "snapshot_hash", "requirement", "max_margin_ratio_ppm")

@@ -205,3 +205,19 @@ def _hint_code(step: _HintStep) -> tuple[int, int, int]:
 def solve_limbs(circuit: CompiledCircuit, assignment: Mapping[str, Any], *, check: bool = True) -> U64Array:
     """`WitnessProgram.of(circuit).solve(...)`."""
     return WitnessProgram.of(circuit).solve(assignment, check=check)
+
+
+def determined_wires(program: WitnessProgram, inputs: Sequence[int]) -> np.ndarray:
+    """Sorted wires whose values follow from the wire 0 constant and the given input wires
+    alone: a step's outputs are determined when every wire its input rows read is. Wires
+    that many witnesses share (an epoch's snapshot part) are found this way."""
+    known = np.zeros(program.circuit.cs.n_wires, dtype=bool)
+    known[0] = True
+    known[np.asarray(inputs, dtype=np.int64)] = True
+    in_ptr, lc_ptr, out_ptr = program.in_ptr.tolist(), program.lc_ptr.tolist(), program.out_ptr.tolist()
+    term_wire, out_wire = program.term_wire, program.out_wire
+    for k in range(len(in_ptr) - 1):
+        lo, hi = lc_ptr[in_ptr[k]], lc_ptr[in_ptr[k + 1]]
+        if known[term_wire[lo:hi]].all():
+            known[out_wire[out_ptr[k] : out_ptr[k + 1]]] = True
+    return np.flatnonzero(known)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from circuits import CompiledCircuit
+from circuits import EPOCH_INPUTS, CompiledCircuit
 from ledger import Requirement, check_ratio_bound, margin_signals, requirement_code
 from prover import Prover, ProvingKey
 from verifier import Proof, PublicSignals
@@ -71,11 +71,14 @@ class EpochContext:
         requirement_code(requirement)  # a named error for an unknown requirement
         check_ratio_bound(max_margin_ratio_ppm)
         prover = proving_key if proving_key is None or isinstance(proving_key, Prover) else Prover(proving_key)
+        circuit = circuit or margin_circuit_for(snapshot)
+        if prover is not None:  # the snapshot part of every witness: its MSM terms made once
+            prover.share_wires(circuit.wires_determined_by(EPOCH_INPUTS))
         return cls(
             snapshot,
             snapshot.snapshot_hash(),
             tuple(snapshot.field_encoding()),
-            circuit or margin_circuit_for(snapshot),
+            circuit,
             prover,
             requirement,
             max_margin_ratio_ppm,

@@ -57,6 +57,7 @@ from ._errors import WitnessError
 from ._keys import MatrixEntry, ProvingKey
 from ._prove import RawProof, prove_raw_reference
 from ._setup import INSECURE_NOTICE
+from ._shared import SharedTerms
 from ._zkey_file import ZkeyFile, read_zkey
 
 I64Array = npt.NDArray[np.int64]
@@ -119,6 +120,7 @@ class Prover:
         self._vk_points = (key.alpha1, key.beta2, key.gamma2, key.delta2, key.ic)
         self._vk: VerifyingKey | None = None
         self._coset = fr_root_of_unity(2 * n)
+        self._shared: SharedTerms | None = None
         #: Seconds per stage of the last proof, in `STAGES` order.
         self.last_timings: dict[str, float] = {}
 
@@ -134,6 +136,13 @@ class Prover:
             notice = INSECURE_NOTICE if self.insecure else None
             self._vk = VerifyingKey.from_points(*self._vk_points, setup_notice=notice)
         return self._vk
+
+    def share_wires(self, wires: npt.ArrayLike | None) -> None:
+        """Declare wires whose values the coming witnesses share (e.g.
+        `CompiledCircuit.wires_determined_by` of an epoch's inputs): their MSM terms are
+        made once per distinct values and reused (`_shared`). Proofs are unchanged; a
+        witness with other values there only refreshes the shared sums. None stops it."""
+        self._shared = None if wires is None else SharedTerms(wires, self.n_vars)
 
     # ---- witness ----------------------------------------------------------------------
 
@@ -197,20 +206,18 @@ class Prover:
 
         # A = alpha + sum_j w_j A_j + r delta
         clock.start("A in G1")
-        a_acc = g1_msm(self._a_points, w)
-        a = _g1_sum(np.stack([a_acc, self._g1_fixed[0], self._g1_fixed[2]]), [1, 1, r])
+        part = _Parts(w, self._shared)
+        a = _g1_sum(np.stack([part.g1("A", self._a_points), self._g1_fixed[0], self._g1_fixed[2]]), [1, 1, r])
 
         # B = beta + sum_j w_j B_j + s delta, in G2 for the proof and in G1 for C
         clock.start("B in G2")
-        b2_acc = g2_msm(self._b2_points, w)
-        b2 = _g2_sum(np.stack([b2_acc, self._g2_fixed[0], self._g2_fixed[1]]), [1, 1, s])
+        b2 = _g2_sum(np.stack([part.g2("B2", self._b2_points), self._g2_fixed[0], self._g2_fixed[1]]), [1, 1, s])
         clock.start("B in G1")
-        b1_acc = g1_msm(self._b1_points, w)
-        b1 = _g1_sum(np.stack([b1_acc, self._g1_fixed[1], self._g1_fixed[2]]), [1, 1, s])
+        b1 = _g1_sum(np.stack([part.g1("B1", self._b1_points), self._g1_fixed[1], self._g1_fixed[2]]), [1, 1, s])
 
         # C = sum_private w_j C_j + sum_i h_i H_i + s A + r B' - r s delta
         clock.start("C in G1")
-        c_priv = g1_msm(self._c_points, np.ascontiguousarray(w[self.n_public + 1 :]))
+        c_priv = part.g1("C", self._c_points, self.n_public + 1)
         c_h = g1_msm(self._h_points, h)
         c = _g1_sum(np.stack([c_priv, c_h, a, b1, self._g1_fixed[2]]), [1, 1, s, r, -r * s % R])
         clock.stop()
@@ -264,6 +271,28 @@ def prove(
 ) -> tuple[Proof, PublicSignals]:
     """A Groth16 proof and its public signals as the snarkjs-compatible models."""
     return Prover(pk).prove(witness, randbelow=randbelow, on_stage=on_stage)
+
+
+class _Parts:
+    """A witness's MSMs, split into the shared wires' cached sums and the rest."""
+
+    def __init__(self, w: U64Array, shared: SharedTerms | None) -> None:
+        self._shared = shared
+        self._w = w if shared is None else shared.variable_part(w)
+
+    def g1(self, name: str, points: U64Array, first_wire: int = 0) -> U64Array:
+        """sum_j w_j points[j - first_wire] over wires j >= first_wire, in G1."""
+        rest = g1_msm(points, np.ascontiguousarray(self._w[first_wire:]))
+        if self._shared is None:
+            return rest
+        return _g1_sum(np.stack([rest, self._shared.sum(name, g1_msm, points, first_wire)]), [1, 1])
+
+    def g2(self, name: str, points: U64Array) -> U64Array:
+        """sum_j w_j points[j] in G2."""
+        rest = g2_msm(points, self._w)
+        if self._shared is None:
+            return rest
+        return _g2_sum(np.stack([rest, self._shared.sum(name, g2_msm, points)]), [1, 1])
 
 
 class _StageClock:
