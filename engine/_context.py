@@ -56,6 +56,11 @@ class EpochContext:
     requirement: Requirement
     max_margin_ratio_ppm: int
 
+    def __post_init__(self) -> None:
+        # Every witness of the epoch has the same snapshot part: its MSM terms are made once.
+        if self.prover is not None:
+            self.prover.share_wires(self.circuit.wires_determined_by(EPOCH_INPUTS))
+
     @classmethod
     def build(
         cls,
@@ -71,14 +76,11 @@ class EpochContext:
         requirement_code(requirement)  # a named error for an unknown requirement
         check_ratio_bound(max_margin_ratio_ppm)
         prover = proving_key if proving_key is None or isinstance(proving_key, Prover) else Prover(proving_key)
-        circuit = circuit or margin_circuit_for(snapshot)
-        if prover is not None:  # the snapshot part of every witness: its MSM terms made once
-            prover.share_wires(circuit.wires_determined_by(EPOCH_INPUTS))
         return cls(
             snapshot,
             snapshot.snapshot_hash(),
             tuple(snapshot.field_encoding()),
-            circuit,
+            circuit or margin_circuit_for(snapshot),
             prover,
             requirement,
             max_margin_ratio_ppm,
