@@ -13,7 +13,10 @@ Everything heavy runs in the numba kernels of `algebra`, on all cores:
   and full-width ones in separate Pippenger passes), which is what Groth16 witnesses
   need: range-check bits are 0 or 1;
 - blinding: r delta, s delta and the C combination as small MSMs over the key's
-  header points (LEM rows made once).
+  header points (LEM rows made once);
+- shared wires (`share_wires`, `_shared`): wires whose values a run of proofs shares
+  (an epoch's snapshot part) have their A, B and C terms summed once per distinct
+  values; the proofs are the same.
 
 The key's point sections are used in place: `from_zkey` maps the file copy-on-write,
 so nothing is copied and RSS grows only by the pages the MSMs touch.

@@ -76,6 +76,32 @@ def test_prove_benchmark_compares_three_provers(tmp_path: Path) -> None:
     assert png.stat().st_size > 1000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_cold_benchmark_times_whole_processes_of_three_provers(tmp_path: Path) -> None:
+    """benchmarks/cold.py, one round on the chain fixture: every prover's process is
+    timed, every proof it wrote verified, zkmargin's time split, the PNG written."""
+    modules = node_peers_dir(["snarkjs"])
+    out, png = tmp_path / "cold.json", tmp_path / "cold.png"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "cold.py"), "--runs", "1", "--out", str(out), "--plot", str(png)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, ENV_VAR: str(modules.parent)},
+    )
+    assert proc.returncode == 0, proc.stderr + proc.stdout[-3000:]
+    report = json.loads(out.read_text())
+    assert set(report["median_s"]) == {"zkmargin", "groth16py", "snarkjs"}
+    assert all(len(t) == 1 and t[0] > 0 for t in report["times_s"].values())
+    median = report["median_s"]
+    assert report["ratio_vs_groth16py"] == pytest.approx(median["zkmargin"] / median["groth16py"])
+    assert set(report["zkmargin_stages_s"]) == {"witness map", "A in G1", "B in G2", "B in G1", "C in G1"}
+    assert sum(report["zkmargin_split_s"].values()) == pytest.approx(report["median_s"]["zkmargin"])
+    assert "every proof verified" in proc.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_kernels_benchmark_compares_msm_and_ntt_with_ffjavascript(tmp_path: Path) -> None:
     """benchmarks/kernels.py at 2^10: zkmargin and ffjavascript (in node) agree on every
     MSM and NTT, and the JSON carries both times, their ratio and the acceptance summary."""

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from algebra import R
-from circuits import EPOCH_INPUTS, API, Circuit, Public, Secret, compile_circuit, poseidon_hash
+from circuits import API, EPOCH_INPUTS, Circuit, Public, Secret, compile_circuit, poseidon_hash
 from circuits._builder import determined_wires_ref
 from engine import EpochContext, generate_accounts, margin_circuit_for
 from engine._prove_account import margin_assignment
