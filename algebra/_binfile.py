@@ -70,12 +70,24 @@ def _describe_magic(raw: bytes) -> str:
 def limbs_below(limbs: npt.NDArray[np.uint64], modulus: int) -> npt.NDArray[np.bool_]:
     """For rows of 4 little-endian uint64 limbs: True where the 256-bit value is < modulus.
 
-    Vectorized check that stored field elements are canonical (no Python ints involved).
+    Vectorized check that stored field elements are canonical (no Python ints involved):
+    the top limb decides almost every row; only rows whose top limb equals the modulus's
+    compare the lower limbs.
     """
     rows = np.asarray(limbs).reshape(-1, 4)
+    top = np.uint64(modulus >> 192)
+    below: npt.NDArray[np.bool_] = rows[:, 3] < top
+    tied = np.flatnonzero(rows[:, 3] == top)
+    if tied.size:
+        below[tied] = _lower_limbs_below(rows[tied], modulus)
+    return below
+
+
+def _lower_limbs_below(rows: npt.NDArray[np.uint64], modulus: int) -> npt.NDArray[np.bool_]:
+    """limbs_below for rows whose top limb equals the modulus's: limbs 2, 1, 0 decide."""
     below = np.zeros(rows.shape[0], dtype=np.bool_)
     equal = np.ones(rows.shape[0], dtype=np.bool_)
-    for i in range(3, -1, -1):
+    for i in (2, 1, 0):
         col = rows[:, i]
         m = np.uint64((modulus >> (64 * i)) & 0xFFFF_FFFF_FFFF_FFFF)
         below |= equal & (col < m)

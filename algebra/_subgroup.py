@@ -2,7 +2,10 @@
 (its Python-int reference twin) as a numba kernel, for one point or many at once.
 
 Points must be on the twist (callers check the curve equation first); infinity is in
-the subgroup. numba and the kernel load on the first call.
+the subgroup. A process's first few single-point checks run the Python twin (about 2 ms
+each) instead of loading numba's kernel (about 40 ms once): a one-off proof or key pays
+for what it uses, and a process that checks many points loads the kernel after
+`PYTHON_CHECKS` of them.
 """
 
 from __future__ import annotations
@@ -12,8 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from ._curve import G2, G2Point
+from ._curve import G2, G2Point, g2_in_subgroup
 from ._lem import g2_to_lem
+
+#: Single-point checks a process makes in Python before it loads the kernel.
+PYTHON_CHECKS = 16
+_python_checks_left = PYTHON_CHECKS
 
 
 def _kernels() -> Any:
@@ -36,9 +43,14 @@ def g2_in_subgroup_batch(points: Sequence[G2Point]) -> list[bool]:
 
 
 def g2_in_subgroup_fast(p: G2Point) -> bool:
-    """`g2_in_subgroup` for one point, on the kernel."""
+    """`g2_in_subgroup` for one point: in Python for the process's first PYTHON_CHECKS
+    points, then on the kernel (module docstring)."""
+    global _python_checks_left
     if G2.is_infinity(p):
         return True
+    if _python_checks_left > 0:
+        _python_checks_left -= 1
+        return g2_in_subgroup(p)
     return bool(_kernels().in_subgroup_row(g2_to_lem([p]).reshape(1, 16), 0))
 
 

@@ -138,6 +138,22 @@ def test_g2_subgroup_batch_names_each_point(points: list[tuple[int, int, bool]])
     assert g2_in_subgroup_batch([*pts, G2.infinity]) == [not out for _, _, out in points] + [True]
 
 
+def test_single_point_checks_run_in_python_first_then_on_the_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process's first PYTHON_CHECKS single-point checks skip loading the kernel; later
+    ones use it; both paths give the same answers inside and outside G2."""
+    from algebra import _subgroup
+
+    pts = [G2.mul(G2.generator, 5), G2.add(G2.mul(G2.generator, 7), twist_point_outside_g2(3))]
+    calls: list[int] = []
+    kernels = _subgroup._kernels
+    monkeypatch.setattr(_subgroup, "_kernels", lambda: calls.append(1) or kernels())
+    monkeypatch.setattr(_subgroup, "_python_checks_left", 2)
+    assert [_subgroup.g2_in_subgroup_fast(p) for p in pts] == [True, False] and not calls
+    assert _subgroup._python_checks_left == 0
+    assert [_subgroup.g2_in_subgroup_fast(p) for p in pts] == [True, False] and len(calls) == 2
+    assert G2.in_subgroup(pts[0]) and not G2.in_subgroup(pts[1])
+
+
 def test_g2_psi_acts_as_q_on_g2() -> None:
     """On G2, psi is multiplication by q (mod r): the identity the test rests on."""
     p = G2.mul(G2.generator, 987654321)
