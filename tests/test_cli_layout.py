@@ -94,3 +94,26 @@ def test_the_layers_import_downward_only() -> None:
                 for name in names:
                     top = name.split(".")[0]
                     assert top not in ours or top == package or top in may, f"{path} imports {name}"
+
+
+def test_the_console_entry_ends_with_the_command_s_status_after_atexit_handlers(tmp_path: Path) -> None:
+    """`cli.main` skips the interpreter's teardown: atexit handlers still run, output is
+    flushed, and the status is the command's (0 on success, 2 for unreadable input)."""
+    script = (
+        "import atexit, sys, cli\n"
+        "atexit.register(lambda: print('atexit ran'))\n"
+        "sys.argv = ['zkmargin', *sys.argv[1:]]\n"
+        "print('buffered', end='')\n"
+        "cli.main()\n"
+        "print('not reached')\n"
+    )
+    missing = str(tmp_path / "missing.json")
+    runs = {
+        0: ["schema", "Asset"],
+        2: ["groth16", "verify", missing, missing, missing],
+    }
+    for status, argv in runs.items():
+        out = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, cwd=ROOT)
+        assert out.returncode == status, out.stderr
+        assert out.stdout.startswith("buffered") and "atexit ran" in out.stdout, out.stdout
+        assert "not reached" not in out.stdout

@@ -242,11 +242,11 @@ def test_ledger_audit_loads_no_prover_circuits_or_engine(rooted: Path, tmp_path:
         raw.execute("DROP TRIGGER commitments_no_update")
         raw.execute("UPDATE commitments SET commitment = '7' WHERE account = 'bob'")
         raw.commit()
-    code = (
-        "import sys, cli\n"
+    code = (  # main() ends the process itself; its atexit handlers still run
+        "import atexit, sys, cli\n"
+        "atexit.register(lambda: print('LOADED', sorted({m.split('.')[0] for m in sys.modules})))\n"
         f"sys.argv = ['zkmargin', 'ledger', 'audit', {str(db)!r}]\n"
-        "try:\n    cli.main()\nexcept SystemExit as e:\n    code = e.code\n"
-        "print('LOADED', sorted({m.split('.')[0] for m in sys.modules}))\n"
+        "cli.main()\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert "AUDIT FAILED" in out.stdout and "bob" in out.stdout, out.stdout + out.stderr
