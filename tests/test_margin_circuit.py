@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import circuits._margin_circuit as mc
@@ -32,6 +32,7 @@ from engine import (
     Account,
     Asset,
     Bracket,
+    ExposureTooLargeError,
     FutureMarket,
     MarginReport,
     MarketSnapshot,
@@ -71,6 +72,7 @@ from engine._prove_account import (
 from ledger import Requirement
 from prover import InsecureSetupWarning, dev_setup, verifying_key
 from tests._circuits import with_hint
+from tests._engine import perp_snapshot
 from tests._snarkjs import snarkjs
 from verifier import PublicSignals, verify
 
@@ -383,16 +385,38 @@ def test_satisfiable_iff_the_engine_says_the_requirement_is_met(
     case: tuple[MarketSnapshot, Account, int], salt: int
 ) -> None:
     snap, account, ratio = case
-    report = compute_margin(account, snap)
     cc = margin_circuit_for(snap)
     assert margin_shape(snap).snapshot_length == len(snap.field_encoding())
+    try:
+        report: MarginReport | None = compute_margin(account, snap)
+    except ExposureTooLargeError:
+        report = None  # the engine refuses the account: the circuit must too, before any verdict
     for requirement in REQUIREMENTS:
-        expected = engine_says(report, requirement, ratio)
         ok, where = satisfied(cc, assign_witness(account, snap, salt, requirement, max_margin_ratio_ppm=ratio))
+        if report is None:
+            assert not ok and where is not None and not where.startswith(("health/", "margin_ratio/")), where
+            continue
+        expected = engine_says(report, requirement, ratio)
         assert ok == expected, (requirement, where, report.equity, report.maintenance_requirement)
         if not ok:  # everything else about the witness holds: only a verdict fails
             assert where is not None, where
             assert where.startswith(("health/", "margin_ratio/")) or ISOLATED_CHECK.match(where), where
+
+
+def test_an_exposure_the_engine_refuses_cannot_be_proven() -> None:
+    """A notional of 2**96 micro-quote or more: the engine refuses the account by name
+    and no witness satisfies the circuit, which stops at the notional's range."""
+    snap = perp_snapshot(size_decimals=0, mark=2**40)
+    cc = margin_circuit_for(snap)
+    over = (2**96 - 1) // 2**40 + 1
+    for size in (over, -over):
+        acct = Account(
+            id="big", collateral={"USDC": 10**12}, positions=(Position(market="BTC-PERP", size=size, quote=0),)
+        )
+        with pytest.raises(ExposureTooLargeError):
+            compute_margin(acct, snap)
+        ok, where = satisfied(cc, assign_witness(acct, snap, 5))
+        assert not ok and where is not None and "notional" in where, where
 
 
 @SLOW
@@ -409,8 +433,9 @@ def test_equality_is_healthy_and_one_micro_quote_below_is_not(
     cc = margin_circuit_for(snap)
     at = with_equity_gap(base, snap, requirement, 0)
     below = with_equity_gap(base, snap, requirement, -1)
-    if at is None or below is None or any(p.healthy is False for p in compute_margin(at, snap).positions):
-        return  # (isolated positions at their own boundary: test_isolated_and_cross_verdicts_...)
+    # (isolated positions at their own boundary: test_isolated_and_cross_verdicts_...)
+    assume(at is not None and below is not None)
+    assume(all(p.healthy is not False for p in compute_margin(at, snap).positions))
     assert meets(compute_margin(at, snap), requirement)
     assert not meets(compute_margin(below, snap), requirement)
     assert satisfied(cc, assign_witness(at, snap, 7, requirement)) == (True, None)
