@@ -254,6 +254,7 @@ __all__ = [
     "fr_coset_intt_ref",
     "fr_mul_sub",
     "fr_mul_sub_ref",
+    "FrCsr",
     "fr_sparse_matvec",
     "fr_sparse_matvec_ref",
     "to_montgomery",
@@ -288,6 +289,7 @@ _KERNELS = frozenset(
 )
 _FR_KERNELS = frozenset(
     {
+        "FrCsr",
         "fr_ntt",
         "fr_ntt_ref",
         "fr_intt",
@@ -309,6 +311,7 @@ _FR_KERNELS = frozenset(
 
 if TYPE_CHECKING:
     from ._fr_kernels import (
+        FrCsr,
         fr_coset_intt,
         fr_coset_intt_ref,
         fr_coset_ntt,

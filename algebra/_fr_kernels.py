@@ -17,6 +17,7 @@ computed once per size and direction and kept (the 8 most recent; 32 MB at 2^20)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -179,6 +180,49 @@ def fr_sparse_matvec(indptr: I64Array, indices: I64Array, coefs: U64Array, x: U6
         chunk = max(256, -(-n_out // (8 * numba.get_num_threads())))
         sparse_matvec_kernel(indptr, indices, coefs_m, x, out, chunk)
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class FrCsr:
+    """A sparse Fr matrix checked and prepared once for many products (an R1CS matrix
+    times one witness after another): CSR arrays with Montgomery-form coefficients.
+
+    `FrCsr.of(indptr, indices, coefs, n_cols)` takes standard-form coefficients, or with
+    `montgomery=True` coefficients already in Montgomery form (a .zkey's, after one
+    `from_montgomery`). `matvec(x)` is `fr_sparse_matvec(indptr, indices, coefs, x)`
+    without re-checking or converting the matrix."""
+
+    indptr: I64Array
+    indices: I64Array
+    coefs_mont: U64Array
+    n_cols: int
+
+    @classmethod
+    def of(
+        cls, indptr: I64Array, indices: I64Array, coefs: U64Array, n_cols: int, *, montgomery: bool = False
+    ) -> FrCsr:
+        indptr, indices, coefs = _check_csr(indptr, indices, coefs, n_cols)
+        if montgomery:
+            return cls(indptr, indices, np.ascontiguousarray(coefs), n_cols)
+        coefs_m = np.empty_like(coefs)
+        if coefs.shape[0]:
+            mont_convert_kernel(coefs, coefs_m, TO_MONT_R)
+        return cls(indptr, indices, coefs_m, n_cols)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.indptr.shape[0] - 1)
+
+    def matvec(self, x: U64Array) -> U64Array:
+        """The product with x: (n_cols, 4) standard-form rows -> (n_rows, 4), standard form."""
+        x = _check_scalars(x, "x")
+        if x.shape[0] != self.n_cols:
+            raise ValueError(f"x has {x.shape[0]} rows, the matrix has {self.n_cols} columns")
+        out = np.empty((self.n_rows, 4), dtype=np.uint64)
+        if self.n_rows:
+            chunk = max(256, -(-self.n_rows // (8 * numba.get_num_threads())))
+            sparse_matvec_kernel(self.indptr, self.indices, self.coefs_mont, x, out, chunk)
+        return out
 
 
 def fr_sparse_matvec_ref(indptr: I64Array, indices: I64Array, coefs: U64Array, x: U64Array) -> U64Array:

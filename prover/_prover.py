@@ -28,20 +28,19 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from algebra import (
+    FrCsr,
     R,
     U64Array,
     fr_coset_ntt,
     fr_intt,
     fr_mul_sub,
     fr_root_of_unity,
-    fr_sparse_matvec,
     fr_to_limbs,
     from_montgomery,
     g1_from_lem,
@@ -69,23 +68,17 @@ I64Array = npt.NDArray[np.int64]
 STAGES = ("witness map", "A in G1", "B in G2", "B in G1", "C in G1")
 
 
-@dataclass(frozen=True)
-class _Csr:
-    """One R1CS matrix over the domain's rows: CSR arrays, coefficients in standard form."""
+def _matrix(rows: npt.ArrayLike, cols: npt.ArrayLike, coefs: U64Array, shape: tuple[int, int], mont: bool) -> FrCsr:
+    """One R1CS matrix over the domain's rows as a prepared CSR (coefficients standard
+    or, with `mont`, already in Montgomery form)."""
+    indptr, indices, values = group_by_output(rows, cols, coefs, shape[0])
+    return FrCsr.of(indptr, indices, values, shape[1], montgomery=mont)
 
-    indptr: I64Array
-    indices: I64Array
-    coefs: U64Array
 
-    @classmethod
-    def build(cls, rows: npt.ArrayLike, cols: npt.ArrayLike, coefs: U64Array, n_rows: int) -> _Csr:
-        return cls(*group_by_output(rows, cols, coefs, n_rows))
-
-    @classmethod
-    def from_entries(cls, entries: Sequence[MatrixEntry], n_rows: int) -> _Csr:
-        arr = np.array([(r, w) for r, w, _ in entries], dtype=np.int64).reshape(-1, 2)
-        coefs = fr_to_limbs([c for _, _, c in entries]).reshape(-1, 4)
-        return cls.build(arr[:, 0], arr[:, 1], coefs, n_rows)
+def _matrix_of(entries: Sequence[MatrixEntry], shape: tuple[int, int]) -> FrCsr:
+    arr = np.array([(r, w) for r, w, _ in entries], dtype=np.int64).reshape(-1, 2)
+    coefs = fr_to_limbs([c for _, _, c in entries]).reshape(-1, 4)
+    return _matrix(arr[:, 0], arr[:, 1], coefs, shape, False)
 
 
 class Prover:
@@ -102,15 +95,18 @@ class Prover:
         self.domain_size = key.domain_size
         self.insecure = bool(key.insecure if isinstance(key, ProvingKey) else insecure)
         n = key.domain_size
+        shape = (n, key.n_vars)
         if isinstance(key, ZkeyFile):
             sel_a = key.coeffs["matrix"] == 0
-            # values are stored as coef * R^2: two Montgomery reductions give coef
-            std = from_montgomery(from_montgomery(np.ascontiguousarray(key.coeffs["value"]), "r"), "r")
-            self._a = _Csr.build(key.coeffs["constraint"][sel_a], key.coeffs["signal"][sel_a], std[sel_a], n)
-            self._b = _Csr.build(key.coeffs["constraint"][~sel_a], key.coeffs["signal"][~sel_a], std[~sel_a], n)
+            # values are stored as coef * R^2: one Montgomery reduction gives coef * R,
+            # the Montgomery form the product kernel multiplies by
+            mont = from_montgomery(np.ascontiguousarray(key.coeffs["value"]), "r")
+            rows, cols = key.coeffs["constraint"], key.coeffs["signal"]
+            self._a = _matrix(rows[sel_a], cols[sel_a], mont[sel_a], shape, True)
+            self._b = _matrix(rows[~sel_a], cols[~sel_a], mont[~sel_a], shape, True)
         else:
-            self._a = _Csr.from_entries(key.a_coeffs, n)
-            self._b = _Csr.from_entries(key.b_coeffs, n)
+            self._a = _matrix_of(key.a_coeffs, shape)
+            self._b = _matrix_of(key.b_coeffs, shape)
         self._a_points = _writable(key.a_points)
         self._b1_points = _writable(key.b1_points)
         self._b2_points = _writable(key.b2_points)
@@ -180,8 +176,8 @@ class Prover:
         return self._h(w)
 
     def _h(self, w: U64Array) -> U64Array:
-        a = fr_sparse_matvec(self._a.indptr, self._a.indices, self._a.coefs, w)
-        b = fr_sparse_matvec(self._b.indptr, self._b.indices, self._b.coefs, w)
+        a = self._a.matvec(w)
+        b = self._b.matvec(w)
         c = fr_mul_sub(a, b)
         odd = [fr_coset_ntt(fr_intt(v), self._coset) for v in (a, b, c)]
         return fr_mul_sub(*odd)

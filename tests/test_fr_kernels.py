@@ -207,6 +207,12 @@ def test_sparse_matvec_matches_reference(rows: list[list[tuple[int, int]]], x: l
     fast = A.fr_sparse_matvec(indptr, indices, coefs, xs)
     assert limbs_to_ints(fast) == [sum(c * x[i] for i, c in r) % R for r in rows]
     assert np.array_equal(fast, A.fr_sparse_matvec_ref(indptr, indices, coefs, xs))
+    # the prepared matrix, from standard or Montgomery-form coefficients, gives the same
+    for matrix in (
+        A.FrCsr.of(indptr, indices, coefs, len(x)),
+        A.FrCsr.of(indptr, indices, A.to_montgomery(coefs, "r"), len(x), montgomery=True),
+    ):
+        assert np.array_equal(matrix.matvec(xs), fast)
 
 
 def test_sparse_matvec_many_rows_in_parallel_chunks() -> None:
@@ -222,3 +228,7 @@ def test_sparse_matvec_many_rows_in_parallel_chunks() -> None:
     )
     with pytest.raises(ValueError, match="outside"):
         A.fr_sparse_matvec(indptr, indices + m, coefs, x)
+    with pytest.raises(ValueError, match="outside"):
+        A.FrCsr.of(indptr, indices + m, coefs, m)
+    with pytest.raises(ValueError, match="300 columns"):
+        A.FrCsr.of(indptr, indices, coefs, m).matvec(x[:-1])
