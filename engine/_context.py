@@ -57,8 +57,9 @@ class EpochContext:
     max_margin_ratio_ppm: int
 
     def __post_init__(self) -> None:
-        # Every witness of the epoch has the same snapshot part: its MSM terms are made once.
-        if self.prover is not None:
+        # Every witness of the epoch has the same snapshot part: its MSM terms are made
+        # once. (A key of another circuit shares nothing; its first proof names the misfit.)
+        if self.prover is not None and self.prover.n_vars == self.circuit.cs.n_wires:
             self.prover.share_wires(self.circuit.wires_determined_by(EPOCH_INPUTS))
 
     @classmethod

@@ -16,7 +16,7 @@ from circuits import API, EPOCH_INPUTS, Circuit, Public, Secret, compile_circuit
 from circuits._builder import determined_wires_ref
 from engine import EpochContext, generate_accounts, margin_circuit_for
 from engine._prove_account import margin_assignment
-from prover import InsecureSetupWarning, Prover, dev_setup
+from prover import InsecureSetupWarning, Prover, WitnessError, dev_setup
 from tests._engine import perp_snapshot
 from verifier import verify
 
@@ -112,3 +112,14 @@ def test_shared_wires_outside_the_witness_are_refused(keyed) -> None:
     _, pk = keyed
     with pytest.raises(ValueError, match="shared wires"):
         Prover(pk).share_wires([0, pk.n_vars])
+
+
+def test_an_epoch_with_another_circuit_s_key_fails_by_name_at_its_first_proof(keyed) -> None:
+    """A key that does not fit the snapshot's circuit shares nothing; proving then names
+    the misfit (WitnessError), as it did before wires were shared."""
+    _, pk = keyed
+    snap = perp_snapshot()
+    ctx = EpochContext.build(snap, Prover(pk))
+    claim = ctx.claim(generate_accounts(snap, 1, seed=2)[0], 77)
+    with pytest.raises(WitnessError, match="proving key expects"):
+        ctx.prove(claim)
