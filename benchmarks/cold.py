@@ -48,10 +48,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.prove import groth16py_proof  # noqa: E402
+from benchmarks.prove import FIXTURES, RESULTS, _node_modules, groth16py_proof  # noqa: E402
 
-FIXTURES = ROOT.parent / "shared" / "fixtures"
-RESULTS = ROOT / "benchmarks" / "results"
 PROVERS = ("zkmargin", "groth16py", "snarkjs")
 #: Acceptance: zkmargin's median whole-process time over groth16py's.
 MAX_RATIO_VS_GROTH16PY = 0.6
@@ -74,7 +72,7 @@ def _bin(name: str) -> str:
 
 def _commands(zkey: Path, wtns: Path, out: Path) -> dict[str, list[str]]:
     node = shutil.which("node")
-    cli = Path(os.environ.get("ZKMARGIN_NODE_PEERS", ROOT / ".npm-peers")) / "node_modules/snarkjs/build/cli.cjs"
+    cli = _node_modules() / "snarkjs" / "build" / "cli.cjs"
     if node is None or not cli.is_file():
         raise SystemExit(f"snarkjs not found: need `node` and {cli} (set ZKMARGIN_NODE_PEERS)")
     return {

@@ -15,16 +15,26 @@ from tests._node import ENV_VAR, node_peers_dir
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_reference_benchmark_runs_and_writes_json(tmp_path: Path) -> None:
-    out = tmp_path / "ref.json"
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_reference.py"), "--hashes", "1", "--out", str(out)],
+def _script(name: str, *args: str, node_peers: bool = False, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    """benchmarks/<name> run in its own process from the repository root; with
+    `node_peers`, pointed at the npm peers (which must exist: the test fails, not skips)."""
+    env = dict(os.environ)
+    if node_peers:
+        env[ENV_VAR] = str(node_peers_dir(["snarkjs"]).parent)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / name), *args],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
         cwd=ROOT,
+        env=env,
     )
+
+
+def test_reference_benchmark_runs_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "ref.json"
+    proc = _script("bench_reference.py", "--hashes", "1", "--out", str(out), timeout=300)
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(out.read_text())["rows"]
     assert rows[0]["constraints"] == 238
@@ -35,21 +45,12 @@ def test_prove_benchmark_compares_three_provers(tmp_path: Path) -> None:
     """benchmarks/prove.py on the 2^10 builder circuit only: zkmargin, snarkjs and groth16py
     each prove (and verify) in their own process; the JSON has the three times, the
     ratios, each process's peak RSS, and the PNG is written."""
-    modules = node_peers_dir(["snarkjs"])  # fails, not skips, without the node peers
     out, png = tmp_path / "prove.json", tmp_path / "prove.png"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "prove.py"),
-            *("--sizes", "10", "--skip-chain", "--repeat", "1"),
-            *("--work-dir", str(tmp_path / "cases"), "--out", str(out), "--plot", str(png)),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        cwd=ROOT,
-        env={**os.environ, ENV_VAR: str(modules.parent)},
+    proc = _script(
+        "prove.py",
+        *("--sizes", "10", "--skip-chain", "--repeat", "1"),
+        *("--work-dir", str(tmp_path / "cases"), "--out", str(out), "--plot", str(png)),
+        node_peers=True,
     )
     assert proc.returncode == 0, proc.stderr + proc.stdout[-3000:]
     report = json.loads(out.read_text())
@@ -79,17 +80,8 @@ def test_prove_benchmark_compares_three_provers(tmp_path: Path) -> None:
 def test_cold_benchmark_times_whole_processes_of_three_provers(tmp_path: Path) -> None:
     """benchmarks/cold.py, one round on the chain fixture: every prover's process is
     timed, every proof it wrote verified, zkmargin's time split, the PNG written."""
-    modules = node_peers_dir(["snarkjs"])
     out, png = tmp_path / "cold.json", tmp_path / "cold.png"
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "cold.py"), "--runs", "1", "--out", str(out), "--plot", str(png)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        cwd=ROOT,
-        env={**os.environ, ENV_VAR: str(modules.parent)},
-    )
+    proc = _script("cold.py", "--runs", "1", "--out", str(out), "--plot", str(png), node_peers=True)
     assert proc.returncode == 0, proc.stderr + proc.stdout[-3000:]
     report = json.loads(out.read_text())
     assert set(report["median_s"]) == {"zkmargin", "groth16py", "snarkjs"}
@@ -105,22 +97,13 @@ def test_cold_benchmark_times_whole_processes_of_three_provers(tmp_path: Path) -
 def test_kernels_benchmark_compares_msm_and_ntt_with_ffjavascript(tmp_path: Path) -> None:
     """benchmarks/kernels.py at 2^10: zkmargin and ffjavascript (in node) agree on every
     MSM and NTT, and the JSON carries both times, their ratio and the acceptance summary."""
-    modules = node_peers_dir(["snarkjs"])  # fails, not skips, without the node peers
     out, png = tmp_path / "kernels.json", tmp_path / "kernels.png"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "kernels.py"),
-            *("--msm-log-sizes", "10", "--g2-msm-log-sizes", "10", "--ntt-log-sizes", "10"),
-            *("--repeat", "1", "--no-fixture", "--skip", "scale"),
-            *("--out", str(out), "--plot", str(png)),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        cwd=ROOT,
-        env={**os.environ, ENV_VAR: str(modules.parent)},
+    proc = _script(
+        "kernels.py",
+        *("--msm-log-sizes", "10", "--g2-msm-log-sizes", "10", "--ntt-log-sizes", "10"),
+        *("--repeat", "1", "--no-fixture", "--skip", "scale"),
+        *("--out", str(out), "--plot", str(png)),
+        node_peers=True,
     )
     assert proc.returncode == 0, proc.stderr + proc.stdout[-3000:]
     report = json.loads(out.read_text())
@@ -152,15 +135,7 @@ def test_kernels_benchmark_compares_msm_and_ntt_with_ffjavascript(tmp_path: Path
 
 def test_precompute_measurement_runs_and_checks_its_result(tmp_path: Path) -> None:
     out = tmp_path / "precompute.json"
-    script = ROOT / "benchmarks" / "precompute.py"
-    proc = subprocess.run(
-        [sys.executable, str(script), "--points", "512", "--windows", "6", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        cwd=ROOT,
-    )
+    proc = _script("precompute.py", "--points", "512", "--windows", "6", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     plain, pre = json.loads(out.read_text())["rows"]
     assert plain["n"] == pre["n"] == 512 and pre["table_mb"] > 0 and pre["seconds"] > 0
@@ -170,21 +145,13 @@ def test_verify_benchmark_compares_three_verifiers(tmp_path: Path) -> None:
     """benchmarks/verify.py at its smallest: every verifier accepts every proof (or the
     script fails), batches and the single call are timed, the audit runs on a simulated
     ledger, and the JSON and PNG are written."""
-    modules = node_peers_dir(["snarkjs"])  # fails, not skips, without the node peers
     out, png = tmp_path / "verify.json", tmp_path / "verify.png"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "verify.py"),
-            *("--rounds", "1", "--single", "3", "--batches", "1", "12", "--audit-proofs", "20"),
-            *("--work-dir", str(tmp_path / "cases"), "--out", str(out), "--plot", str(png)),
-        ],
-        capture_output=True,
-        text=True,
+    proc = _script(
+        "verify.py",
+        *("--rounds", "1", "--single", "3", "--batches", "1", "12", "--audit-proofs", "20"),
+        *("--work-dir", str(tmp_path / "cases"), "--out", str(out), "--plot", str(png)),
+        node_peers=True,
         timeout=900,
-        check=False,
-        cwd=ROOT,
-        env={**os.environ, ENV_VAR: str(modules.parent)},
     )
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
     report = json.loads(out.read_text())
@@ -207,14 +174,7 @@ def test_verify_benchmark_compares_three_verifiers(tmp_path: Path) -> None:
 def test_epoch_benchmark_proves_generated_accounts_end_to_end(tmp_path: Path) -> None:
     out, png = tmp_path / "epoch.json", tmp_path / "epoch.png"
     args = ["--sizes", "3", "--workers", "1", "--keys", str(tmp_path / "keys"), "--out", str(out), "--plot", str(png)]
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "epoch.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-        cwd=ROOT,
-    )
+    proc = _script("epoch.py", *args, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
     (row,) = result["epochs"]
