@@ -171,15 +171,7 @@ def fr_sparse_matvec(indptr: I64Array, indices: I64Array, coefs: U64Array, x: U6
     Montgomery form.
     """
     x = _check_scalars(x, "x")
-    indptr, indices, coefs = _check_csr(indptr, indices, coefs, x.shape[0])
-    n_out = indptr.shape[0] - 1
-    out = np.empty((n_out, 4), dtype=np.uint64)
-    if n_out:
-        coefs_m = np.empty_like(coefs)
-        mont_convert_kernel(coefs, coefs_m, TO_MONT_R)
-        chunk = max(256, -(-n_out // (8 * numba.get_num_threads())))
-        sparse_matvec_kernel(indptr, indices, coefs_m, x, out, chunk)
-    return out
+    return FrCsr.of(indptr, indices, coefs, x.shape[0]).matvec(x)
 
 
 @dataclass(frozen=True, eq=False)
