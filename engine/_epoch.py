@@ -204,7 +204,6 @@ def run_epoch(
     )
     check_zkey_matches(key, ctx.circuit, str(zkey))
     prover = Prover(key)
-    ctx = dataclasses.replace(ctx, prover=prover)
     record = ledger.open_epoch(
         snapshot, prover.verifying_key, requirement=requirement, max_margin_ratio_ppm=max_margin_ratio_ppm
     )
@@ -224,8 +223,9 @@ def run_epoch(
     healthy = [c for c in claims if c.healthy]
     workers = _pool_size(workers, len(healthy))
     if workers > 1:  # each worker maps the key itself
-        ctx = dataclasses.replace(ctx, prover=None)
         del key, prover
+    else:
+        ctx = dataclasses.replace(ctx, prover=prover)
     prove_start = time.perf_counter()
     _prove_all(ctx, zkey, healthy, appends, workers)
     prove_seconds = time.perf_counter() - prove_start
