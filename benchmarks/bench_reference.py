@@ -21,7 +21,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from circuits import API, Circuit, Public, Secret, compile_circuit, poseidon, poseidon_hash
+from algebra import poseidon
+from circuits import API, Circuit, Public, Secret, compile_circuit, poseidon_hash
 from prover import InsecureSetupWarning, dev_setup, prove, verifying_key
 from verifier import verify
 

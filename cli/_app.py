@@ -20,7 +20,7 @@ _HELP = "Zero-knowledge private margin proofs (Groth16 over BN254, snarkjs-compa
 #: (group, command name, module of cli, function); group "" is the top level.
 COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("groth16", "verify", "_verify", "groth16_verify"),
-    ("groth16", "prove", "_keys", "groth16_prove"),
+    ("groth16", "prove", "_prove", "groth16_prove"),
     ("groth16", "setup", "_keys", "groth16_setup"),
     ("zkey", "contribute", "_keys", "zkey_contribute"),
     ("zkey", "verify", "_keys", "zkey_verify"),

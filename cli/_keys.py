@@ -1,6 +1,5 @@
 """CLI commands that make and use proving keys, mirroring snarkjs:
 
-    zkmargin groth16 prove <circuit.zkey> <witness.wtns> <proof.json> <public.json>
     zkmargin groth16 setup <circuit.r1cs> <pot.ptau> <circuit.zkey>
     zkmargin zkey contribute <in.zkey> <out.zkey> --name NAME [-e ENTROPY]
     zkmargin zkey verify <circuit.r1cs> <pot.ptau> <circuit.zkey>
@@ -18,34 +17,11 @@ from typing import Annotated
 import typer
 
 from circuits import read_r1cs
-from prover import STAGES, contribute, export_verification_key, new_zkey, prove_files, read_ptau, read_zkey, verify_zkey
+from prover import contribute, export_verification_key, new_zkey, read_ptau, read_zkey, verify_zkey
 
 from ._base import EXIT_INVALID, _err, _out, _say, reported_errors, stages
 
 _SETUP_STAGES = 7  # A, B1, B2, C, H, coefficients, circuit hash
-
-
-def groth16_prove(
-    zkey: Annotated[Path, typer.Argument(help="circuit.zkey (Groth16, snarkjs format).")],
-    witness: Annotated[Path, typer.Argument(help="witness.wtns (as circom / snarkjs write it).")],
-    proof: Annotated[Path, typer.Argument(help="Where to write proof.json.")],
-    public: Annotated[Path, typer.Argument(help="Where to write public.json.")],
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print the time of each stage.")] = False,
-) -> None:
-    """Make a Groth16 proof, like `snarkjs groth16 prove`."""
-    start = time.perf_counter()
-    timings: dict[str, float] = {}
-    with reported_errors(), stages(len(STAGES)) as on_stage:
-        proof_obj, signals = prove_files(zkey, witness, on_stage=on_stage, timings=timings)
-        proof_obj.save(proof)
-        signals.save(public)
-    total = time.perf_counter() - start
-    if verbose:
-        staged = sum(timings.values())
-        for name, seconds in timings.items():
-            _say(_err, f"  {name:<12} {seconds:8.3f} s", "")
-        _say(_err, f"  {'all stages':<12} {staged:8.3f} s (reading and writing files: {total - staged:.3f} s)", "")
-    _say(_err, f"proved in {total:.2f} s: {proof}, {public}", "green")
 
 
 def groth16_setup(

@@ -40,7 +40,16 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from algebra import NULLIFIER_TAG, EncodingError, FileFormatError, MismatchedFilesError, R, merkle_depth, merkle_path
+from algebra import (
+    NULLIFIER_TAG,
+    EncodingError,
+    FileFormatError,
+    MismatchedFilesError,
+    R,
+    merkle_depth,
+    merkle_path,
+    poseidon,
+)
 from circuits import (
     CompiledCircuit,
     MarginHealth,
@@ -49,7 +58,6 @@ from circuits import (
     compile_circuit,
     file_checksum,
     load_compiled,
-    poseidon,
     save_compiled,
 )
 from ledger import Requirement, check_ratio_bound, margin_signals, requirement_code

@@ -22,8 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from algebra import FileFormatError, Q, R, read_binfile
-from circuits import CommitmentOpening, compile_circuit, poseidon, read_r1cs, read_wtns, write_r1cs, write_wtns
+from algebra import FileFormatError, Q, R, poseidon, read_binfile
+from circuits import CommitmentOpening, compile_circuit, read_r1cs, read_wtns, write_r1cs, write_wtns
 from engine import Account, EngineError, MarketSnapshot
 from engine._examples import example_path
 from engine._models import parse_model

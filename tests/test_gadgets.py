@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from algebra import R
+from algebra import R, poseidon
 from circuits import (
     API,
     Circuit,
@@ -35,7 +35,6 @@ from circuits import (
     merkle_root_native,
     minimum,
     offset_signed,
-    poseidon,
     poseidon_hash,
     pow10,
     pow10_pair,

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from algebra import G1, G2, R, fr_root_of_unity, g1_to_lem, g2_to_lem, pairing_check
-from circuits import API, Circuit, Public, Secret, compile_circuit, poseidon, poseidon_hash, range_check
+from algebra import G1, G2, R, fr_root_of_unity, g1_to_lem, g2_to_lem, pairing_check, poseidon
+from circuits import API, Circuit, Public, Secret, compile_circuit, poseidon_hash, range_check
 from prover import (
     InsecureSetupWarning,
     ProvingKey,

@@ -17,6 +17,7 @@ from algebra import (
     R,
     SectionSizeError,
     TruncatedFileError,
+    poseidon,
     read_binfile,
 )
 from circuits import (
@@ -25,7 +26,6 @@ from circuits import (
     R1csFile,
     check_witness_matches,
     compile_circuit,
-    poseidon,
     read_r1cs,
     read_wtns,
     read_wtns_limbs,

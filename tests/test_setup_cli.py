@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from algebra import G1, g1_from_lem, g1_to_lem
-from circuits import CommitmentOpening, compile_circuit, poseidon, write_r1cs, write_wtns
+from algebra import G1, g1_from_lem, g1_to_lem, poseidon
+from circuits import CommitmentOpening, compile_circuit, write_r1cs, write_wtns
 from prover import read_zkey
 from tests._paths import FIXTURES
 from tests._snarkjs import circom2, snarkjs, wtns_calculate

@@ -9,39 +9,12 @@ linear combination and returns one `Verdict` per proof, equal to `check` of each
 
 This package imports only algebra, so a ledger node can audit proofs with it alone; the
 numba kernels load on the first verification.
+
+The public names are declared once, in `__init__.pyi` (what type checkers read); this
+file attaches them from that stub lazily (lazy_loader), so importing one submodule
+loads only what that submodule needs.
 """
 
-from ._batch import RANDOMIZER_BITS, Verdict, batch_verify, check
-from ._errors import (
-    MalformedProofError,
-    MalformedPublicSignalsError,
-    MalformedVerifyingKeyError,
-    VerificationInputError,
-)
-from ._gt import Fq12, fq12_to_snarkjs, snarkjs_pairing
-from ._models import MAX_KEY_BYTES, MAX_PROOF_BYTES, MAX_PUBLIC_BYTES, Proof, PublicSignals, VerifyingKey
-from ._verify import PreparedVerifyingKey, prepare, public_input_term, verify
+import lazy_loader as _lazy
 
-__all__ = [
-    "MalformedProofError",
-    "MalformedPublicSignalsError",
-    "MalformedVerifyingKeyError",
-    "VerificationInputError",
-    "Fq12",
-    "fq12_to_snarkjs",
-    "snarkjs_pairing",
-    "MAX_KEY_BYTES",
-    "MAX_PROOF_BYTES",
-    "MAX_PUBLIC_BYTES",
-    "Proof",
-    "PublicSignals",
-    "VerifyingKey",
-    "public_input_term",
-    "PreparedVerifyingKey",
-    "prepare",
-    "RANDOMIZER_BITS",
-    "Verdict",
-    "batch_verify",
-    "check",
-    "verify",
-]
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)
