@@ -313,17 +313,20 @@ _BUCKET_SUM = 27.0
 _AFFINE_MIN_BUCKETS = 512
 
 
-def msm_window_bits(n: int, bits: int) -> int:
-    """Pippenger window c (signed digits, 2^(c-1) buckets) minimising the estimated cost.
+def msm_window_bits(n: int, bits: int, workers: int = 1) -> int:
+    """Pippenger window c (signed digits, 2^(c-1) buckets) minimising the estimated time.
 
     Per window: n bucket additions (affine with batched inversion when the window has at
-    least 512 buckets, else Jacobian) and 2^(c-1) bucket sums; ceil((bits + 1) / c) windows.
+    least 512 buckets, else Jacobian) and 2^(c-1) bucket sums; ceil((bits + 1) / c)
+    windows, shared by `workers` (the slowest worker takes ceil(windows / workers)).
     """
     best_c, best_cost = 2, float("inf")
     for c in range(2, 21):
         n_buckets = 1 << (c - 1)
         add = _AFF_BUCKET_ADD if n_buckets >= _AFFINE_MIN_BUCKETS else _JAC_BUCKET_ADD
-        cost = -(-(bits + 1) // c) * (n * add + n_buckets * _BUCKET_SUM)
+        windows = -(-(bits + 1) // c)
+        rounds = -(-windows // workers)
+        cost = rounds * (n * add + n_buckets * _BUCKET_SUM)
         if cost < best_cost:
             best_c, best_cost = c, cost
     return best_c
@@ -348,7 +351,7 @@ def _pippenger(
 ) -> None:
     """dst[row] = sum over i in idx of scalars[i] * points[i] (Jacobian), by Pippenger."""
     bits = _bit_length_max(scalars, idx)
-    c = window if window is not None else msm_window_bits(int(idx.size), bits)
+    c = window if window is not None else msm_window_bits(int(idx.size), bits, _workers())
     n_windows = -(-(bits + 1) // c)
     digits = np.empty((idx.size, n_windows), dtype=np.int32)
     signed_digits_kernel(scalars, idx, c, n_windows, digits)

@@ -20,7 +20,7 @@ One untimed run each first (the OS page cache holds the files for all three), th
 --runs rounds, the provers in turn within a round, so that machine noise falls on all of
 them alike. Every proof written is verified by zkmargin's verifier against the key's
 verifying key. zkmargin's time is split into interpreter and imports (a separate
-`python -c "import cli._keys"` process, median), the proof's stages (from -v) and the
+`python -c "import cli._prove"` process, median), the proof's stages (from -v) and the
 rest (reading the key and the witness, numba's first dispatch, kernels loaded from the
 cache, writing JSON).
 
@@ -153,7 +153,7 @@ def measure(zkey: Path, wtns: Path, runs: int) -> dict[str, Any]:
                 times[name].append(seconds)
                 if name == "zkmargin":
                     stages.append(_stages(stderr))
-        imports = [_timed([sys.executable, "-c", "import cli._keys"])[0] for _ in range(runs)]
+        imports = [_timed([sys.executable, "-c", "import cli._prove"])[0] for _ in range(runs)]
     median = {name: statistics.median(v) for name, v in times.items()}
     stage_median = {s: statistics.median(d[s] for d in stages) for s in stages[0]}
     split = {"interpreter and imports": statistics.median(imports), "proof stages": sum(stage_median.values())}

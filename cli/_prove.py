@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from prover import STAGES, prove_files
+from prover import STAGES, prove_to_files
 
 from ._base import _err, _say, reported_errors, stages
 
@@ -30,9 +30,7 @@ def groth16_prove(
     start = time.perf_counter()
     timings: dict[str, float] = {}
     with reported_errors(), stages(len(STAGES)) as on_stage:
-        proof_obj, signals = prove_files(zkey, witness, on_stage=on_stage, timings=timings)
-        proof_obj.save(proof)
-        signals.save(public)
+        prove_to_files(zkey, witness, proof, public, on_stage=on_stage, timings=timings)
     total = time.perf_counter() - start
     if verbose:
         staged = sum(timings.values())

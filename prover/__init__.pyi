@@ -1,6 +1,6 @@
 from ._contribute import contribute
 from ._errors import ProverError, SetupError, WitnessError
-from ._files import export_verification_key, prove_files
+from ._files import export_verification_key, prove_files, prove_to_files
 from ._keys import MatrixEntry, ProvingKey
 from ._mpc import (
     BEACON,
@@ -44,6 +44,7 @@ __all__ = [
     "export_verification_key",
     "new_zkey",
     "prove_files",
+    "prove_to_files",
     "verify_zkey",
     "ProverError",
     "SetupError",

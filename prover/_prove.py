@@ -12,7 +12,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import verifier
 from algebra import (
     G1,
     G2,
@@ -28,12 +30,14 @@ from algebra import (
     g2_msm,
     g2_msm_ref,
 )
-from verifier import VerifyingKey
 
 from ._errors import WitnessError
 from ._keys import ProvingKey
 from ._qap import h_scalars
 from ._setup import INSECURE_NOTICE
+
+if TYPE_CHECKING:  # the models load with the first proof or key made (pydantic)
+    from verifier import VerifyingKey
 
 
 @dataclass(frozen=True)
@@ -119,4 +123,4 @@ def verifying_key(pk: ProvingKey) -> VerifyingKey:
 
     A key from the dev setup carries the INSECURE notice into the verifying key's JSON."""
     notice = INSECURE_NOTICE if pk.insecure else None
-    return VerifyingKey.from_points(pk.alpha1, pk.beta2, pk.gamma2, pk.delta2, pk.ic, setup_notice=notice)
+    return verifier.VerifyingKey.from_points(pk.alpha1, pk.beta2, pk.gamma2, pk.delta2, pk.ic, setup_notice=notice)

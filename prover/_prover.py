@@ -28,11 +28,12 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+import verifier
 from algebra import (
     FrCsr,
     R,
@@ -52,7 +53,6 @@ from algebra import (
     limbs_below,
     limbs_to_ints,
 )
-from verifier import Proof, PublicSignals, VerifyingKey
 
 from ._csr import group_by_output
 from ._errors import WitnessError
@@ -61,6 +61,9 @@ from ._prove import RawProof, prove_raw_reference
 from ._setup import INSECURE_NOTICE
 from ._shared import SharedTerms
 from ._zkey_file import ZkeyFile, read_zkey
+
+if TYPE_CHECKING:  # the models load with the first proof or key made (pydantic)
+    from verifier import Proof, PublicSignals, VerifyingKey
 
 I64Array = npt.NDArray[np.int64]
 
@@ -110,8 +113,8 @@ class Prover:
         self._a_points = _writable(key.a_points)
         self._b1_points = _writable(key.b1_points)
         self._b2_points = _writable(key.b2_points)
-        self._c_points = _writable(key.c_points)
-        self._h_points = _writable(key.h_points)
+        # C's private-wire rows, then H's: one MSM (one Pippenger pass) sums both per proof
+        self._ch_points = np.concatenate([np.asarray(key.c_points), np.asarray(key.h_points)])
         self._g1_fixed = g1_to_lem([key.alpha1, key.beta1, key.delta1])  # rows: alpha, beta, delta
         self._g2_fixed = g2_to_lem([key.beta2, key.delta2])  # rows: beta, delta
         # The verifying key (its alpha-beta pairing loads the pairing kernels) is made on
@@ -133,7 +136,7 @@ class Prover:
         """The verifying key matching this prover's key (made on first use)."""
         if self._vk is None:
             notice = INSECURE_NOTICE if self.insecure else None
-            self._vk = VerifyingKey.from_points(*self._vk_points, setup_notice=notice)
+            self._vk = verifier.VerifyingKey.from_points(*self._vk_points, setup_notice=notice)
         return self._vk
 
     def share_wires(self, wires: npt.ArrayLike | None) -> None:
@@ -216,9 +219,8 @@ class Prover:
 
         # C = sum_private w_j C_j + sum_i h_i H_i + s A + r B' - r s delta
         clock.start("C in G1")
-        c_priv = part.g1("C", self._c_points, self.n_public + 1)
-        c_h = g1_msm(self._h_points, h)
-        c = _g1_sum(np.stack([c_priv, c_h, a, b1, self._g1_fixed[2]]), [1, 1, s, r, -r * s % R])
+        c_h = part.g1("C", self._ch_points, self.n_public + 1, tail=h)
+        c = _g1_sum(np.stack([c_h, a, b1, self._g1_fixed[2]]), [1, s, r, -r * s % R])
         clock.stop()
         self.last_timings = timings
 
@@ -239,7 +241,7 @@ class Prover:
     ) -> tuple[Proof, PublicSignals]:
         """A proof and its public signals as the snarkjs-compatible models."""
         raw = self.prove_raw(witness, randbelow=randbelow, on_stage=on_stage)
-        return Proof.from_points(raw.a, raw.b, raw.c), PublicSignals.from_values(raw.public_signals)
+        return verifier.Proof.from_points(raw.a, raw.b, raw.c), verifier.PublicSignals.from_values(raw.public_signals)
 
 
 def prove_raw(
@@ -279,9 +281,11 @@ class _Parts:
         self._shared = shared
         self._w = w if shared is None else shared.variable_part(w)
 
-    def g1(self, name: str, points: U64Array, first_wire: int = 0) -> U64Array:
-        """sum_j w_j points[j - first_wire] over wires j >= first_wire, in G1."""
-        rest = g1_msm(points, np.ascontiguousarray(self._w[first_wire:]))
+    def g1(self, name: str, points: U64Array, first_wire: int = 0, tail: U64Array | None = None) -> U64Array:
+        """sum_j w_j points[j - first_wire] over wires j >= first_wire, in G1; with `tail`,
+        plus sum_i tail_i points[m + i], the rows after the m wire rows."""
+        scalars = self._w[first_wire:] if tail is None else np.concatenate([self._w[first_wire:], tail])
+        rest = g1_msm(points, np.ascontiguousarray(scalars))
         if self._shared is None:
             return rest
         return _g1_sum(np.stack([rest, self._shared.sum(name, g1_msm, points, first_wire)]), [1, 1])

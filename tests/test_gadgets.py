@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from algebra import R, poseidon
@@ -523,9 +523,14 @@ class DivBound(Circuit):
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(-(2**16) + 1, 2**16 - 1), st.integers(1, 255), st.booleans())
+@example(2**16 - 1, 1, True)  # the worse bound leaves the quotient's range
+@example(2**16 - 1, 1, False)  # the better one does
+@example(-(2**16) + 1, 1, False)
+@example(-(2**16) + 1, 1, True)
 def test_div_bound_errs_only_on_the_conservative_side(n: int, d: int, ceil: bool) -> None:
     """The exact quotient satisfies; a bound on the conservative side (lower for floor,
-    higher for ceil) satisfies while its slack fits; the other side never does."""
+    higher for ceil) satisfies while its slack fits and it stays in the quotient's range
+    (signed 16 bits: [-2^16, 2^16)); the other side never does."""
     cc = compile_circuit(DivBound(ceil=ceil))
     q, _ = _divmod_truth(n, d, ceil)
     assert cc.solve({"n": n % R, "d": d, "q": q % R}).public_signals == [q % R]
@@ -534,9 +539,9 @@ def test_div_bound_errs_only_on_the_conservative_side(n: int, d: int, ceil: bool
     worse = with_hint(cc, "db/quotient", lambda v, o: [o[0] + toward])
     ok, _where = _satisfied(worse, {"n": n % R, "d": d, "q": (q + toward) % R})
     slack = (q + toward) * d - n if ceil else n - (q + toward) * d
-    assert ok == (slack < 2**8)
+    assert ok == (slack < 2**8 and -(2**16) <= q + toward < 2**16)
     better = with_hint(cc, "db/quotient", lambda v, o: [o[0] + away])
-    with pytest.raises(UnsatisfiedConstraintError, match="db/slack_range"):
+    with pytest.raises(UnsatisfiedConstraintError, match="db/(slack_range|quotient_range)"):
         better.solve({"n": n % R, "d": d, "q": (q + away) % R})
 
 

@@ -389,6 +389,9 @@ def test_msm_window_bits_is_sane(n: int, bits: int) -> None:
     c = A.msm_window_bits(n, bits)
     assert 2 <= c <= 20
     assert A.msm_window_bits(n * 16, bits) >= c
+    for workers in (2, 3, 8):
+        assert 2 <= A.msm_window_bits(n, bits, workers) <= 20
+        assert A.msm_window_bits(n * 16, bits, workers) >= A.msm_window_bits(n, bits, workers)
 
 
 # ---- Jacobian -> affine -------------------------------------------------------------------------

@@ -75,3 +75,44 @@ def test_a_one_off_proof_loads_only_the_prover_s_file_path() -> None:
                      "circuits._margin_circuit", "circuits._builder", "engine", "ledger", "cli._keys"):
         assert unwanted not in loaded, unwanted
     assert {"prover._files", "prover._prover", "circuits._wtns_file"} <= loaded
+    assert "verifier._models" not in loaded  # it writes the JSON files without models
+
+
+def test_a_one_off_proof_builds_no_model(tmp_path: Path) -> None:
+    """The whole `groth16 prove` on a small circuit: the proof verifies, and the JSON
+    models were never built (the files are written from the points; the models load
+    for verification, here in the test's own process)."""
+    import random
+    import warnings
+
+    from circuits import API, Circuit, Public, Secret, compile_circuit, write_wtns
+    from prover import InsecureSetupWarning, ZkeyFile, dev_setup, export_verification_key, write_zkey
+
+    class Cube(Circuit):
+        y = Public()
+        x = Secret()
+
+        def define(self, api: API) -> None:
+            api.assert_equal(api.mul(api.mul(self.x, self.x), self.x), self.y)
+
+    cc = compile_circuit(Cube())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureSetupWarning)
+        key = ZkeyFile.from_proving_key(dev_setup(cc.cs, randbelow=random.Random(3).randrange))
+    zkey, wtns = tmp_path / "cube.zkey", tmp_path / "cube.wtns"
+    write_zkey(key, zkey)
+    write_wtns(list(cc.solve({"y": 343, "x": 7}).values), wtns)
+    export_verification_key(key).save(tmp_path / "vk.json")
+    code = (
+        "import sys; from typer.testing import CliRunner; from cli._app import build_app\n"
+        f"argv = ['groth16', 'prove', {str(zkey)!r}, {str(wtns)!r}, {str(tmp_path / 'proof.json')!r},"
+        f" {str(tmp_path / 'public.json')!r}]\n"
+        "r = CliRunner().invoke(build_app(argv), argv)\n"
+        "print(r.exit_code, 'verifier._models' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split() == ["0", "False"]
+    from verifier import Proof, PublicSignals, VerifyingKey, verify
+
+    vk = VerifyingKey.load(tmp_path / "vk.json")
+    assert verify(vk, PublicSignals.load(tmp_path / "public.json"), Proof.load(tmp_path / "proof.json"))

@@ -61,6 +61,7 @@ from ._errors import (
     VerificationInputError,
 )
 from ._gt import Fq12, fq12_to_snarkjs, snarkjs_pairing
+from ._write import proof_document, public_document
 
 #: Longest JSON text read as each document (snarkjs writes about 800 bytes for a proof,
 #: about 170 bytes per public signal in a verification key and 80 in public.json).
@@ -377,6 +378,9 @@ class Proof(_SnarkjsJson, BaseModel):
         """The proof with these (validated) points."""
         return cls._build({"pi_a": a, "pi_b": b, "pi_c": c})
 
+    def to_json_obj(self) -> dict[str, Any]:
+        return proof_document(self.a, self.b, self.c)
+
 
 # ---- public.json --------------------------------------------------------------------
 
@@ -413,6 +417,9 @@ class PublicSignals(_SnarkjsJson, RootModel[tuple[int, ...]]):
     @property
     def values(self) -> tuple[int, ...]:
         return self.root
+
+    def to_json_obj(self) -> list[str]:
+        return public_document(self.root)
 
     def __len__(self) -> int:
         return len(self.root)

@@ -1,0 +1,62 @@
+"""snarkjs's proof.json and public.json from points and values, without the models.
+
+A prover writing its own output needs the files, not models to hold them: `save_proof`
+and `save_public` validate what they write as the models do (canonical coordinates,
+curve equation, subgroup; signals below r) and write it exactly as snarkjs does, and a
+one-off `zkmargin groth16 prove` never imports pydantic. The documents' layout lives
+here once: `Proof.to_json_obj` and `PublicSignals.to_json_obj` are `proof_document` and
+`public_document`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from algebra import G1, G2, G1Point, G2Point, InvalidPointError, R, g1_to_snarkjs, g2_to_snarkjs
+
+from . import _json
+from ._errors import MalformedProofError, MalformedPublicSignalsError
+
+
+def proof_document(a: G1Point, b: G2Point, c: G1Point) -> dict[str, Any]:
+    """proof.json as Python dicts, lists and strings (points not checked: see `save_proof`)."""
+    return {
+        "pi_a": g1_to_snarkjs(a),
+        "pi_b": g2_to_snarkjs(b),
+        "pi_c": g1_to_snarkjs(c),
+        "protocol": "groth16",
+        "curve": "bn128",
+    }
+
+
+def public_document(values: Iterable[int]) -> list[str]:
+    """public.json as a list of decimal strings (values not checked: see `save_public`)."""
+    return [str(v) for v in values]
+
+
+def save_proof(path: str | os.PathLike[str], a: G1Point, b: G2Point, c: G1Point) -> None:
+    """Write proof.json for these points; MalformedProofError (nothing written) if one
+    is not a canonical point of its group."""
+    for name, point, group in (("pi_a", a, G1), ("pi_b", b, G2), ("pi_c", c, G1)):
+        try:
+            group.validate(point, f"proof: {name}")
+        except InvalidPointError as exc:
+            raise MalformedProofError(str(exc), field=name) from exc
+    _write(path, proof_document(a, b, c))
+
+
+def save_public(path: str | os.PathLike[str], values: Iterable[int]) -> None:
+    """Write public.json; MalformedPublicSignalsError (nothing written) unless every
+    value is an int in [0, r)."""
+    values = tuple(values)
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < R:
+            raise MalformedPublicSignalsError(f"public signal [{i}]: {v!r} is not a field element below r")
+    _write(path, public_document(values))
+
+
+def _write(path: str | os.PathLike[str], document: Any) -> None:
+    Path(path).write_text(_json.dumps(document), encoding="utf-8")
