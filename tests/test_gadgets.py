@@ -541,7 +541,7 @@ def test_div_bound_errs_only_on_the_conservative_side(n: int, d: int, ceil: bool
     slack = (q + toward) * d - n if ceil else n - (q + toward) * d
     assert ok == (slack < 2**8 and -(2**16) <= q + toward < 2**16)
     better = with_hint(cc, "db/quotient", lambda v, o: [o[0] + away])
-    with pytest.raises(UnsatisfiedConstraintError, match="db/(slack_range|quotient_range)"):
+    with pytest.raises(UnsatisfiedConstraintError, match=r"db/(slack_range|quotient_range)"):
         better.solve({"n": n % R, "d": d, "q": (q + away) % R})
 
 
