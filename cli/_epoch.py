@@ -1,9 +1,11 @@
 """`zkmargin epoch run`: prove every account of an epoch, verify, append, close.
 
     zkmargin epoch run --accounts <dir> --snapshot <snapshot.json> --ledger <ledger.db> --zkey <margin.zkey>
+        [--workers W | --dask tcp://host:8786 | --dask-local N] [--tls-ca ca.pem --tls-cert c.pem --tls-key k.pem]
 
 Exits 0 when the epoch ran (flagged accounts are a result, not an error), 2 on bad
-input (nothing written).
+input (nothing written) or a Dask cluster that cannot be reached or goes away (a rerun
+completes the epoch).
 """
 
 from __future__ import annotations
@@ -18,7 +20,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from engine import POOL_MIN_PROOFS, EpochSummary, load_accounts, load_snapshot, run_epoch
+from engine import (
+    POOL_MIN_PROOFS,
+    ClusterError,
+    DaskCluster,
+    EpochSummary,
+    TlsFiles,
+    load_accounts,
+    load_snapshot,
+    run_epoch,
+)
 from ledger import Ledger, Outcome
 
 from ._base import RequirementChoice, _err, _out, _say, reported_errors
@@ -92,6 +103,31 @@ def epoch_run(
         Path | None, typer.Option("--salts", help="Folder for the commitments' salts (default <ledger>.salts).")
     ] = None,
     keep_open: Annotated[bool, typer.Option("--keep-open", help="Do not close the epoch.")] = False,
+    dask: Annotated[
+        str | None, typer.Option("--dask", help="Prove on the Dask scheduler at this address (tcp:// or tls://).")
+    ] = None,
+    dask_local: Annotated[
+        int, typer.Option("--dask-local", min=0, help="Prove on a local Dask cluster of N worker processes.")
+    ] = 0,
+    tls_ca: Annotated[Path | None, typer.Option("--tls-ca", help="Dask TLS: the CA certificate (PEM).")] = None,
+    tls_cert: Annotated[Path | None, typer.Option("--tls-cert", help="Dask TLS: this client's certificate.")] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="Dask TLS: this client's private key.")] = None,
+    dask_timeout: Annotated[
+        float,
+        typer.Option(
+            "--dask-timeout",
+            min=0.1,
+            help="Seconds to wait for the Dask scheduler (to connect or reconnect) before exit 2.",
+        ),
+    ] = 30.0,
+    ship_key: Annotated[
+        bool | None,
+        typer.Option(
+            "--ship-key/--shared-key",
+            help="Send the proving key to the Dask workers / they read it at the same path (default: ship "
+            "only when a worker lacks the file).",
+        ),
+    ] = None,
 ) -> None:
     """Prove every account of an epoch, verify, append to the ledger, close the epoch.
 
@@ -99,6 +135,7 @@ def epoch_run(
     after a crash skips accounts already recorded and completes the epoch.
     """
     with reported_errors():
+        cluster = _cluster(dask, dask_local, workers, (tls_ca, tls_cert, tls_key), ship_key, dask_timeout)
         accounts_list = load_accounts(accounts)
         snapshot_obj = load_snapshot(snapshot)
         with Ledger.open(ledger) as db, epoch_progress(_err, snapshot_obj.epoch) as (on_start, on_account):
@@ -114,11 +151,43 @@ def epoch_run(
                 close=not keep_open,
                 on_start=on_start,
                 on_account=on_account,
+                dask=cluster,
             )
             flagged = [v for v in db.verdicts(summary.epoch) if v.verdict == "flagged"]
     print_epoch_summary(summary, _out)
     for v in flagged:
         _say(_out, f"flagged for liquidation: {v.account} ({v.reason})", "yellow")
+
+
+def _cluster(
+    address: str | None,
+    local: int,
+    workers: int,
+    tls: tuple[Path | None, Path | None, Path | None],
+    ship_key: bool | None,
+    timeout: float,
+) -> DaskCluster | None:
+    """The Dask cluster the flags name, or None (this process or the local pool)."""
+    if address is None and not local:
+        if any(tls) or ship_key is not None:
+            raise ClusterError("--tls-* and --ship-key/--shared-key go with --dask or --dask-local")
+        return None
+    if workers:
+        raise ClusterError("--workers is for the local pool: give it or --dask / --dask-local, not both")
+    files = None
+    if any(tls):
+        if not all(tls):
+            raise ClusterError("Dask TLS needs all of --tls-ca, --tls-cert and --tls-key")
+        ca, cert, key = (Path(t) for t in tls if t is not None)
+        files = TlsFiles(ca, cert, key)
+    return DaskCluster(
+        address=address,
+        local_workers=local,
+        tls=files,
+        ship_key=ship_key,
+        timeout=timeout,
+        on_dashboard=lambda link: _say(_err, f"Dask dashboard: {link}", ""),
+    )
 
 
 __all__ = ["epoch_progress", "print_epoch_summary"]

@@ -17,7 +17,8 @@ Public API of the margin engine (units and rounding: `engine._units`; formulas:
 - commitments: `encode_account`, `commit`, `random_salt`;
 - proofs: `margin_circuit_for`, `assign_witness`, `prove_account`, `check_supported`,
   `public_signals_for` (`engine._prove_account`);
-- epochs: `EpochContext`, `Claim`, `run_epoch`, `load_accounts`, `EpochSummary`
+- epochs: `EpochContext`, `Claim`, `run_epoch`, `load_accounts`, `EpochSummary`, proving
+  in this process, on a local pool or on a Dask cluster (`DaskCluster`, `TlsFiles`)
   (`engine._context`, `engine._epoch`), writing the `ledger` package's ledger;
 - examples: `load_example_snapshot`, `load_example_account`, `example_path`;
   generated accounts of a snapshot's shape: `generate_accounts` (`engine._generate`);
@@ -29,6 +30,7 @@ from algebra import ACCOUNT_TAG, SNAPSHOT_TAG, sponge, text_to_field
 from circuits import SIGNED_OFFSET
 
 from ._bench import EpochBench, ProveBench, bench_epoch, bench_prove, dev_keys, peak_rss_mb
+from ._cluster import DaskCluster, TlsFiles
 from ._commitment import (
     commit,
     commit_encoding,
@@ -41,6 +43,9 @@ from ._commitment import (
 from ._context import Claim, EpochContext, prove_account
 from ._epoch import POOL_MIN_PROOFS, EpochSummary, load_accounts, run_epoch
 from ._errors import (
+    ClusterError,
+    ClusterLostError,
+    ClusterUnavailableError,
     DuplicateEntryError,
     DuplicateSourceError,
     EngineError,
@@ -54,6 +59,7 @@ from ._errors import (
     MissingPriceError,
     NegativeCollateralError,
     PriceDeviationError,
+    ProvingKeyUnavailableError,
     StalePriceError,
     UnhealthyAccountError,
     UnknownAssetError,
@@ -171,6 +177,12 @@ __all__ = [
     "whole_units",
     "load_accounts",
     "run_epoch",
+    "DaskCluster",
+    "TlsFiles",
+    "ClusterError",
+    "ClusterLostError",
+    "ClusterUnavailableError",
+    "ProvingKeyUnavailableError",
     "MerkleMembership",
     "anonymous_circuit_for",
     "assign_anonymous_witness",

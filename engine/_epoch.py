@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import multiprocessing
@@ -34,11 +35,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ledger import Ledger, Outcome, Requirement
 from prover import Prover, read_zkey
 from verifier import Proof, PublicSignals
 
+from ._cluster import DaskCluster
 from ._commitment import random_salt, read_salt_file, write_salt_file
 from ._context import Claim, EpochContext
 from ._errors import DuplicateEntryError, MalformedInputError
@@ -147,15 +150,25 @@ def _read_salt(path: Path) -> int | None:
 _worker: dict[str, EpochContext] = {}
 
 
-def _init_worker(zkey: str, snapshot_json: str, requirement: Requirement, ratio: int, threads: int) -> None:
+def worker_context(zkey: str, snapshot_json: str, requirement: str, ratio: int, threads: int) -> EpochContext:
+    """A prover process's epoch context (a pool process or a Dask worker): numba limited
+    to `threads`, the key mapped, the circuit loaded beside it when saved there."""
     import numba
 
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
     snapshot = MarketSnapshot.model_validate_json(snapshot_json)
-    circuit = margin_circuit_with_key(snapshot, zkey)  # loaded beside the key when saved there
-    _worker["ctx"] = EpochContext.build(
-        snapshot, Prover.from_zkey(zkey), requirement=requirement, max_margin_ratio_ppm=ratio, circuit=circuit
+    circuit = margin_circuit_with_key(snapshot, zkey)
+    return EpochContext.build(
+        snapshot,
+        Prover.from_zkey(zkey),
+        requirement=requirement,  # type: ignore[arg-type]
+        max_margin_ratio_ppm=ratio,
+        circuit=circuit,
     )
+
+
+def _init_worker(zkey: str, snapshot_json: str, requirement: Requirement, ratio: int, threads: int) -> None:
+    _worker["ctx"] = worker_context(zkey, snapshot_json, requirement, ratio, threads)
 
 
 def _prove_in_worker(claim: Claim) -> tuple[str, str, dict[str, float]]:
@@ -184,13 +197,39 @@ def run_epoch(
     close: bool = True,
     on_start: Callable[[int, int], None] | None = None,
     on_account: Callable[[Outcome], None] | None = None,
+    dask: DaskCluster | None = None,
 ) -> EpochSummary:
     """Run one epoch (module doc). `workers`: prover processes (1: this process; None:
-    one per core from `POOL_MIN_PROOFS` healthy accounts on, else this process).
-    `on_start(total, skipped)` is called once the work is known, `on_account(outcome)`
-    after each append."""
+    one per core from `POOL_MIN_PROOFS` healthy accounts on, else this process); `dask`:
+    prove on that Dask cluster instead (`engine._dask`). `on_start(total, skipped)` is
+    called once the work is known, `on_account(outcome)` after each append."""
+    with contextlib.ExitStack() as stack:
+        client = None
+        if dask is not None:  # first: when no cluster answers, nothing is written
+            from ._dask import connect
+
+            client = stack.enter_context(connect(dask))
+        return _run_epoch(
+            accounts, snapshot, Path(zkey), ledger, requirement, max_margin_ratio_ppm, workers,
+            salts_dir, close, on_start, on_account, (client, dask.ship_key) if dask is not None else None,
+        )  # fmt: skip
+
+
+def _run_epoch(
+    accounts: Sequence[Account],
+    snapshot: MarketSnapshot,
+    zkey: Path,
+    ledger: Ledger,
+    requirement: Requirement,
+    max_margin_ratio_ppm: int,
+    workers: int | None,
+    salts_dir: str | Path | None,
+    close: bool,
+    on_start: Callable[[int, int], None] | None,
+    on_account: Callable[[Outcome], None] | None,
+    cluster: tuple[Any, bool | None] | None,
+) -> EpochSummary:
     start = time.perf_counter()
-    zkey = Path(zkey)
     salts = Path(salts_dir) if salts_dir is not None else ledger.path.with_name(ledger.path.name + ".salts")
     for a in accounts:  # refusals first: nothing is written for bad input
         check_supported(a, snapshot)
@@ -221,13 +260,15 @@ def run_epoch(
         if not claim.healthy:
             appends.flag(claim, f"does not meet the {requirement} requirement: no proof")
     healthy = [c for c in claims if c.healthy]
-    workers = _pool_size(workers, len(healthy))
-    if workers > 1:  # each worker maps the key itself
-        del key, prover
-    else:
+    workers = _pool_size(workers, len(healthy)) if cluster is None else 0
+    if workers == 1:
         ctx = dataclasses.replace(ctx, prover=prover)
+    del key, prover  # else each worker maps the key itself
     prove_start = time.perf_counter()
-    _prove_all(ctx, zkey, healthy, appends, workers)
+    if cluster is not None:
+        _prove_on_cluster(ctx, zkey, healthy, appends, *cluster)
+    else:
+        _prove_all(ctx, zkey, healthy, appends, workers)
     prove_seconds = time.perf_counter() - prove_start
     if close:
         ledger.close_epoch(n)
@@ -294,6 +335,23 @@ def _prove_on_pool(ctx: EpochContext, zkey: Path, claims: list[Claim], appends: 
                     _add(appends.stages, stage, seconds)
                 appends.add(claim, Proof.from_json(proof_json), PublicSignals.from_json(public_json))
             appends.flush()  # what arrived together is verified together
+
+
+def _prove_on_cluster(
+    ctx: EpochContext, zkey: Path, claims: list[Claim], appends: _Appends, client: Any, ship_key: bool | None
+) -> None:
+    """The claims proven on a Dask cluster; results verified and appended as chunks arrive."""
+    if not claims:
+        return
+    from ._dask import prove_on_cluster
+
+    def on_result(claim: Claim, proof_json: str, public_json: str, timings: dict[str, float]) -> None:
+        for stage, seconds in timings.items():
+            _add(appends.stages, stage, seconds)
+        appends.add(claim, Proof.from_json(proof_json), PublicSignals.from_json(public_json))
+
+    prove_on_cluster(client, ctx, zkey, claims, on_result, appends.flush, ship_key)
+    appends.flush()
 
 
 def _pool_size(workers: int | None, n_proofs: int) -> int:

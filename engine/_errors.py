@@ -104,3 +104,20 @@ class UnhealthyAccountError(EngineError):
 class UnsupportedInCircuitError(EngineError):
     """The account uses a feature the margin circuit does not prove yet (portfolio mode,
     isolated positions, open-interest scaled IMF)."""
+
+
+class ClusterError(EngineError):
+    """A Dask cluster run that cannot go on (reported by the CLI with exit 2; a rerun of
+    the epoch completes it)."""
+
+
+class ClusterUnavailableError(ClusterError):
+    """No Dask scheduler answered at the address given."""
+
+
+class ClusterLostError(ClusterError):
+    """The Dask scheduler went away during the epoch."""
+
+
+class ProvingKeyUnavailableError(ClusterError):
+    """A worker has neither the proving key's file nor shipped bytes of it."""

@@ -34,6 +34,7 @@ MODULE_MARKERS = {
     "test_ledger_hardening": "e2e",
     "test_ledger_anonymous": "e2e",
     "test_hardening": "e2e",
+    "test_dask": "e2e",  # real dask scheduler and worker processes
     "test_setup_cli": "interop",  # snarkjs, circom2 or circomlibjs as the oracle
     "test_verifier": "interop",
     "test_zkey_ptau_files": "interop",
