@@ -28,6 +28,7 @@ from typing import Any
 from ledger import Ledger, Outcome
 from prover import InsecureSetupWarning, Prover, ZkeyFile, dev_setup, read_zkey, write_zkey
 
+from ._cluster import DaskCluster
 from ._epoch import run_epoch
 from ._generate import generate_accounts
 from ._models import MarketSnapshot
@@ -84,15 +85,17 @@ def bench_epoch(
     *,
     seed: int = 0,
     on_account: Callable[[Outcome], None] | None = None,
+    dask: DaskCluster | None = None,
 ) -> EpochBench:
-    """`n` generated accounts proven by `run_epoch` on `workers` processes into a fresh
-    ledger (a temporary folder); every proof verified and appended. Proofs per second
-    over the whole run (keys loaded, claims, proofs, verification, appends, closing)."""
+    """`n` generated accounts proven by `run_epoch` on `workers` processes (or on the
+    `dask` cluster) into a fresh ledger (a temporary folder); every proof verified and
+    appended. Proofs per second over the whole run (keys loaded, cluster reached, claims,
+    proofs, verification, appends, closing)."""
     zkey = dev_keys(snapshot, cache_dir)
     accounts = generate_accounts(snapshot, n, seed=seed)
     with tempfile.TemporaryDirectory(prefix="zkmargin-bench-") as tmp, Ledger.open(Path(tmp) / "ledger.db") as db:
         start = time.perf_counter()
-        summary = run_epoch(accounts, snapshot, zkey, db, workers=workers, on_account=on_account)
+        summary = run_epoch(accounts, snapshot, zkey, db, workers=workers, on_account=on_account, dask=dask)
         seconds = time.perf_counter() - start
     proofs = max(summary.proved_now, 1)
     return EpochBench(

@@ -186,6 +186,28 @@ def test_epoch_benchmark_proves_generated_accounts_end_to_end(tmp_path: Path) ->
     assert png.stat().st_size > 0
 
 
+def test_scale_benchmark_runs_the_pool_dask_and_the_writer(tmp_path: Path) -> None:
+    """benchmarks/scale.py on 4 accounts: the pool and Dask (1 and 2 local workers) each
+    prove every account, the writer's ceiling is measured, the projections follow."""
+    out, png = tmp_path / "scale.json", tmp_path / "scale.png"
+    args = ["--accounts", "4", "--writer-accounts", "3", "--writer-runs", "1", "--keys", str(tmp_path / "keys"),
+            "--out", str(out), "--plot", str(png)]  # fmt: skip
+    proc = _script("scale.py", *args, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    runs = {(r["kind"], r["workers"]): r for r in result["epochs"]}
+    assert set(runs) == {("pool", 2), ("dask", 1), ("dask", 2)}
+    assert all(r["proven"] == 4 and r["proofs_per_s"] > 0 for r in runs.values())
+    writer = result["writer"]
+    assert writer["accounts"] == 3 and writer["accounts_per_s"] > 0
+    million = result["projections"]["million"]
+    assert [row["cores"] for row in million] == [8, 64, 512]
+    assert all(row["hours_for_1e6"] * 3600 * row["proofs_per_s"] == pytest.approx(1e6) for row in million)
+    share = result["acceptance"]["dask2_share_of_pool2"]["value"]
+    assert share == pytest.approx(runs[("dask", 2)]["proofs_per_s"] / runs[("pool", 2)]["proofs_per_s"])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_bench_commands_report_throughput(tmp_path: Path) -> None:
     from tests._engine import perp_snapshot
 
