@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import hashlib
 import logging
 import os
 import threading
@@ -70,8 +71,10 @@ class _Spec:
 # ---- the worker side ------------------------------------------------------------------
 
 
-def _plugin_name(checksum: str) -> str:
-    return f"zkmargin-prover-{checksum[:16]}"
+def _plugin_name(spec: _Spec) -> str:
+    """One plugin per epoch statement and key: two epochs on one cluster never share one."""
+    statement = (spec.checksum, spec.snapshot_json, spec.requirement, spec.max_margin_ratio_ppm)
+    return "zkmargin-prover-" + hashlib.sha256(repr(statement).encode()).hexdigest()[:16]
 
 
 class _ProverPlugin(WorkerPlugin):
@@ -79,7 +82,7 @@ class _ProverPlugin(WorkerPlugin):
     ones (the scheduler gives the plugin to every worker, those that join later too)."""
 
     def __init__(self, spec: _Spec, files: dict[str, bytes] | None) -> None:
-        self.name = _plugin_name(spec.checksum)
+        self.name = _plugin_name(spec)
         self.spec = spec
         self.files = files
         self._ctx: EpochContext | None = None
@@ -272,6 +275,7 @@ def prove_on_cluster(
             for claim, (proof, public, timings) in zip(futures.pop(future), future.result(), strict=True):
                 on_result(claim, proof, public, timings)
             on_batch_end()
+        client.unregister_worker_plugin(plugin.name)  # the workers drop the key and the circuit
     except ClusterError:
         raise
     except Exception as exc:
