@@ -12,7 +12,9 @@
    commitment, and no proof is made; a healthy one is proven in this process or on a
    process pool (`workers` processes, spawn, each compiling the circuit and mapping the
    key once: about 10 s of start-up for the example snapshot's circuit, so `workers=None`
-   uses a pool of one process per core only from `POOL_MIN_PROOFS` proofs on).
+   uses a pool of one process per core only from `POOL_MIN_PROOFS` proofs on), or on a
+   Dask cluster (`dask=DaskCluster(...)`, `engine._dask`: reached before anything is
+   written; a lost scheduler raises ClusterLostError and a rerun completes the epoch).
 4. The parent process is the only writer: the results that have arrived are verified
    together (`Ledger.preverify`: one batch check of up to `VERIFY_BATCH` proofs; nothing
    waits for a batch to fill, so batches grow only when results arrive faster than the
