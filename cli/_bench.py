@@ -1,11 +1,13 @@
 """`zkmargin bench`: throughput on the operator's own snapshot and hardware.
 
-    zkmargin bench epoch --snapshot s.json [--accounts 48] [--workers 2] [--out bench-epoch.json] [--plot p.png]
+    zkmargin bench epoch --snapshot s.json [--accounts 48] [--workers 2 | --dask tcp://host:8786 | --dask-local N]
+        [--out bench-epoch.json] [--plot p.png]
     zkmargin bench prove <circuit.zkey> <witness.wtns> [--runs 10] [--out bench-prove.json] [--plot p.png]
 
 `bench epoch` proves an epoch of generated healthy accounts of the snapshot's shape
 (INSECURE dev keys, made once and cached in --keys) through the whole epoch path into a
-throwaway ledger; `bench prove` proves one witness --runs times with one loaded key.
+throwaway ledger (on the local pool, or on a Dask cluster to size a fleet of
+workers); `bench prove` proves one witness --runs times with one loaded key.
 Each prints proofs per second, seconds by stage and peak memory, writes JSON and, with
 --plot, draws a PNG (matplotlib, installed with the dev extras).
 """
@@ -25,6 +27,7 @@ from circuits import read_wtns_limbs
 from engine import bench_epoch, bench_prove, load_snapshot
 
 from ._base import _err, _out, _say, reported_errors
+from ._epoch import cluster_of
 
 _DEFAULT_KEYS = Path.home() / ".cache" / "zkmargin" / "bench-keys"
 
@@ -66,13 +69,24 @@ def bench_epoch_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the generated accounts.")] = 0,
     out: Annotated[Path, typer.Option("--out", help="JSON result.")] = Path("bench-epoch.json"),
     plot: Annotated[Path | None, typer.Option("--plot", help="Also draw seconds per proof by stage.")] = None,
+    dask: Annotated[str | None, typer.Option("--dask", help="Prove on the Dask scheduler at this address.")] = None,
+    dask_local: Annotated[
+        int, typer.Option("--dask-local", min=0, help="Prove on a local Dask cluster of N worker processes.")
+    ] = 0,
+    tls_ca: Annotated[Path | None, typer.Option("--tls-ca", help="Dask TLS: the CA certificate (PEM).")] = None,
+    tls_cert: Annotated[Path | None, typer.Option("--tls-cert", help="Dask TLS: this client's certificate.")] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="Dask TLS: this client's private key.")] = None,
 ) -> None:
     """Prove an epoch of generated accounts of a snapshot's shape; print proofs/s by stage."""
     with reported_errors():
+        cluster = cluster_of(dask, dask_local, 0, (tls_ca, tls_cert, tls_key), None, 30.0)
+        where = f"{workers} workers" if cluster is None else f"Dask {dask or f'local, {dask_local} workers'}"
         snap = load_snapshot(snapshot)
-        with _progress(f"epoch of {accounts} accounts, {workers} workers") as progress:
+        with _progress(f"epoch of {accounts} accounts, {where}") as progress:
             task = progress.add_task("accounts", total=accounts)
-            result = bench_epoch(snap, accounts, workers, keys, seed=seed, on_account=lambda _o: progress.advance(task))
+            result = bench_epoch(
+                snap, accounts, workers, keys, seed=seed, on_account=lambda _o: progress.advance(task), dask=cluster
+            )
     _out.print(
         _stage_table(
             f"seconds per proof by stage ({result.constraints:,} constraints)",
@@ -83,7 +97,7 @@ def bench_epoch_cmd(
     _say(
         _out,
         f"{result.proven} proofs in {result.seconds:.1f} s: {result.proofs_per_second:.2f} proofs/s end to end "
-        f"on {workers} workers; peak memory {result.peak_rss_mb:.0f} MiB",
+        f"on {where}; peak memory {result.peak_rss_mb:.0f} MiB",
         "bold",
     )
     _save(result.to_json(), out, plot, _draw_epoch)

@@ -135,7 +135,7 @@ def epoch_run(
     after a crash skips accounts already recorded and completes the epoch.
     """
     with reported_errors():
-        cluster = _cluster(dask, dask_local, workers, (tls_ca, tls_cert, tls_key), ship_key, dask_timeout)
+        cluster = cluster_of(dask, dask_local, workers, (tls_ca, tls_cert, tls_key), ship_key, dask_timeout)
         accounts_list = load_accounts(accounts)
         snapshot_obj = load_snapshot(snapshot)
         with Ledger.open(ledger) as db, epoch_progress(_err, snapshot_obj.epoch) as (on_start, on_account):
@@ -159,7 +159,7 @@ def epoch_run(
         _say(_out, f"flagged for liquidation: {v.account} ({v.reason})", "yellow")
 
 
-def _cluster(
+def cluster_of(
     address: str | None,
     local: int,
     workers: int,
@@ -190,4 +190,4 @@ def _cluster(
     )
 
 
-__all__ = ["epoch_progress", "print_epoch_summary"]
+__all__ = ["cluster_of", "epoch_progress", "print_epoch_summary"]

@@ -232,3 +232,11 @@ def test_bench_commands_report_throughput(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(out.read_text())
     assert result["proven"] == 2 and result["proofs_per_second"] > 0 and "proofs/s end to end" in proc.stdout
+    out = tmp_path / "epoch-dask.json"
+    proc = subprocess.run(
+        [str(zkmargin), "bench", "epoch", "--snapshot", str(snapshot), "--accounts", "2", "--dask-local", "1",
+         "--keys", str(tmp_path / "keys"), "--out", str(out)],
+        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path, env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(out.read_text())["proven"] == 2 and "on Dask local, 1 workers" in proc.stdout
