@@ -19,6 +19,7 @@ from ledger import Ledger
 from prover import InsecureSetupWarning, ZkeyFile, dev_setup, write_zkey
 from tests._dask import Tls, dask_cluster, kill, make_tls
 from tests._engine import USD, perp_snapshot
+from tests._ledgers import ledger_entries
 
 ZKMARGIN = Path(sys.executable).parent / "zkmargin"
 SNAP = perp_snapshot()  # epoch 7
@@ -71,22 +72,9 @@ def _run(args: list[str], timeout: float = 600) -> subprocess.CompletedProcess[s
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env={**os.environ, "COLUMNS": "200"})
 
 
-def _entries(ledger: Path) -> int:
-    import sqlite3
-    from contextlib import closing
-
-    if not ledger.exists():
-        return 0
-    try:
-        with closing(sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=5)) as db:
-            return int(db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
-    except sqlite3.DatabaseError:
-        return 0
-
-
 def _wait_for_entries(proc: subprocess.Popen[str], ledger: Path, n: int, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
-    while _entries(ledger) < n:
+    while ledger_entries(ledger) < n:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, f"the ledger never reached {n} entries"
         time.sleep(0.02)
@@ -106,7 +94,7 @@ def _assert_complete(ledger: Path) -> None:
         assert sorted(rows) == [(a.id, 1) for a in ACCOUNTS if a.id != "zed"]
         (stats,) = db.epochs()
         assert stats.closed and stats.rejected_proofs == 0
-    assert _entries(ledger) == FULL_EPOCH
+    assert ledger_entries(ledger) == FULL_EPOCH
 
 
 def test_an_epoch_survives_a_worker_killed_mid_epoch(files: Path, tmp_path: Path) -> None:
@@ -138,7 +126,7 @@ def test_the_same_epoch_over_tls(files: Path, tmp_path: Path) -> None:
         plain = _run(_epoch_args(files, tmp_path / "plain.db", "--dask", cluster.address.replace("tls://", "tcp://"),
                                  "--dask-timeout", "5"))  # fmt: skip
         assert plain.returncode == 2 and "ClusterUnavailableError" in plain.stderr, plain.stderr
-        assert _entries(tmp_path / "plain.db") == 0  # nothing written: the cluster is checked first
+        assert ledger_entries(tmp_path / "plain.db") == 0  # nothing written: the cluster is checked first
         res = _run(_epoch_args(files, ledger, "--dask", cluster.address, *_tls_flags(tls)))
         assert res.returncode == 0, res.stderr
     _assert_complete(ledger)
@@ -166,7 +154,7 @@ def test_a_lost_scheduler_ends_the_run_with_exit_2_and_a_rerun_completes(files: 
         assert "ClusterLostError" in err and "Traceback" not in err, err
     audit = _run([str(ZKMARGIN), "ledger", "audit", str(ledger)])
     assert audit.returncode == 0, audit.stdout + audit.stderr
-    assert _entries(ledger) < FULL_EPOCH
+    assert ledger_entries(ledger) < FULL_EPOCH
     with dask_cluster(tmp_path / "cluster2", 1) as cluster:
         res = _run(_epoch_args(files, ledger, "--dask", cluster.address))
         assert res.returncode == 0, res.stderr

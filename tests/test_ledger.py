@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 import warnings
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from ledger import (
 )
 from prover import InsecureSetupWarning, Prover, ZkeyFile, dev_setup, write_zkey
 from tests._engine import USD, perp_snapshot
+from tests._ledgers import ledger_entries
 from verifier import MalformedProofError, Proof, PublicSignals
 
 ZKMARGIN = Path(sys.executable).parent / "zkmargin"
@@ -391,17 +391,6 @@ def _no_partial_entries(ledger_path: Path) -> None:
 FULL_EPOCH = 1 + 6 + 4 + 6 + 1
 
 
-def _entries(ledger: Path) -> int:
-    """How many entries another reader sees in the ledger (0 before it has any)."""
-    if not ledger.exists():
-        return 0
-    try:
-        with closing(sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=5)) as db:
-            return int(db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
-    except sqlite3.DatabaseError:  # the schema is not there yet
-        return 0
-
-
 def _run_and_kill(args: list[str | Path], ledger: Path, target: int, jitter: float) -> bool:
     """Start `zkmargin epoch run`, SIGKILL it (and its prover pool) `jitter` seconds after
     the ledger holds `target` entries; False if it finished first."""
@@ -410,7 +399,7 @@ def _run_and_kill(args: list[str | Path], ledger: Path, target: int, jitter: flo
     )
     try:
         deadline = time.monotonic() + 300
-        while proc.poll() is None and _entries(ledger) < target and time.monotonic() < deadline:
+        while proc.poll() is None and ledger_entries(ledger) < target and time.monotonic() < deadline:
             time.sleep(0.01)
         time.sleep(jitter)
         killed = proc.poll() is None
@@ -432,15 +421,15 @@ def test_cli_epoch_run_survives_sigkill_at_random_points(epoch_files: Path, zkey
     rng = random.Random()
     kills = []  # (target entries, entries after the kill)
     for _ in range(12):
-        if not ledgers or _entries(ledgers[-1]) >= FULL_EPOCH - 2:
+        if not ledgers or ledger_entries(ledgers[-1]) >= FULL_EPOCH - 2:
             ledgers.append(tmp_path / f"ledger{len(ledgers)}.db")
             target, jitter = 0, rng.uniform(0.0, 1.5)
         else:
-            target, jitter = rng.randint(_entries(ledgers[-1]) + 1, FULL_EPOCH - 2), rng.uniform(0.0, 0.2)
+            target, jitter = rng.randint(ledger_entries(ledgers[-1]) + 1, FULL_EPOCH - 2), rng.uniform(0.0, 0.2)
         ledger = ledgers[-1]
         if not _run_and_kill(_run_args(epoch_files, zkey, ledger), ledger, target, jitter):
             continue
-        kills.append((target, _entries(ledger)))
+        kills.append((target, ledger_entries(ledger)))
         if ledger.exists():
             res = _zkm("ledger", "audit", ledger)
             assert res.returncode == 0, res.stdout + res.stderr
@@ -456,7 +445,7 @@ def test_cli_epoch_run_survives_sigkill_at_random_points(epoch_files: Path, zkey
         audit = _zkm("ledger", "audit", ledger)
         assert audit.returncode == 0 and audit.stdout.startswith("AUDIT OK"), audit.stdout + audit.stderr
         _no_partial_entries(ledger)
-        assert _entries(ledger) == FULL_EPOCH
+        assert ledger_entries(ledger) == FULL_EPOCH
         with Ledger.open(ledger, create=False) as db:
             verdicts = {v.account: v.verdict for v in db.verdicts(7)}
             assert verdicts == {a.id: "flagged" if a.id in UNHEALTHY else "proven" for a in ACCOUNTS}
