@@ -27,7 +27,7 @@ from circuits import read_wtns_limbs
 from engine import bench_epoch, bench_prove, load_snapshot
 
 from ._base import _err, _out, _say, reported_errors
-from ._epoch import cluster_of
+from ._epoch import DaskAddress, DaskLocal, TlsCa, TlsCert, TlsKey, cluster_of
 
 _DEFAULT_KEYS = Path.home() / ".cache" / "zkmargin" / "bench-keys"
 
@@ -69,13 +69,11 @@ def bench_epoch_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the generated accounts.")] = 0,
     out: Annotated[Path, typer.Option("--out", help="JSON result.")] = Path("bench-epoch.json"),
     plot: Annotated[Path | None, typer.Option("--plot", help="Also draw seconds per proof by stage.")] = None,
-    dask: Annotated[str | None, typer.Option("--dask", help="Prove on the Dask scheduler at this address.")] = None,
-    dask_local: Annotated[
-        int, typer.Option("--dask-local", min=0, help="Prove on a local Dask cluster of N worker processes.")
-    ] = 0,
-    tls_ca: Annotated[Path | None, typer.Option("--tls-ca", help="Dask TLS: the CA certificate (PEM).")] = None,
-    tls_cert: Annotated[Path | None, typer.Option("--tls-cert", help="Dask TLS: this client's certificate.")] = None,
-    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="Dask TLS: this client's private key.")] = None,
+    dask: DaskAddress = None,
+    dask_local: DaskLocal = 0,
+    tls_ca: TlsCa = None,
+    tls_cert: TlsCert = None,
+    tls_key: TlsKey = None,
 ) -> None:
     """Prove an epoch of generated accounts of a snapshot's shape; print proofs/s by stage."""
     with reported_errors():

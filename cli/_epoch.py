@@ -34,6 +34,17 @@ from ledger import Ledger, Outcome
 
 from ._base import RequirementChoice, _err, _out, _say, reported_errors
 
+#: The Dask options of `epoch run` and `bench epoch` (turned into a cluster by `cluster_of`).
+DaskAddress = Annotated[
+    str | None, typer.Option("--dask", help="Prove on the Dask scheduler at this address (tcp:// or tls://).")
+]
+DaskLocal = Annotated[
+    int, typer.Option("--dask-local", min=0, help="Prove on a local Dask cluster of N worker processes.")
+]
+TlsCa = Annotated[Path | None, typer.Option("--tls-ca", help="Dask TLS: the CA certificate (PEM).")]
+TlsCert = Annotated[Path | None, typer.Option("--tls-cert", help="Dask TLS: this client's certificate.")]
+TlsKey = Annotated[Path | None, typer.Option("--tls-key", help="Dask TLS: this client's private key.")]
+
 
 @contextmanager
 def epoch_progress(
@@ -103,15 +114,11 @@ def epoch_run(
         Path | None, typer.Option("--salts", help="Folder for the commitments' salts (default <ledger>.salts).")
     ] = None,
     keep_open: Annotated[bool, typer.Option("--keep-open", help="Do not close the epoch.")] = False,
-    dask: Annotated[
-        str | None, typer.Option("--dask", help="Prove on the Dask scheduler at this address (tcp:// or tls://).")
-    ] = None,
-    dask_local: Annotated[
-        int, typer.Option("--dask-local", min=0, help="Prove on a local Dask cluster of N worker processes.")
-    ] = 0,
-    tls_ca: Annotated[Path | None, typer.Option("--tls-ca", help="Dask TLS: the CA certificate (PEM).")] = None,
-    tls_cert: Annotated[Path | None, typer.Option("--tls-cert", help="Dask TLS: this client's certificate.")] = None,
-    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="Dask TLS: this client's private key.")] = None,
+    dask: DaskAddress = None,
+    dask_local: DaskLocal = 0,
+    tls_ca: TlsCa = None,
+    tls_cert: TlsCert = None,
+    tls_key: TlsKey = None,
     dask_timeout: Annotated[
         float,
         typer.Option(
@@ -190,4 +197,13 @@ def cluster_of(
     )
 
 
-__all__ = ["cluster_of", "epoch_progress", "print_epoch_summary"]
+__all__ = [
+    "DaskAddress",
+    "DaskLocal",
+    "TlsCa",
+    "TlsCert",
+    "TlsKey",
+    "cluster_of",
+    "epoch_progress",
+    "print_epoch_summary",
+]
