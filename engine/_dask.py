@@ -64,7 +64,7 @@ class _Spec:
     snapshot_json: str
     requirement: str
     max_margin_ratio_ppm: int
-    #: Numba threads per worker, by host ("" for any host not listed).
+    #: Numba threads per worker, by host (1 on a host not listed: one that joined later).
     threads_by_host: tuple[tuple[str, int], ...]
 
 
@@ -88,13 +88,14 @@ class _ProverPlugin(WorkerPlugin):
         self._ctx: EpochContext | None = None
         self._lock = threading.Lock()
         self._dir: Path | None = None
+        self._host = ""
 
     def setup(self, worker: Any) -> None:
         self._dir = Path(worker.local_directory) / "zkmargin-keys" / self.spec.checksum
-        self._host = str(worker.address).split("://")[-1].rsplit(":", 1)[0]
+        self._host = _host(str(worker.address))
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"spec": self.spec, "files": self.files, "name": self.name}
+        return {"spec": self.spec, "files": self.files}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["spec"], state["files"])  # type: ignore[misc]
@@ -114,8 +115,7 @@ class _ProverPlugin(WorkerPlugin):
         if self._ctx is None:
             from ._epoch import worker_context
 
-            threads = dict(self.spec.threads_by_host)
-            n = threads.get(getattr(self, "_host", ""), threads.get("", 1))
+            n = dict(self.spec.threads_by_host).get(self._host, 1)
             s = self.spec
             self._ctx = worker_context(self._key_path(), s.snapshot_json, s.requirement, s.max_margin_ratio_ppm, n)
         return self._ctx
@@ -184,8 +184,7 @@ def connect(cluster: DaskCluster, threads: int | None = None) -> Iterator[Client
                 )
         except (OSError, TimeoutError) as exc:
             raise ClusterUnavailableError(f"no Dask scheduler answered at {cluster.address}: {exc}") from exc
-        link = _dashboard(client) if cluster.on_dashboard is not None else None
-        if link is not None and cluster.on_dashboard is not None:
+        if cluster.on_dashboard is not None and (link := _dashboard(client)) is not None:
             cluster.on_dashboard(link)
         yield client
 
@@ -215,19 +214,18 @@ def _dashboard(client: Client) -> str | None:
     return None
 
 
+def _host(address: str) -> str:
+    """The host of a Dask address ("tcp://10.0.0.5:40123" -> "10.0.0.5")."""
+    return address.split("://")[-1].rsplit(":", 1)[0]
+
+
 def _threads_by_host(client: Client) -> tuple[tuple[str, int], ...]:
     """Each host's cores shared among the workers on it (numba threads per worker)."""
-    workers = client.scheduler_info(n_workers=-1)["workers"]
     per_host: dict[str, int] = {}
-    for address in workers:
-        host = address.split("://")[-1].rsplit(":", 1)[0]
-        per_host[host] = per_host.get(host, 0) + 1
-    cores = dict(client.run(lambda: os.cpu_count() or 1))
-    out = {}
-    for address, n_cores in cores.items():
-        host = address.split("://")[-1].rsplit(":", 1)[0]
-        out[host] = max(1, n_cores // per_host.get(host, 1))
-    return tuple(sorted(out.items()))
+    for address in client.scheduler_info(n_workers=-1)["workers"]:
+        per_host[_host(address)] = per_host.get(_host(address), 0) + 1
+    cores = client.run(lambda: os.cpu_count() or 1)
+    return tuple(sorted({_host(a): max(1, n // per_host.get(_host(a), 1)) for a, n in cores.items()}.items()))
 
 
 def _files_to_ship(client: Client, zkey: Path, checksum: str, ship: bool | None) -> dict[str, bytes] | None:
@@ -256,17 +254,18 @@ def prove_on_cluster(
     """Prove `claims` on the cluster; `on_result` for each proof as its chunk arrives,
     `on_batch_end` after each arrival (what arrived together is verified together)."""
 
+    zkey = zkey.resolve()
     checksum = file_checksum(zkey)
     try:
         spec = _Spec(
-            str(zkey.resolve()),
+            str(zkey),
             checksum,
             ctx.snapshot.model_dump_json(),
             ctx.requirement,
             ctx.max_margin_ratio_ppm,
             _threads_by_host(client),
         )
-        plugin = _ProverPlugin(spec, _files_to_ship(client, zkey.resolve(), checksum, ship_key))
+        plugin = _ProverPlugin(spec, _files_to_ship(client, zkey, checksum, ship_key))
         client.register_plugin(plugin, name=plugin.name)
         chunk = max(1, min(MAX_CHUNK, len(claims) // (4 * max(1, len(client.nthreads())))))
         chunks = [list(claims[i : i + chunk]) for i in range(0, len(claims), chunk)]
