@@ -43,7 +43,6 @@ from algebra import (
     G1Point,
     G2Point,
     Q,
-    R,
     g1_from_snarkjs,
     g1_to_snarkjs,
     g2_from_snarkjs,
@@ -61,7 +60,7 @@ from ._errors import (
     VerificationInputError,
 )
 from ._gt import Fq12, fq12_to_snarkjs, snarkjs_pairing
-from ._write import proof_document, public_document
+from ._write import fr_int, proof_document, public_document
 
 #: Longest JSON text read as each document (snarkjs writes about 800 bytes for a proof,
 #: about 170 bytes per public signal in a verification key and 80 in public.json).
@@ -116,9 +115,7 @@ def _parse_fr(value: Any, what: str) -> int:
         return parse_fr(value, what)
     if not isinstance(value, int) or isinstance(value, bool):
         raise EncodingError(f"{what}: expected a decimal string, got {short_repr(value)}")
-    if not 0 <= value < R:
-        raise FieldElementOutOfRangeError(f"{what}: {value} is not below the scalar field modulus r")
-    return value
+    return fr_int(value, what)
 
 
 # ---- shared machinery ---------------------------------------------------------------

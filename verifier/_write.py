@@ -15,7 +15,19 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from algebra import G1, G2, G1Point, G2Point, InvalidPointError, R, g1_to_snarkjs, g2_to_snarkjs
+from algebra import (
+    G1,
+    G2,
+    EncodingError,
+    FieldElementOutOfRangeError,
+    G1Point,
+    G2Point,
+    InvalidPointError,
+    R,
+    g1_to_snarkjs,
+    g2_to_snarkjs,
+    short_repr,
+)
 
 from . import _json
 from ._errors import MalformedProofError, MalformedPublicSignalsError
@@ -53,9 +65,21 @@ def save_public(path: str | os.PathLike[str], values: Iterable[int]) -> None:
     value is an int in [0, r)."""
     values = tuple(values)
     for i, v in enumerate(values):
-        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < R:
-            raise MalformedPublicSignalsError(f"public signal [{i}]: {v!r} is not a field element below r")
+        try:
+            fr_int(v, f"public signal [{i}]")
+        except (EncodingError, InvalidPointError) as exc:
+            raise MalformedPublicSignalsError(str(exc)) from exc
     _write(path, public_document(values))
+
+
+def fr_int(value: Any, what: str) -> int:
+    """`value` if it is an int (not a bool) in [0, r): EncodingError or
+    FieldElementOutOfRangeError naming `what` (the models' rule for a signal given as an int)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise EncodingError(f"{what}: expected an int, got {short_repr(value)}")
+    if not 0 <= value < R:
+        raise FieldElementOutOfRangeError(f"{what}: {value} is not below the scalar field modulus r")
+    return value
 
 
 def _write(path: str | os.PathLike[str], document: Any) -> None:
