@@ -310,9 +310,15 @@ def validate_account(
 
 def _check_exposure(account: str, p: Position, m: AnyMarket, snapshot: MarketSnapshot) -> None:
     """ExposureTooLargeError for a notional >= 2**96 or an option's scenario loss >= 2**100
-    (a linear position's is below 10 times its notional)."""
-    price = snapshot.index_prices[m.base] if isinstance(m, OptionMarket) else snapshot.mark_prices[m.id]
-    if abs(p.size) * price > ((1 << NOTIONAL_BITS) - 1) * pow10(m.size_decimals):  # ceil(...) >= 2**96
+    (a linear position's is below 10 times its notional). An option's notional (size times
+    the underlying's index) is bounded where the circuit uses it: its short side, in the
+    short option minimum; a long option enters only through its value and its scenario
+    losses, whose widths are the size's and the price's, and the loss bound below."""
+    if isinstance(m, OptionMarket):
+        size, price = max(-p.size, 0), snapshot.index_prices[m.base]
+    else:
+        size, price = abs(p.size), snapshot.mark_prices[m.id]
+    if size * price > ((1 << NOTIONAL_BITS) - 1) * pow10(m.size_decimals):  # ceil(...) >= 2**96
         raise ExposureTooLargeError(f"{account}: the notional of {p.market} is 2**{NOTIONAL_BITS} or more")
     if isinstance(m, OptionMarket) and not snapshot.is_expired(m):
         limit = (1 << SCENARIO_LOSS_BITS) * SCENARIO_DENOMINATOR

@@ -481,3 +481,18 @@ def test_exposure_beyond_the_provable_bounds_is_refused() -> None:
         margin(account(Position(market="BTC-PERP", size=just_below + 1, quote=0)), snap)
     with pytest.raises(ExposureTooLargeError):
         margin(account(Position(market="BTC-PERP", size=-(just_below + 1), quote=0)), snap)
+
+
+def test_an_option_s_notional_bound_is_on_its_short_side() -> None:
+    """The circuit bounds an option's notional in the short option minimum only: a short
+    option of notional 2**96 or more is refused, a long one is margined (its value and
+    scenario losses have their own bounds)."""
+    snap = load_example_snapshot()
+    market = "BTC-27MAR26-70000-C"
+    spot = snap.index_prices["BTC"]
+    d = next(m for m in snap.markets if m.id == market).size_decimals
+    size = ((2**96 - 1) * 10**d) // spot + 1  # notional just above 2**96 - 1
+    with pytest.raises(ExposureTooLargeError, match="notional"):
+        margin(account(Position(market=market, size=-size, quote=0)), snap)
+    report = margin(account(Position(market=market, size=size, quote=0), usdc=0), snap)
+    assert report.positions[0].value > 0 and report.healthy

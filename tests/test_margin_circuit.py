@@ -323,12 +323,15 @@ def with_equity_gap(account: Account, snap: MarketSnapshot, requirement: Require
 def with_isolated_gap(account: Account, snap: MarketSnapshot, index: int, gap: int) -> Account | None:
     """The account with position `index` isolated and its isolated margin set so that
     isolated_margin + value - MMR == gap (cross equity and requirements then leave the
-    position out); None if the margin would leave [0, 2**96)."""
+    position out); None if the margin would leave [0, 2**96) or the engine refuses the account."""
     position = account.positions[index]
     flagged = list(account.positions)
     flagged[index] = position.model_copy(update={"isolated_margin": 0})
     account = account.model_copy(update={"positions": tuple(flagged)})
-    row = compute_margin(account, snap).positions[index]
+    try:
+        row = compute_margin(account, snap).positions[index]
+    except ExposureTooLargeError:  # the engine refuses the account: no boundary to move to
+        return None
     assert row.margin == "isolated" and row.maintenance_requirement is not None
     margin = row.maintenance_requirement - row.value + gap
     if not 0 <= margin < 2**96:
