@@ -80,7 +80,15 @@ from ._lem import (
     ints_to_limbs,
     limbs_to_ints,
 )
-from ._merkle import merkle_depth, merkle_path, merkle_root_native, merkle_tree_root
+from ._merkle import (
+    MerkleTree,
+    merkle_depth,
+    merkle_path,
+    merkle_root_native,
+    merkle_tree,
+    merkle_tree_root,
+    zero_hashes,
+)
 from ._ntt import intt, ntt
 from ._pairing import (
     g1_from_pyecc,
@@ -102,7 +110,17 @@ from ._poseidon import MAX_INPUTS as POSEIDON_MAX_INPUTS
 from ._poseidon import MIN_INPUTS as POSEIDON_MIN_INPUTS
 from ._poseidon import poseidon, poseidon_tables
 from ._poseidon_constants import poseidon_params
-from ._sponge import ACCOUNT_TAG, MAX_TEXT_BYTES, NULLIFIER_TAG, SNAPSHOT_TAG, SPONGE_RATE, sponge, text_to_field
+from ._sponge import (
+    ACCOUNT_TAG,
+    MAX_TEXT_BYTES,
+    NULLIFIER_TAG,
+    SNAPSHOT_TAG,
+    SPONGE_RATE,
+    TOTALS_TAG,
+    sponge,
+    text_to_field,
+    totals_commitment,
+)
 from ._subgroup import g2_in_subgroup_batch
 from ._subgroup import g2_in_subgroup_fast as g2_in_subgroup
 from ._tower import FQ12_ONE, Fq6, Fq12, fq12_from_pyecc, fq12_mul, fq12_to_pyecc_coeffs
@@ -112,6 +130,9 @@ __all__ = [
     "merkle_path",
     "merkle_root_native",
     "merkle_tree_root",
+    "merkle_tree",
+    "MerkleTree",
+    "zero_hashes",
     "POSEIDON_MAX_INPUTS",
     "POSEIDON_MIN_INPUTS",
     "poseidon",
@@ -123,6 +144,8 @@ __all__ = [
     "SNAPSHOT_TAG",
     "SPONGE_RATE",
     "sponge",
+    "totals_commitment",
+    "TOTALS_TAG",
     "text_to_field",
     "BinFile",
     "BinFileWriter",

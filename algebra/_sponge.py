@@ -45,6 +45,8 @@ SNAPSHOT_TAG = text_to_field("zkmargin.snapshot.v1")
 ACCOUNT_TAG = text_to_field("zkmargin.account.v1")
 #: Domain tag of the anonymous mode's nullifier, poseidon([NULLIFIER_TAG, salt, snapshot_hash]).
 NULLIFIER_TAG = text_to_field("zkmargin.nullifier.v1")
+#: Domain tag of a solvency batch's running totals, `totals_commitment`.
+TOTALS_TAG = text_to_field("zkmargin.solvency.totals.v1")
 
 
 def sponge(tag: int, values: Sequence[int]) -> int:
@@ -57,3 +59,13 @@ def sponge(tag: int, values: Sequence[int]) -> int:
     for start in range(0, len(values), SPONGE_RATE):
         h = poseidon([h, *values[start : start + SPONGE_RATE]])
     return h
+
+
+def totals_commitment(blind: int, totals: Sequence[int]) -> int:
+    """sponge(TOTALS_TAG, [blind, *totals]) with each total, a signed integer of
+    abs < r/2, as its field element (t mod r): what a solvency batch publishes of its
+    running totals before and after it. EncodingError for a total out of range."""
+    for i, t in enumerate(totals):
+        if isinstance(t, bool) or not isinstance(t, int) or not -(R // 2) < t < R // 2:
+            raise EncodingError(f"total {i} is not an integer of abs < r/2: {t!r}")
+    return sponge(TOTALS_TAG, [blind, *(t % R for t in totals)])

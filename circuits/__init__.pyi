@@ -79,6 +79,7 @@ from ._gadgets_merkle import assert_merkle_path, merkle_root, merkle_root_native
 from ._gadgets_poseidon import poseidon_hash, poseidon_sponge
 from ._lc import LinearCombination, Variable
 from ._margin_circuit import EPOCH_INPUTS, MarginHealth, MarginShape, MarketShape
+from ._solvency_circuit import SOLVENCY_PUBLIC, SolvencyBatch, solvency_decimals, solvency_public, totals_names
 from ._opening import CommitmentOpening
 from ._r1cs import Constraint, ConstraintSystem
 from ._r1cs_file import R1csFile, R1csMatrix, read_r1cs, write_r1cs
@@ -86,6 +87,11 @@ from ._witness_program import NotCompilableError, WitnessProgram
 from ._wtns_file import check_witness_matches, read_wtns, read_wtns_limbs, write_wtns
 
 __all__ = [
+    "SOLVENCY_PUBLIC",
+    "SolvencyBatch",
+    "solvency_decimals",
+    "solvency_public",
+    "totals_names",
     "CIRCUIT_FILE_FORMAT",
     "file_checksum",
     "load_compiled",

@@ -37,7 +37,7 @@ Its extra secret inputs are `siblings` (d) and `index_bits` (d, boolean). Scopes
 Secret inputs: `account` and `snapshot`, the two encodings declared once in
 `circuits._encoding` (the engine writes them by that declaration, `encode_account` and
 `MarketSnapshot.field_encoding()`), sized from the shape's layouts and read by field name
-(`_Reader`): market parameters and prices are values, not constants; each range check's
+(`Reader`): market parameters and prices are values, not constants; each range check's
 width is the field's declared bound (`_ranged`); and `salt`.
 
 Supported (everything else is refused in-circuit, so a witness cannot smuggle it):
@@ -128,7 +128,7 @@ from typing import Any
 
 from algebra import ACCOUNT_TAG, NULLIFIER_TAG, SNAPSHOT_TAG
 
-from ._builder import API, Circuit, Public, Secret
+from ._builder import API, Circuit, Public, Secret, Value
 from ._encoding import (
     AMOUNT_BITS,
     KIND_FUTURE,
@@ -251,7 +251,7 @@ class MarginShape:
         return [*regular, self.n_price_moves, self.n_price_moves + 1]
 
 
-def _public(view: View[LinearCombination], name: str) -> LinearCombination:
+def public_field(view: View[LinearCombination], name: str) -> LinearCombination:
     """A field of the public snapshot read by name, a signed one as its signed value. Not
     range-checked: the snapshot is public and its hash a public input, so a verifier
     checks the published snapshot against the declared bounds once (the engine encodes
@@ -260,7 +260,7 @@ def _public(view: View[LinearCombination], name: str) -> LinearCombination:
     return view[name] - SIGNED_OFFSET if view.field(name).signed else view[name]
 
 
-def _ranged(api: API, view: View[LinearCombination], name: str, label: str | None = None) -> LinearCombination:
+def ranged_field(api: API, view: View[LinearCombination], name: str, label: str | None = None) -> LinearCombination:
     """A field read by name and range-checked to its declared bound (constraint
     `{label or name}_range`); a signed field is returned as its signed value."""
     f = view.field(name)
@@ -334,10 +334,10 @@ def _linear_position(api: API, slot: View[LinearCombination]) -> _Position:
     """Cross or isolated (boolean flag; a cross position's isolated margin is 0, an
     isolated one's < 2**96), the size split into sign and magnitude, the quote."""
     isolated = api.assert_boolean(slot["isolated"], name="isolated_is_boolean")
-    isolated_margin = _ranged(api, slot, "isolated_margin")
+    isolated_margin = ranged_field(api, slot, "isolated_margin")
     api.assert_product(1 - isolated, isolated_margin, 0, name="cross_has_no_isolated_margin")
     size, size_abs, short = _size(api, slot)
-    quote = _ranged(api, slot, "quote")
+    quote = ranged_field(api, slot, "quote")
     return _Position(isolated, isolated_margin, size, size_abs, short, quote)
 
 
@@ -351,8 +351,8 @@ def _linear_value(
 ) -> LinearCombination:
     """value = quote + floor(s * (mark - owed funding) / 10**d), |s (mark - owed)| < 2**130."""
     if perpetual is not None:
-        entry = _ranged(api, slot, "entry_funding")
-        now = _public(perpetual, "funding_index")
+        entry = ranged_field(api, slot, "entry_funding")
+        now = public_field(perpetual, "funding_index")
         owed: LinearCombination = now - entry  # |owed| < 2**65
     else:  # a future's position record has no funding index
         owed = api.constant(0)
@@ -372,9 +372,9 @@ def _flat_mmr(
 ) -> tuple[LinearCombination, LinearCombination]:
     """(base IMF with its open-interest increase, MMR) of a market without brackets:
     MMR = ceil(notional * min(10**6, mmf + ceil(k_mm * |s| / 10**d)) / 10**6)."""
-    base_imf = _public(risk, "imf") + _public(risk, "oi_increase")
-    mmf = _public(risk, "mmf")
-    k_mm = _public(risk, "mm_size_premium")
+    base_imf = public_field(risk, "imf") + public_field(risk, "oi_increase")
+    mmf = public_field(risk, "mmf")
+    k_mm = public_field(risk, "mm_size_premium")
     premium_num = api.mul(k_mm, size_abs, name="k_mm*|size|")
     n_bits = PPM_BITS + SIZE_BITS
     mm_premium = _div_by_constant(api, premium_num, scale, n_bits, ceil=True, name="mm_size_premium")
@@ -395,18 +395,18 @@ def _brackets(
         imf = mmr_rate = cum = api.constant(0)
         for i, bracket in enumerate(brackets):
             with api.scope(f"bracket{i}"):
-                rate = _public(bracket, "mmr")
-                c = _public(bracket, "cum")
-                b_imf = _public(bracket, "imf")
+                rate = public_field(bracket, "mmr")
+                c = public_field(bracket, "cum")
+                b_imf = public_field(bracket, "imf")
                 if i < n - 1:
-                    cap = _public(bracket, "cap")
+                    cap = public_field(bracket, "cap")
                     # caps are at most 2**96 ("no cap"): one bit more than a notional.
                     fits = 1 - less_than(api, cap, notional, notional_bits + 1, name="notional<=cap")
                     chosen = api.mul(remaining, fits, name="chosen")
                     remaining = remaining - chosen
                 else:
                     chosen = remaining  # the last bracket catches everything above
-                imf = imf + api.mul(chosen, b_imf + _public(bracket, "oi_increase"), name="chosen*imf")
+                imf = imf + api.mul(chosen, b_imf + public_field(bracket, "oi_increase"), name="chosen*imf")
                 mmr_rate = mmr_rate + api.mul(chosen, rate, name="chosen*mmr")
                 cum = cum + api.mul(chosen, c, name="chosen*cum")
         mmr_num = api.mul(notional, mmr_rate, name="notional*mmr")
@@ -452,7 +452,7 @@ def _div_by_constant(
     return div_bound(api, n, divisor, n_bits=n_bits, d_bits=d_bits, signed=signed, ceil=ceil, q_bits=q_bits, name=name)
 
 
-class _Reader:
+class Reader:
     """An encoded input (wires) read through its layout: `reader("market", k)` is the
     view of that record's fields by name."""
 
@@ -461,6 +461,30 @@ class _Reader:
 
     def __call__(self, *key: object) -> View[LinearCombination]:
         return self.layout.view(self.seq, *key)
+
+
+def check_snapshot(
+    api: API, shape: MarginShape, snap: Reader, snapshot: Sequence[LinearCombination], snapshot_hash: Value
+) -> None:
+    """The snapshot encoding hashes to the public snapshot hash (scope `snapshot_hash`)
+    and has the circuit's shape (scope `shape`): shared by every circuit that reads a
+    snapshot."""
+    with api.scope("snapshot_hash"):
+        digest = poseidon_sponge(api, SNAPSHOT_TAG, snapshot, name="sponge")
+        api.assert_equal(digest, snapshot_hash, name="matches")
+    with api.scope("shape"):
+        api.assert_equal(snap("header")["n_assets"], shape.n_assets, name="n_assets")
+        api.assert_equal(snap("header")["n_markets"], shape.n_markets, name="n_markets")
+        api.assert_equal(snap("price_moves")["n"], shape.n_price_moves, name="n_price_moves")
+        api.assert_equal(snap("vol_moves")["n"], shape.n_vol_moves, name="n_vol_moves")
+        for j, decimals in enumerate(shape.asset_decimals):
+            api.assert_equal(snap("asset", j)["decimals"], decimals, name=f"asset{j}/decimals")
+        for k, m in enumerate(shape.markets):
+            api.assert_equal(snap("market", k)["kind"], m.kind, name=f"market{k}/kind")
+            api.assert_equal(snap("market", k)["size_decimals"], m.decimals, name=f"market{k}/size_decimals")
+            if m.kind != KIND_OPTION:
+                api.assert_equal(snap("market", k)["base"], m.base, name=f"market{k}/base_asset")
+                api.assert_equal(snap("linear_risk", k)["n_brackets"], m.n_brackets, name=f"market{k}/n_brackets")
 
 
 @dataclass
@@ -528,19 +552,19 @@ class MarginHealth(Circuit):
 
     def define(self, api: API) -> None:
         snap, acct = (
-            _Reader(self.shape.snapshot_layout, self.snapshot),
-            _Reader(self.shape.account_layout, self.account),
+            Reader(self.shape.snapshot_layout, self.snapshot),
+            Reader(self.shape.account_layout, self.account),
         )
         which = self._statement(api)
         self._open_commitment(api, self.account)
-        self._check_snapshot(api, snap)
+        check_snapshot(api, self.shape, snap, self.snapshot, self.snapshot_hash)
         with api.scope("account"):
             # 0 standard, 1 portfolio (cross linear positions join their underlying's grid).
             portfolio_mode = api.assert_boolean(acct("account")["mode"], name="mode_is_boolean")
-            quote_balance = _ranged(api, acct("account"), "quote_balance")
+            quote_balance = ranged_field(api, acct("account"), "quote_balance")
         timestamp: LinearCombination | None = None
         if any(m.kind != KIND_PERPETUAL for m in self.shape.markets):
-            timestamp = _public(snap("header"), "timestamp")
+            timestamp = public_field(snap("header"), "timestamp")
         bounds = _Bounds()
         collateral, index_prices = self._collateral(api, acct, snap, bounds)
         values, initial, maintenance = self._markets(api, acct, snap, timestamp, portfolio_mode, index_prices, bounds)
@@ -569,28 +593,8 @@ class MarginHealth(Circuit):
             nullifier = poseidon_hash(api, [NULLIFIER_TAG, self.salt, self.snapshot_hash], name="hash")
             api.assert_equal(nullifier, self.nullifier, name="matches")
 
-    def _check_snapshot(self, api: API, snap: _Reader) -> None:
-        """The snapshot encoding hashes to the public snapshot hash and has this shape."""
-        sh = self.shape
-        with api.scope("snapshot_hash"):
-            digest = poseidon_sponge(api, SNAPSHOT_TAG, self.snapshot, name="sponge")
-            api.assert_equal(digest, self.snapshot_hash, name="matches")
-        with api.scope("shape"):
-            api.assert_equal(snap("header")["n_assets"], sh.n_assets, name="n_assets")
-            api.assert_equal(snap("header")["n_markets"], sh.n_markets, name="n_markets")
-            api.assert_equal(snap("price_moves")["n"], sh.n_price_moves, name="n_price_moves")
-            api.assert_equal(snap("vol_moves")["n"], sh.n_vol_moves, name="n_vol_moves")
-            for j, decimals in enumerate(sh.asset_decimals):
-                api.assert_equal(snap("asset", j)["decimals"], decimals, name=f"asset{j}/decimals")
-            for k, m in enumerate(sh.markets):
-                api.assert_equal(snap("market", k)["kind"], m.kind, name=f"market{k}/kind")
-                api.assert_equal(snap("market", k)["size_decimals"], m.decimals, name=f"market{k}/size_decimals")
-                if m.kind != KIND_OPTION:
-                    api.assert_equal(snap("market", k)["base"], m.base, name=f"market{k}/base_asset")
-                    api.assert_equal(snap("linear_risk", k)["n_brackets"], m.n_brackets, name=f"market{k}/n_brackets")
-
     def _collateral(
-        self, api: API, acct: _Reader, snap: _Reader, bounds: _Bounds
+        self, api: API, acct: Reader, snap: Reader, bounds: _Bounds
     ) -> tuple[list[LinearCombination], list[LinearCombination]]:
         """Each asset's collateral value floor(amount * index * weight / (10**dec * 10**6))
         (< 2**132), and the assets' index prices."""
@@ -599,9 +603,9 @@ class MarginHealth(Circuit):
         for j in range(self.shape.n_assets):
             asset = snap("asset", j)
             with api.scope(f"asset{j}"):
-                amount = _ranged(api, acct("collateral", j), "amount")
-                weight = _public(asset, "weight")
-                index = _public(asset, "index_price")
+                amount = ranged_field(api, acct("collateral", j), "amount")
+                weight = public_field(asset, "weight")
+                index = public_field(asset, "index_price")
                 index_prices.append(index)
                 amount_index = api.mul(amount, index, name="amount*index")
                 weighted = api.mul(amount_index, weight, name="amount*index*weight")
@@ -616,8 +620,8 @@ class MarginHealth(Circuit):
     def _markets(
         self,
         api: API,
-        acct: _Reader,
-        snap: _Reader,
+        acct: Reader,
+        snap: Reader,
         timestamp: LinearCombination | None,
         portfolio_mode: LinearCombination,
         index_prices: list[LinearCombination],
@@ -653,8 +657,8 @@ class MarginHealth(Circuit):
             bounds.maintenance += 2 ** (NOTIONAL_BITS + PPM_BITS)
         if legs:
             with api.scope("grid"):
-                som_ppm = _public(snap("grid"), "short_option_min")
-                multiplier = _public(snap("grid"), "initial_multiplier")
+                som_ppm = public_field(snap("grid"), "short_option_min")
+                multiplier = public_field(snap("grid"), "initial_multiplier")
             for u in sorted(legs):
                 with api.scope(f"portfolio{u}"):
                     imr, mmr, imr_bound, mmr_bound = self._portfolio(api, u, legs[u], som_ppm, multiplier)
@@ -698,7 +702,7 @@ class MarginHealth(Circuit):
         self,
         api: API,
         m: MarketShape,
-        snap: _Reader,
+        snap: Reader,
         k: int,
         slot: View[LinearCombination],
         timestamp: LinearCombination | None,
@@ -713,14 +717,14 @@ class MarginHealth(Circuit):
         api.assert_equal(market["base"], m.base, name="base_asset")
         _signed_size, size_abs, short = _size(api, slot)
         long = size_abs - short  # max(size, 0); short = max(-size, 0)
-        quote = _ranged(api, slot, "quote")
+        quote = ranged_field(api, slot, "quote")
         scale = 10**m.decimals
         complement = 10 ** (self.shape.portfolio_decimals(m.base) - m.decimals + 12)  # to 10**(12 + d_u)
         with api.scope("expiry"):
-            expiry = _public(market, "expiry")
+            expiry = public_field(market, "expiry")
             live = 1 - greater_or_equal(api, timestamp, expiry, TIME_BITS, name="expired")
-        lower = _public(option, "lower_bound")
-        upper = _public(option, "upper_bound")
+        lower = public_field(option, "lower_bound")
+        upper = public_field(option, "upper_bound")
         # value = quote + floor(size * P' / 10**d), P' = lower for a long, upper for a short:
         # size * P' = long * lower - short * upper (one of long, short is 0).
         worth = api.mul(long, lower, name="long*lower") - api.mul(short, upper, name="short*upper")
@@ -732,8 +736,8 @@ class MarginHealth(Circuit):
         terms: list[LinearCombination] = []
         for s in range(self.shape.n_scenarios):
             with api.scope(f"scenario{s}"):
-                lo = _public(snap("scenario", k, s), "lower")
-                hi = _public(snap("scenario", k, s), "upper")
+                lo = public_field(snap("scenario", k, s), "lower")
+                hi = public_field(snap("scenario", k, s), "upper")
                 terms.append(
                     api.mul(short_scaled, hi, name="short*upper") - api.mul(long_scaled, lo, name="long*lower")
                 )
@@ -800,7 +804,7 @@ class MarginHealth(Circuit):
         )
         return imr, mmr, 2**imr_bits, 2**mmr_bits
 
-    def _linear_classes(self, api: API, snap: _Reader) -> list[_LinearClass]:
+    def _linear_classes(self, api: API, snap: Reader) -> list[_LinearClass]:
         """The grid's price classes for linear markets (`MarginShape.scenario_classes`),
         scope `grid/linear`: price moves signed with |move| < 2**24, the extreme move and
         fraction < 2**20; a regular move's change is mark * move / 10**6 (its fraction is
@@ -809,10 +813,10 @@ class MarginHealth(Circuit):
         out = []
         with api.scope("grid/linear"):
             for i in range(self.shape.n_price_moves):
-                move = _public(snap("price_move", i), "move")
+                move = public_field(snap("price_move", i), "move")
                 out.append(_LinearClass(move * PPM))
-            extreme = _public(snap("grid"), "extreme_move")
-            fraction = _public(snap("grid"), "extreme_fraction")
+            extreme = public_field(snap("grid"), "extreme_move")
+            fraction = public_field(snap("grid"), "extreme_fraction")
             both = api.mul(extreme, fraction, name="extreme*fraction")
             out.append(_LinearClass(-both))
             out.append(_LinearClass(both))
@@ -841,7 +845,7 @@ class MarginHealth(Circuit):
         self,
         api: API,
         m: MarketShape,
-        snap: _Reader,
+        snap: Reader,
         k: int,
         slot: View[LinearCombination],
         timestamp: LinearCombination | None,
@@ -858,7 +862,7 @@ class MarginHealth(Circuit):
         market = snap("market", k)
         scale = 10**m.decimals
         complement = 10 ** (self.shape.portfolio_decimals(m.base) - m.decimals)  # to 10**(12 + d_u)
-        mark = _public(market, "mark")
+        mark = public_field(market, "mark")
         perpetual = snap("perpetual", k) if m.kind == KIND_PERPETUAL else None
         value = _linear_value(api, perpetual, slot, pos, scale, mark)
         brackets = [snap("bracket", k, i) for i in range(m.n_brackets)]
@@ -872,7 +876,7 @@ class MarginHealth(Circuit):
             # out of any portfolio.
             assert timestamp is not None
             with api.scope("expiry"):
-                expiry = _public(market, "expiry")
+                expiry = public_field(market, "expiry")
                 expired = greater_or_equal(api, timestamp, expiry, TIME_BITS, name="expired")
                 imr = api.mul(1 - expired, imr, name="live*imr")
                 mmr = api.mul(1 - expired, mmr, name="live*mmr")
@@ -918,7 +922,7 @@ class MarginHealth(Circuit):
             name="notional",
         )
         # Size premium: ceil(k * |s| / 10**d) < 2**84.
-        k = _public(risk, "size_premium")
+        k = public_field(risk, "size_premium")
         premium_num = api.mul(k, size_abs, name="k*|size|")
         n_bits = PPM_BITS + SIZE_BITS
         premium = _div_by_constant(api, premium_num, scale, n_bits, ceil=True, name="size_premium")

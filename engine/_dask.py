@@ -1,5 +1,6 @@
-"""An epoch's proofs on a Dask cluster (`distributed`): an existing scheduler or a
-LocalCluster of worker processes.
+"""Proofs on a Dask cluster (`distributed`): an existing scheduler or a LocalCluster of
+worker processes; an epoch's margin proofs and a solvency round's batches alike (a
+`Recipe` of `engine._proving` says how a worker builds its context).
 
     cluster = DaskCluster(address="tls://10.0.0.5:8786", tls=TlsFiles(ca, cert, key))
     run_epoch(accounts, snapshot, "margin.zkey", ledger, dask=cluster)
@@ -9,8 +10,8 @@ LocalCluster of worker processes.
   path when the workers share it (the same sha256), else from the files the client
   ships once inside the plugin (when some worker lacks the file, or `ship_key=True`),
   written to the worker's own directory.
-- Tasks carry chunks of claims (account, salt, commitment, report) and return each
-  proof's JSON and stage times. A worker proves one chunk at a time, its numba kernels
+- Tasks carry chunks of work items (an epoch's claims: account, salt, commitment,
+  report; a solvency round's batch jobs) and return each proof's JSON and stage times. A worker proves one chunk at a time, its numba kernels
   using its share of its machine's cores.
 - The parent stays the only writer (`engine._epoch`): results are verified and appended
   as chunks arrive. A worker lost mid-epoch has its tasks rerun on the others (Dask's
@@ -35,7 +36,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker
 from distributed.comm.core import CommClosedError
@@ -46,9 +47,7 @@ from circuits import file_checksum
 from ._cluster import DaskCluster
 from ._errors import ClusterError, ClusterLostError, ClusterUnavailableError, ProvingKeyUnavailableError
 from ._prove_account import circuit_path
-
-if TYPE_CHECKING:
-    from ._context import Claim, EpochContext
+from ._proving import ProvingContext, Recipe, Result, prove_item
 
 #: Claims per task: small enough that a lost worker costs little and the last tasks
 #: balance, large enough that a task's overhead (a few ms) stays small beside a proof.
@@ -57,13 +56,11 @@ MAX_CHUNK = 4
 
 @dataclass(frozen=True)
 class _Spec:
-    """What a worker needs to build the epoch's context (all picklable and small)."""
+    """What a worker needs to build its proving context (all picklable and small)."""
 
     zkey: str
     checksum: str
-    snapshot_json: str
-    requirement: str
-    max_margin_ratio_ppm: int
+    recipe: Recipe
     #: Numba threads per worker, by host (1 on a host not listed: one that joined later).
     threads_by_host: tuple[tuple[str, int], ...]
 
@@ -72,20 +69,21 @@ class _Spec:
 
 
 def _plugin_name(spec: _Spec) -> str:
-    """One plugin per epoch statement and key: two epochs on one cluster never share one."""
-    statement = (spec.checksum, spec.snapshot_json, spec.requirement, spec.max_margin_ratio_ppm)
+    """One plugin per recipe (an epoch's statement, a solvency round) and key: two epochs
+    on one cluster never share one."""
+    statement = (spec.checksum, repr(spec.recipe))
     return "zkmargin-prover-" + hashlib.sha256(repr(statement).encode()).hexdigest()[:16]
 
 
 class _ProverPlugin(WorkerPlugin):
-    """The epoch's context, built on a worker at its first task and kept for the next
+    """The recipe's context, built on a worker at its first task and kept for the next
     ones (the scheduler gives the plugin to every worker, those that join later too)."""
 
     def __init__(self, spec: _Spec, files: dict[str, bytes] | None) -> None:
         self.name = _plugin_name(spec)
         self.spec = spec
         self.files = files
-        self._ctx: EpochContext | None = None
+        self._ctx: ProvingContext | None = None
         self._lock = threading.Lock()
         self._dir: Path | None = None
         self._host = ""
@@ -100,24 +98,16 @@ class _ProverPlugin(WorkerPlugin):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["spec"], state["files"])  # type: ignore[misc]
 
-    def prove(self, claims: Sequence[Claim]) -> list[tuple[str, str, dict[str, float]]]:
-        """Proofs of the claims, one after the other (the kernels use every thread given)."""
+    def prove(self, items: Sequence[Any]) -> list[Result]:
+        """Proofs of the items, one after the other (the kernels use every thread given)."""
         with self._lock:
             ctx = self._context()
-            out = []
-            for claim in claims:
-                timings: dict[str, float] = {}
-                proof, public = ctx.prove(claim, timings)
-                out.append((proof.to_json(), public.to_json(), timings))
-            return out
+            return [prove_item(ctx, item) for item in items]
 
-    def _context(self) -> EpochContext:
+    def _context(self) -> ProvingContext:
         if self._ctx is None:
-            from ._epoch import worker_context
-
             n = dict(self.spec.threads_by_host).get(self._host, 1)
-            s = self.spec
-            self._ctx = worker_context(self._key_path(), s.snapshot_json, s.requirement, s.max_margin_ratio_ppm, n)
+            self._ctx = self.spec.recipe.context(self._key_path(), n)
         return self._ctx
 
     def _key_path(self) -> str:
@@ -142,8 +132,8 @@ class _ProverPlugin(WorkerPlugin):
         return str(self._dir / path.name)
 
 
-def _prove_chunk(plugin: str, claims: Sequence[Claim]) -> list[tuple[str, str, dict[str, float]]]:
-    return get_worker().plugins[plugin].prove(claims)  # type: ignore[no-any-return, attr-defined]
+def _prove_chunk(plugin: str, items: Sequence[Any]) -> list[Result]:
+    return get_worker().plugins[plugin].prove(items)  # type: ignore[no-any-return, attr-defined]
 
 
 # ---- the client side ------------------------------------------------------------------
@@ -244,42 +234,36 @@ def _files_to_ship(client: Client, zkey: Path, checksum: str, ship: bool | None)
 
 def prove_on_cluster(
     client: Client,
-    ctx: EpochContext,
+    recipe: Recipe,
     zkey: Path,
-    claims: Sequence[Claim],
-    on_result: Callable[[Claim, str, str, dict[str, float]], None],
+    items: Sequence[Any],
+    on_result: Callable[[Any, Result], None],
     on_batch_end: Callable[[], None],
     ship_key: bool | None = None,
 ) -> None:
-    """Prove `claims` on the cluster; `on_result` for each proof as its chunk arrives,
-    `on_batch_end` after each arrival (what arrived together is verified together)."""
+    """Prove `items` on the cluster with `recipe`'s context; `on_result(item, result)`
+    for each proof as its chunk arrives, `on_batch_end` after each arrival (what arrived
+    together is verified together)."""
 
     zkey = zkey.resolve()
     checksum = file_checksum(zkey)
     try:
-        spec = _Spec(
-            str(zkey),
-            checksum,
-            ctx.snapshot.model_dump_json(),
-            ctx.requirement,
-            ctx.max_margin_ratio_ppm,
-            _threads_by_host(client),
-        )
+        spec = _Spec(str(zkey), checksum, recipe, _threads_by_host(client))
         plugin = _ProverPlugin(spec, _files_to_ship(client, zkey, checksum, ship_key))
         client.register_plugin(plugin, name=plugin.name)
-        chunk = max(1, min(MAX_CHUNK, len(claims) // (4 * max(1, len(client.nthreads())))))
-        chunks = [list(claims[i : i + chunk]) for i in range(0, len(claims), chunk)]
+        chunk = max(1, min(MAX_CHUNK, len(items) // (4 * max(1, len(client.nthreads())))))
+        chunks = [list(items[i : i + chunk]) for i in range(0, len(items), chunk)]
         futures = {client.submit(_prove_chunk, plugin.name, c, pure=False): c for c in chunks}
         for future in as_completed(futures, loop=client.loop):
-            for claim, (proof, public, timings) in zip(futures.pop(future), future.result(), strict=True):
-                on_result(claim, proof, public, timings)
+            for item, result in zip(futures.pop(future), future.result(), strict=True):
+                on_result(item, result)
             on_batch_end()
         client.unregister_worker_plugin(plugin.name)  # the workers drop the key and the circuit
     except ClusterError:
         raise
     except Exception as exc:
         if _lost(client, exc):
-            raise ClusterLostError(f"lost the Dask scheduler during the epoch: {type(exc).__name__}: {exc}") from exc
+            raise ClusterLostError(f"lost the Dask scheduler while proving: {type(exc).__name__}: {exc}") from exc
         raise
 
 

@@ -29,12 +29,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import multiprocessing
 import os
 import re
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +47,7 @@ from ._context import Claim, EpochContext
 from ._errors import DuplicateEntryError, MalformedInputError
 from ._models import Account, MarketSnapshot, load_account
 from ._prove_account import check_supported, check_zkey_matches, margin_circuit_with_key
+from ._proving import Result, prove_on_pool, set_threads
 
 #: With `workers=None`, fewer proofs than this are made in this process. Measured with
 #: `zkmargin epoch run --workers 1` and `--workers 2` on the example snapshot's circuit
@@ -149,15 +148,11 @@ def _read_salt(path: Path) -> int | None:
 
 # ---- the worker side ------------------------------------------------------------------------
 
-_worker: dict[str, EpochContext] = {}
-
 
 def worker_context(zkey: str, snapshot_json: str, requirement: str, ratio: int, threads: int) -> EpochContext:
     """A prover process's epoch context (a pool process or a Dask worker): numba limited
     to `threads`, the key mapped, the circuit loaded beside it when saved there."""
-    import numba
-
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
+    set_threads(threads)
     snapshot = MarketSnapshot.model_validate_json(snapshot_json)
     circuit = margin_circuit_with_key(snapshot, zkey)
     return EpochContext.build(
@@ -169,14 +164,20 @@ def worker_context(zkey: str, snapshot_json: str, requirement: str, ratio: int, 
     )
 
 
-def _init_worker(zkey: str, snapshot_json: str, requirement: Requirement, ratio: int, threads: int) -> None:
-    _worker["ctx"] = worker_context(zkey, snapshot_json, requirement, ratio, threads)
+@dataclass(frozen=True)
+class MarginRecipe:
+    """An epoch's margin proofs' `Recipe` (`engine._proving`): the snapshot and statement."""
 
+    snapshot_json: str
+    requirement: str
+    max_margin_ratio_ppm: int
 
-def _prove_in_worker(claim: Claim) -> tuple[str, str, dict[str, float]]:
-    timings: dict[str, float] = {}
-    proof, public = _worker["ctx"].prove(claim, timings)
-    return proof.to_json(), public.to_json(), timings
+    @classmethod
+    def of(cls, ctx: EpochContext) -> MarginRecipe:
+        return cls(ctx.snapshot.model_dump_json(), ctx.requirement, ctx.max_margin_ratio_ppm)
+
+    def context(self, zkey: str, threads: int) -> EpochContext:
+        return worker_context(zkey, self.snapshot_json, self.requirement, self.max_margin_ratio_ppm, threads)
 
 
 def _add(stages: dict[str, float], stage: str, seconds: float) -> None:
@@ -315,28 +316,22 @@ def _prove_all(ctx: EpochContext, zkey: Path, claims: list[Claim], appends: _App
     appends.flush()
 
 
+def _on_result(appends: _Appends) -> Callable[[Any, Result], None]:
+    """What the parent does with each claim's proof made elsewhere: stage times, then the
+    verify-and-append queue."""
+
+    def on_result(claim: Claim, result: Result) -> None:
+        proof_json, public_json, timings = result
+        for stage, seconds in timings.items():
+            _add(appends.stages, stage, seconds)
+        appends.add(claim, Proof.from_json(proof_json), PublicSignals.from_json(public_json))
+
+    return on_result
+
+
 def _prove_on_pool(ctx: EpochContext, zkey: Path, claims: list[Claim], appends: _Appends, workers: int) -> None:
     """The claims proven on a spawn pool of `workers` processes; results appended as they arrive."""
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    init = (str(zkey), ctx.snapshot.model_dump_json(), ctx.requirement, ctx.max_margin_ratio_ppm, threads)
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(claims)),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker,
-        initargs=init,
-    ) as pool:
-        pending: dict[Future[tuple[str, str, dict[str, float]]], Claim] = {
-            pool.submit(_prove_in_worker, c): c for c in claims
-        }
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                claim = pending.pop(fut)
-                proof_json, public_json, timings = fut.result()
-                for stage, seconds in timings.items():
-                    _add(appends.stages, stage, seconds)
-                appends.add(claim, Proof.from_json(proof_json), PublicSignals.from_json(public_json))
-            appends.flush()  # what arrived together is verified together
+    prove_on_pool(MarginRecipe.of(ctx), str(zkey), claims, _on_result(appends), appends.flush, workers)
 
 
 def _prove_on_cluster(
@@ -347,12 +342,7 @@ def _prove_on_cluster(
         return
     from ._dask import prove_on_cluster
 
-    def on_result(claim: Claim, proof_json: str, public_json: str, timings: dict[str, float]) -> None:
-        for stage, seconds in timings.items():
-            _add(appends.stages, stage, seconds)
-        appends.add(claim, Proof.from_json(proof_json), PublicSignals.from_json(public_json))
-
-    prove_on_cluster(client, ctx, zkey, claims, on_result, appends.flush, ship_key)
+    prove_on_cluster(client, MarginRecipe.of(ctx), zkey, claims, _on_result(appends), appends.flush, ship_key)
     appends.flush()
 
 

@@ -60,9 +60,10 @@ def test_no_scheduler_at_the_address_is_a_named_error() -> None:
 def _plugin(tmp_path: Path, zkey: Path, files: dict[str, bytes] | None):  # type: ignore[no-untyped-def]
     from circuits import file_checksum
     from engine._dask import _ProverPlugin, _Spec
+    from engine._epoch import MarginRecipe
 
     checksum = file_checksum(zkey) if zkey.exists() else "0" * 64
-    plugin = _ProverPlugin(_Spec(str(zkey), checksum, "{}", "maintenance", 0, ()), files)
+    plugin = _ProverPlugin(_Spec(str(zkey), checksum, MarginRecipe("{}", "maintenance", 0), ()), files)
     plugin.setup(SimpleNamespace(local_directory=str(tmp_path / "worker"), address="tcp://127.0.0.1:1"))
     return plugin
 

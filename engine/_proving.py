@@ -1,0 +1,89 @@
+"""Where proofs are made, for every circuit: this process, a local process pool, or a
+Dask cluster (`engine._dask`).
+
+A `Recipe` is what a prover process needs to build its context once (small and
+picklable: the snapshot's JSON and the statement, never the key, which each process maps
+from its path); the context's `prove(item, timings)` turns one work item (an epoch's
+`Claim`, a solvency `SolvencyBatchJob`) into a proof. The parent process sends items,
+receives (proof JSON, public JSON, stage seconds) and stays the only writer.
+
+    prove_on_pool(MarginRecipe(...), zkey, claims, on_result, on_arrival, workers=2)
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any, Protocol
+
+from verifier import Proof, PublicSignals
+
+#: One proof's result as it crosses processes: proof JSON, public JSON, seconds by stage.
+Result = tuple[str, str, dict[str, float]]
+
+
+class ProvingContext(Protocol):
+    """A prover process's context: everything shared by its proofs, built once."""
+
+    def prove(self, item: Any, timings: dict[str, float] | None = None) -> tuple[Proof, PublicSignals]: ...
+
+
+class Recipe(Protocol):
+    """How a prover process builds its context from the key's path (module doc)."""
+
+    def context(self, zkey: str, threads: int) -> ProvingContext: ...
+
+
+def set_threads(threads: int) -> None:
+    """numba's threads in this process, at most what it has."""
+    import numba
+
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
+
+
+def prove_item(ctx: ProvingContext, item: Any) -> Result:
+    """One item proven, as it crosses processes."""
+    timings: dict[str, float] = {}
+    proof, public = ctx.prove(item, timings)
+    return proof.to_json(), public.to_json(), timings
+
+
+_worker: dict[str, ProvingContext] = {}
+
+
+def _init_worker(recipe: Recipe, zkey: str, threads: int) -> None:
+    _worker["ctx"] = recipe.context(zkey, threads)
+
+
+def _prove_in_worker(item: Any) -> Result:
+    return prove_item(_worker["ctx"], item)
+
+
+def prove_on_pool(
+    recipe: Recipe,
+    zkey: str,
+    items: Sequence[Any],
+    on_result: Callable[[Any, Result], None],
+    on_arrival: Callable[[], None],
+    workers: int,
+) -> None:
+    """The items proven on a spawn pool of `workers` processes (each builds the recipe's
+    context once, with its share of the cores); `on_result(item, result)` as each
+    arrives, `on_arrival()` after each wait (what arrived together is handled together)."""
+    if not items:
+        return
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(items)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(recipe, zkey, threads),
+    ) as pool:
+        pending: dict[Future[Result], Any] = {pool.submit(_prove_in_worker, item): item for item in items}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                on_result(pending.pop(fut), fut.result())
+            on_arrival()
