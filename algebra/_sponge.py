@@ -69,3 +69,11 @@ def totals_commitment(blind: int, totals: Sequence[int]) -> int:
         if isinstance(t, bool) or not isinstance(t, int) or not -(R // 2) < t < R // 2:
             raise EncodingError(f"total {i} is not an integer of abs < r/2: {t!r}")
     return sponge(TOTALS_TAG, [blind, *(t % R for t in totals)])
+
+
+def solvency_decimals(asset_decimals: Sequence[int], size_decimals: Sequence[int]) -> int:
+    """The exponent of Λ, the denominator of a solvency round's `unrealized` and
+    `bad_debt` totals: the least that makes every collateral value (an integer over
+    10**(decimals + 6)) and every position value (over 10**size_decimals) an integer
+    number of 1/Λ micro-quote. The circuit is compiled with it and the auditor rounds by it."""
+    return max([d + 6 for d in asset_decimals] + list(size_decimals))

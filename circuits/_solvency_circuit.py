@@ -46,6 +46,7 @@ from __future__ import annotations
 from typing import Any
 
 from algebra import ACCOUNT_TAG, TOTALS_TAG, R
+from algebra import solvency_decimals as algebra_solvency_decimals
 
 from ._builder import API, Circuit, HintOp, Public, Secret
 from ._encoding import (
@@ -73,10 +74,8 @@ _MARK_MINUS_OWED_BITS = 66
 
 
 def solvency_decimals(shape: MarginShape) -> int:
-    """The exponent of Λ, the denominator of the `unrealized` and `bad_debt` totals: the
-    least that makes every collateral value (over 10**(dec_j + 6)) and every position's
-    value (over 10**d) an integer multiple of 1/Λ."""
-    return max([d + 6 for d in shape.asset_decimals] + [m.decimals for m in shape.markets])
+    """The exponent of Λ for the shape (`algebra.solvency_decimals`)."""
+    return algebra_solvency_decimals(shape.asset_decimals, [m.decimals for m in shape.markets])
 
 
 def totals_names(shape: MarginShape) -> list[str]:

@@ -118,3 +118,29 @@ def _add_collateral(snapshot: MarketSnapshot, account: Account, quote: int, weig
         amount = quote * 10**asset.decimals * PPM // (price * asset.collateral_weight_ppm) + 1
         data["collateral"][asset.symbol] = data["collateral"].get(asset.symbol, 0) + amount
     return Account.model_validate(data)
+
+
+def counterparty_account(
+    snapshot: MarketSnapshot,
+    accounts: list[Account],
+    account_id: str = "house",
+    *,
+    requirement: Requirement = "maintenance",
+) -> Account:
+    """The venue's market maker for `accounts`: in every market where their sizes do not
+    net to zero, the opposite size, with the opposite of their quotes (every trade has
+    two sides: sizes and quotes sum to zero over all accounts) and the current funding
+    index, collateralised like a generated account. With it, every market's longs equal
+    its shorts (the solvency round's net positions are zero)."""
+    size: dict[str, int] = {}
+    quote: dict[str, int] = {}
+    for a in accounts:
+        for p in a.positions:
+            size[p.market] = size.get(p.market, 0) + p.size
+            quote[p.market] = quote.get(p.market, 0) + p.quote
+    positions = []
+    for m in snapshot.markets:
+        if size.get(m.id, 0):
+            funding = snapshot.funding_indices.get(m.id, 0) if isinstance(m, PerpetualMarket) else 0
+            positions.append(Position(market=m.id, size=-size[m.id], quote=-quote[m.id], funding_index=funding))
+    return _healthy(snapshot, Account(id=account_id, positions=tuple(positions)), requirement)

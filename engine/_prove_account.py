@@ -345,7 +345,13 @@ def prove_account_anonymously(
     return prover.prove(witness)
 
 
-def check_zkey_matches(zkey: ZkeyFile, circuit: CompiledCircuit, zkey_name: str) -> None:
+def check_zkey_matches(
+    zkey: ZkeyFile,
+    circuit: CompiledCircuit,
+    zkey_name: str,
+    what: str = "this snapshot's margin circuit",
+    setup: str = "zkmargin margin-setup --snapshot ...",
+) -> None:
     """Raise MismatchedFilesError unless the key's sizes are the circuit's."""
     cs = circuit.cs
     want = {
@@ -357,8 +363,7 @@ def check_zkey_matches(zkey: ZkeyFile, circuit: CompiledCircuit, zkey_name: str)
     diffs = [f"{k} {got[k]} (circuit: {want[k]})" for k in want if got[k] != want[k]]
     if diffs:
         raise MismatchedFilesError(
-            f"{zkey_name} is not a key for this snapshot's margin circuit: {', '.join(diffs)}; "
-            "make one with `zkmargin margin-setup --snapshot ...`"
+            f"{zkey_name} is not a key for {what}: {', '.join(diffs)}; make one with `{setup}`"
         )
 
 

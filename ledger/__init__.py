@@ -7,13 +7,15 @@ and audited by anyone with the small verifier.
         ledger.publish_root(epoch, anonymous_key)          # optional: anonymous proofs
         ledger.submit_anonymous(epoch, proof, public)
         ledger.close_epoch(epoch)
+        ledger.record_solvency(solvency_round)             # after the close: solvency
     report = audit_ledger_file("ledger.db")
 
 Modules: `_store` (the tables and verify-first appends), `_chain` (the hash chain),
 `_statement` (a margin proof's public signals and the one acceptance rule used by
 appends, anonymous submissions and the audit), `_anonymous` (Merkle roots of
-commitments and nullifiers), `_audit` (the chain, every row, every proof re-verified
-in batches), `_errors`.
+commitments and nullifiers), `_solvency` (solvency rounds: the venue's liabilities
+against its reserves, checked without the prover), `_audit` (the chain, every row,
+every proof re-verified in batches), `_errors`.
 
 Layering: this package imports the verifier, algebra (Poseidon, for the snapshot hash
 and Merkle roots) and the standard library only, never the prover, circuits or engine:
@@ -43,9 +45,20 @@ from ._errors import (
     RejectionLimitError,
     RootConflictError,
     SignalCountError,
+    SolvencyRefusedError,
     StatementError,
     UnknownAccountError,
     UnknownEpochError,
+)
+from ._solvency import (
+    MAX_SOLVENCY_DEPTH,
+    SOLVENCY_N_PUBLIC,
+    PublishedTotals,
+    Reserves,
+    SolvencyBatchProof,
+    SolvencyRound,
+    snapshot_names,
+    solvency_problems,
 )
 from ._statement import (
     ANONYMOUS_SIGNAL_NAMES,
@@ -78,6 +91,15 @@ from ._store import (
 )
 
 __all__ = [
+    "MAX_SOLVENCY_DEPTH",
+    "SOLVENCY_N_PUBLIC",
+    "PublishedTotals",
+    "Reserves",
+    "SolvencyBatchProof",
+    "SolvencyRefusedError",
+    "SolvencyRound",
+    "snapshot_names",
+    "solvency_problems",
     "ANONYMOUS_N_PUBLIC",
     "ANONYMOUS_SIGNAL_NAMES",
     "AUDIT_BATCH",

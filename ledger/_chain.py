@@ -33,6 +33,8 @@ KIND_TABLES: dict[str, str] = {
     "root": "roots",
     "anonymous": "anonymous_proofs",
     "close": "closures",
+    "solvency_batch": "solvency_batches",
+    "solvency": "solvency",
 }
 
 

@@ -87,3 +87,8 @@ class DamagedLedgerError(NotALedgerError):
     def __init__(self, message: str, problems: list[str]) -> None:
         super().__init__(message)
         self.problems = problems
+
+
+class SolvencyRefusedError(LedgerError):
+    """A solvency round the ledger will not record: it has a violation (named), or the
+    epoch already has another round."""

@@ -21,6 +21,8 @@ Tables (one row per append in the table of its kind, plus one row in `entries`):
   circuit's verification key (`ledger._anonymous`);
 - `anonymous_proofs`: accepted anonymous proofs, one per nullifier and epoch;
 - `closures`: an epoch's close, with its counts;
+- `solvency_batches`, `solvency`: a closed epoch's solvency round, its batch proofs and
+  then its root, key, totals and reserves (`ledger._solvency`);
 - `entries`: the hash chain over all of them (`ledger._chain`).
 
 Every append is one `BEGIN IMMEDIATE` transaction (WAL, synchronous FULL, foreign keys
@@ -78,10 +80,12 @@ from ._errors import (
     RejectionLimitError,
     RootConflictError,
     SignalCountError,
+    SolvencyRefusedError,
     StatementError,
     UnknownAccountError,
     UnknownEpochError,
 )
+from ._solvency import SolvencyRound, batch_row, round_of, round_row, solvency_problems
 from ._statement import (
     PAIRING_FAILED,
     Requirement,
@@ -91,10 +95,11 @@ from ._statement import (
     signals_problem,
 )
 
-#: v3: the snapshot's field encoding published with its JSON (the audit re-hashes it
-#: without the engine), Merkle roots of commitments and anonymous proofs. v2: no appends
-#: that cannot count (a proof after a verdict, rejections past MAX_REJECTED_PROOFS).
-SCHEMA_VERSION = "zkmargin.ledger.v3"
+#: v4: solvency rounds (`ledger._solvency`). v3: the snapshot's field encoding published
+#: with its JSON (the audit re-hashes it without the engine), Merkle roots of commitments
+#: and anonymous proofs. v2: no appends that cannot count (a proof after a verdict,
+#: rejections past MAX_REJECTED_PROOFS).
+SCHEMA_VERSION = "zkmargin.ledger.v4"
 
 #: Rejected proofs recorded per account and epoch; further ones are refused unrecorded.
 MAX_REJECTED_PROOFS = 8
@@ -103,7 +108,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (
     seq INTEGER PRIMARY KEY CHECK (seq >= 1),
-    kind TEXT NOT NULL CHECK (kind IN ('epoch', 'commitment', 'proof', 'verdict', 'root', 'anonymous', 'close')),
+    kind TEXT NOT NULL CHECK (kind IN ('epoch', 'commitment', 'proof', 'verdict', 'root', 'anonymous', 'close',
+                                       'solvency_batch', 'solvency')),
     epoch INTEGER NOT NULL,
     account TEXT,
     content_hash TEXT NOT NULL,
@@ -177,9 +183,41 @@ CREATE TABLE IF NOT EXISTS closures (
     anonymous INTEGER NOT NULL,
     closed_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS solvency_batches (
+    seq INTEGER PRIMARY KEY REFERENCES entries(seq),
+    epoch INTEGER NOT NULL REFERENCES closures(epoch),
+    batch INTEGER NOT NULL,
+    proof_json TEXT NOT NULL,
+    public_json TEXT NOT NULL,
+    UNIQUE (epoch, batch)
+);
+CREATE TABLE IF NOT EXISTS solvency (
+    epoch INTEGER PRIMARY KEY REFERENCES closures(epoch),
+    seq INTEGER NOT NULL UNIQUE REFERENCES entries(seq),
+    depth INTEGER NOT NULL,
+    batch_size INTEGER NOT NULL,
+    accounts INTEGER NOT NULL,
+    batches INTEGER NOT NULL,
+    merkle_root TEXT NOT NULL,
+    verification_key_json TEXT NOT NULL,
+    totals_json TEXT NOT NULL,
+    blind TEXT NOT NULL,
+    reserves_json TEXT NOT NULL
+);
 """
 
-_TABLES = ("entries", "epochs", "commitments", "proofs", "verdicts", "roots", "anonymous_proofs", "closures")
+_TABLES = (
+    "entries",
+    "epochs",
+    "commitments",
+    "proofs",
+    "verdicts",
+    "roots",
+    "anonymous_proofs",
+    "closures",
+    "solvency_batches",
+    "solvency",
+)
 
 
 def _columns(db: sqlite3.Connection, table: str) -> list[str]:
@@ -714,8 +752,12 @@ class Ledger:
 
     def leaves(self, epoch: int) -> list[int]:
         """The epoch's commitments in registration order: the leaves of its Merkle tree."""
-        rows = self._db.execute("SELECT commitment FROM commitments WHERE epoch = ? ORDER BY seq", (epoch,))
-        return [int(r[0]) for r in rows.fetchall()]
+        return [c for _, c in self.registered(epoch)]
+
+    def registered(self, epoch: int) -> list[tuple[str, int]]:
+        """(account, commitment) of the epoch in registration order: leaf i is the i-th."""
+        rows = self._db.execute("SELECT account, commitment FROM commitments WHERE epoch = ? ORDER BY seq", (epoch,))
+        return [(r[0], int(r[1])) for r in rows.fetchall()]
 
     def root(self, epoch: int) -> RootRecord | None:
         """The epoch's published Merkle root, or None."""
@@ -816,6 +858,41 @@ class Ledger:
                 )
         return next(s for s in self.epochs() if s.epoch == epoch)
 
+    # ---- solvency rounds (`ledger._solvency`) ----------------------------------------------
+
+    def solvency(self, epoch: int) -> SolvencyRound | None:
+        """The epoch's recorded solvency round, or None."""
+        c = self._db.execute("SELECT * FROM solvency WHERE epoch = ?", (epoch,))
+        names = [d[0] for d in c.description]
+        row = c.fetchone()
+        if row is None:
+            return None
+        batches = table_rows_where(self._db, "solvency_batches", "epoch = ? ORDER BY batch", (epoch,))
+        return round_of(dict(zip(names, row, strict=True)), batches)
+
+    def solvency_problem(self, rnd: SolvencyRound) -> str | None:
+        """The first violation of `rnd` against this ledger's epoch (`solvency_problems`)."""
+        record = self.epoch(rnd.epoch)
+        return solvency_problems(rnd, self.leaves(rnd.epoch), record.snapshot_hash, record.snapshot_json, record.closed)
+
+    def record_solvency(self, rnd: SolvencyRound) -> SolvencyRound:
+        """Append a round that `solvency_problems` finds nothing wrong with, its batches and
+        itself in one transaction; the same round again is a no-op. SolvencyRefusedError
+        (nothing written) for a violation or another round of the same epoch."""
+        with self._transaction() as cur:  # everything is read under the write lock
+            existing = self.solvency(rnd.epoch)
+            if existing is not None:
+                if round_row(existing) == round_row(rnd) and existing.batches == rnd.batches:
+                    return existing
+                raise SolvencyRefusedError(f"epoch {rnd.epoch} already has a solvency round")
+            problem = self.solvency_problem(rnd)
+            if problem is not None:
+                raise SolvencyRefusedError(f"epoch {rnd.epoch}: {problem}")
+            for b, batch in enumerate(rnd.batches):
+                self._append(cur, "solvency_batch", rnd.epoch, None, batch_row(rnd.epoch, b, batch))
+            self._append(cur, "solvency", rnd.epoch, None, round_row(rnd))
+        return rnd
+
 
 def read_row(cur: sqlite3.Cursor | sqlite3.Connection, table: str, seq: int) -> dict[str, Any]:
     """The row of `table` with this seq, as {column: value} (raises KeyError if none)."""
@@ -825,6 +902,12 @@ def read_row(cur: sqlite3.Cursor | sqlite3.Connection, table: str, seq: int) -> 
     if len(rows) != 1:
         raise KeyError(f"{len(rows)} rows of {table} with seq {seq}")
     return dict(zip(names, rows[0], strict=True))
+
+
+def table_rows_where(db: sqlite3.Connection, table: str, where: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+    c = db.execute(f"SELECT * FROM {table} WHERE {where}", args)
+    names = [d[0] for d in c.description]
+    return [dict(zip(names, r, strict=True)) for r in c.fetchall()]
 
 
 def table_rows(db: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
