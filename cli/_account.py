@@ -32,14 +32,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from algebra import MismatchedFilesError
-from circuits import read_r1cs, write_r1cs
 from engine import (
     Claim,
     EngineError,
@@ -55,7 +53,6 @@ from engine import (
     margin_circuit_for,
     margin_circuit_with_key,
     margin_shape,
-    n_private_inputs,
     prove_account_anonymously,
     random_salt,
     read_salt_file,
@@ -64,32 +61,22 @@ from engine import (
 )
 from ledger import Ledger, NoRootError
 from prover import (
-    INSECURE_NOTICE,
-    InsecureSetupWarning,
     Prover,
     ZkeyFile,
-    dev_setup,
-    export_verification_key,
-    new_zkey,
     read_ptau,
     read_zkey,
-    verifying_key,
-    write_zkey,
 )
 from verifier import Proof, PublicSignals, verify
 
 from ._base import EXIT_INVALID, RequirementChoice, _err, _fail, _out, _say, reported_errors, stages
-from ._demo import NOTICE_FILE
 from ._margin import format_ppm, format_quote
+from ._setup import KeyFiles, check_setup_choice, report_keys, write_keys
 
 R1CS_NAME = "margin.r1cs"
 ZKEY_NAME = "margin.zkey"
 VK_NAME = "verification_key.json"
 #: Smallest salt accepted from the user: below it the commitment could be brute-forced.
 MIN_SALT = 1 << 128
-
-_DEV_STAGES = 6  # lagrange, A, B1, B2, C, H
-_PTAU_STAGES = 7  # A, B1, B2, C, H, coefficients, circuit hash
 
 
 class WeakSaltError(ValueOutOfRangeError):
@@ -122,41 +109,21 @@ def margin_setup(
     key before using it for anything of value) or --dev (INSECURE: one process knew
     the toxic waste).
     """
-    if (ptau is None) == (not dev):
-        _fail("give exactly one of --ptau <pot.ptau> (phase 2 from a ceremony) or --dev (INSECURE dev setup)")
+    check_setup_choice(ptau, dev)
     start = time.perf_counter()
-    r1cs_path, zkey_path, vk_path = out_dir / R1CS_NAME, out_dir / ZKEY_NAME, out_dir / VK_NAME
+    files = KeyFiles(out_dir, R1CS_NAME, ZKEY_NAME, VK_NAME)
     with reported_errors():
         snapshot_obj = load_snapshot(snapshot)
         ptau_file = read_ptau(ptau) if ptau is not None else None
         shape = margin_shape(snapshot_obj)
-        with stages(1 + (_PTAU_STAGES if ptau_file else _DEV_STAGES) + 1, first="compile") as on_stage:
-            circuit = (
-                anonymous_circuit_for(snapshot_obj, anonymous_depth)
-                if anonymous_depth
-                else margin_circuit_for(snapshot_obj)
-            )
-            out_dir.mkdir(parents=True, exist_ok=True)
-            write_r1cs(circuit.cs, r1cs_path, n_prv_in=n_private_inputs(circuit))
-            on_stage("setup (phase 2)" if ptau_file else "setup (INSECURE dev setup)")
-            if ptau_file is not None:
-                key = new_zkey(read_r1cs(r1cs_path), ptau_file, on_stage=on_stage)
-                vk = export_verification_key(key)
-            else:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", InsecureSetupWarning)  # said loudly below instead
-                    pk = dev_setup(circuit.cs, on_stage=on_stage)
-                key = ZkeyFile.from_proving_key(pk)
-                vk = verifying_key(pk)  # carries the INSECURE notice
-            on_stage("write")
-            write_zkey(key, zkey_path)
-            vk.save(vk_path)
-            if not anonymous_depth:  # provers load the compiled circuit beside the key
-                save_margin_circuit(snapshot_obj, zkey_path)
-            if ptau_file is None:
-                (out_dir / NOTICE_FILE).write_text(
-                    INSECURE_NOTICE + ".\nThe keys in this folder come from zkmargin's dev setup.\n"
-                )
+        circuit = (
+            anonymous_circuit_for(snapshot_obj, anonymous_depth)
+            if anonymous_depth
+            else margin_circuit_for(snapshot_obj)
+        )
+        key = write_keys(circuit, files, ptau_file)
+        if not anonymous_depth:  # provers load the compiled circuit beside the key
+            save_margin_circuit(snapshot_obj, files.path(ZKEY_NAME))
     cs = circuit.cs
     _say(
         _out,
@@ -164,13 +131,7 @@ def margin_setup(
         f"{cs.n_constraints:,} constraints, {cs.n_wires:,} wires, {cs.n_public} public",
         "",
     )
-    if ptau_file is not None:
-        _say(_out, f"circuit hash: {key.cs_hash.hex()}", "")
-    _say(_err, f"wrote {r1cs_path}, {zkey_path}, {vk_path} in {time.perf_counter() - start:.1f} s", "green")
-    if ptau_file is not None:
-        _say(_err, "the key has no contribution yet: add one with `zkmargin zkey contribute` before use", "yellow")
-    else:
-        _say(_err, f"WARNING: {INSECURE_NOTICE}.", "bold yellow")
+    report_keys(files, key, ptau_file is not None, time.perf_counter() - start)
 
 
 def _not_proved(claim: Claim, requirement: RequirementChoice, max_margin_ratio_ppm: int) -> str:

@@ -36,6 +36,11 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("ledger", "submit", "_ledger", "ledger_submit"),
     ("ledger", "show", "_ledger", "ledger_show"),
     ("ledger", "publish-root", "_ledger", "ledger_publish_root"),
+    ("solvency", "setup", "_solvency", "solvency_setup"),
+    ("solvency", "prove", "_solvency", "solvency_prove"),
+    ("solvency", "verify", "_solvency", "solvency_verify"),
+    ("solvency", "inclusion", "_solvency", "solvency_inclusion"),
+    ("solvency", "check-inclusion", "_solvency", "solvency_check_inclusion"),
     ("bench", "epoch", "_bench", "bench_epoch_cmd"),
     ("bench", "prove", "_bench", "bench_prove_cmd"),
 )
@@ -47,6 +52,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("zkey export", "Export parts of a .zkey."),
     ("epoch", "The epoch workflow: prove, verify, append."),
     ("ledger", "The settlement ledger: audit, inspect, submit, publish a root."),
+    ("solvency", "Exchange solvency: prove the venue's liabilities, verify them, check your inclusion."),
     ("bench", "Throughput on your snapshot and hardware: an epoch, or repeated proofs."),
 )
 

@@ -20,6 +20,9 @@ Public API of the margin engine (units and rounding: `engine._units`; formulas:
 - epochs: `EpochContext`, `Claim`, `run_epoch`, `load_accounts`, `EpochSummary`, proving
   in this process, on a local pool or on a Dask cluster (`DaskCluster`, `TlsFiles`)
   (`engine._context`, `engine._epoch`), writing the `ledger` package's ledger;
+- solvency: `account_totals` (what the venue owes an account), `SolvencyTotals`,
+  `plan_solvency`, `prove_solvency` (a closed epoch's round, proven and recorded;
+  `engine._solvency`, `engine._solvency_round`), `counterparty_account`;
 - examples: `load_example_snapshot`, `load_example_account`, `example_path`;
   generated accounts of a snapshot's shape: `generate_accounts` (`engine._generate`);
 - benchmarks: `bench_epoch`, `bench_prove`, `dev_keys` (`engine._bench`, `zkmargin bench`);
@@ -41,7 +44,7 @@ from ._commitment import (
     write_salt_file,
 )
 from ._context import Claim, EpochContext, prove_account
-from ._epoch import POOL_MIN_PROOFS, EpochSummary, load_accounts, run_epoch
+from ._epoch import POOL_MIN_PROOFS, EpochSummary, load_accounts, run_epoch, salt_path
 from ._errors import (
     ClusterError,
     ClusterLostError,
@@ -70,7 +73,7 @@ from ._errors import (
     ValueOutOfRangeError,
 )
 from ._examples import EXAMPLE_ACCOUNTS, example_path, load_example_account, load_example_reports, load_example_snapshot
-from ._generate import PROFILES, generate_accounts
+from ._generate import PROFILES, counterparty_account, generate_accounts
 from ._margin import compute_margin, validate_account
 from ._models import (
     MODELS,
@@ -149,9 +152,33 @@ from ._settlement import (
     settle_expiry,
     settle_funding,
 )
+from ._solvency import (
+    SolvencyMember,
+    SolvencyPlan,
+    SolvencyTotals,
+    account_totals,
+    plan_solvency,
+    save_solvency_circuit,
+    solvency_circuit_for,
+    solvency_member,
+)
+from ._solvency_round import SolvencyInputError, SolvencySummary, prove_solvency
 from ._units import QUOTE_DECIMALS, whole_units
 
 __all__ = [
+    "SolvencyInputError",
+    "SolvencyMember",
+    "SolvencyPlan",
+    "SolvencySummary",
+    "SolvencyTotals",
+    "account_totals",
+    "counterparty_account",
+    "plan_solvency",
+    "prove_solvency",
+    "salt_path",
+    "save_solvency_circuit",
+    "solvency_circuit_for",
+    "solvency_member",
     "EpochBench",
     "ProveBench",
     "bench_epoch",

@@ -11,8 +11,9 @@ worker processes; an epoch's margin proofs and a solvency round's batches alike 
   ships once inside the plugin (when some worker lacks the file, or `ship_key=True`),
   written to the worker's own directory.
 - Tasks carry chunks of work items (an epoch's claims: account, salt, commitment,
-  report; a solvency round's batch jobs) and return each proof's JSON and stage times. A worker proves one chunk at a time, its numba kernels
-  using its share of its machine's cores.
+  report; a solvency round's batch jobs) and return each proof's JSON and stage
+  times. A worker proves one chunk at a time, its numba kernels using its share of its
+  machine's cores.
 - The parent stays the only writer (`engine._epoch`): results are verified and appended
   as chunks arrive. A worker lost mid-epoch has its tasks rerun on the others (Dask's
   scheduler does that); a lost scheduler raises `ClusterLostError`, and a rerun of the

@@ -362,9 +362,7 @@ def check_zkey_matches(
     got = {"n_vars": zkey.n_vars, "n_public": zkey.n_public, "domain size": zkey.domain_size}
     diffs = [f"{k} {got[k]} (circuit: {want[k]})" for k in want if got[k] != want[k]]
     if diffs:
-        raise MismatchedFilesError(
-            f"{zkey_name} is not a key for {what}: {', '.join(diffs)}; make one with `{setup}`"
-        )
+        raise MismatchedFilesError(f"{zkey_name} is not a key for {what}: {', '.join(diffs)}; make one with `{setup}`")
 
 
 def n_private_inputs(circuit: CompiledCircuit) -> int:

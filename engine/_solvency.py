@@ -29,18 +29,29 @@ conservative bound for the equity that decides bankruptcy (a larger deficit).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
-from algebra import MerkleTree, R, merkle_tree, totals_commitment
-from circuits import CompiledCircuit, MarginShape, SolvencyBatch, compile_circuit, solvency_decimals
+from algebra import FileFormatError, MerkleTree, MismatchedFilesError, R, merkle_tree, totals_commitment
+from circuits import (
+    CompiledCircuit,
+    MarginShape,
+    SolvencyBatch,
+    compile_circuit,
+    file_checksum,
+    load_compiled,
+    save_compiled,
+    solvency_decimals,
+)
 
 from ._commitment import account_layout_of, commit_encoding, encode_account, random_salt
 from ._errors import MalformedInputError
 from ._margin import _funding_owed, _valuation_price, validate_account
 from ._models import Account, MarketSnapshot, OptionMarket
-from ._prove_account import check_supported, margin_shape
+from ._prove_account import check_supported, circuit_path, margin_shape
 from ._units import PPM, pow10
 
 
@@ -125,6 +136,31 @@ def _compiled(shape: MarginShape, batch_size: int, depth: int) -> CompiledCircui
 def solvency_circuit_for(snapshot: MarketSnapshot, batch_size: int, depth: int) -> CompiledCircuit:
     """The compiled solvency batch circuit of the snapshot's shape (cached)."""
     return _compiled(margin_shape(snapshot), batch_size, depth)
+
+
+def _saved_shape(snapshot: MarketSnapshot, batch_size: int, depth: int) -> str:
+    return repr((margin_shape(snapshot), batch_size, depth))
+
+
+def save_solvency_circuit(snapshot: MarketSnapshot, batch_size: int, depth: int, zkey: str | Path) -> Path:
+    """Save the compiled solvency circuit beside its (written) key, as the margin's is."""
+    path = circuit_path(zkey)
+    circuit = solvency_circuit_for(snapshot, batch_size, depth)
+    save_compiled(circuit, path, key_checksum=file_checksum(zkey), shape=_saved_shape(snapshot, batch_size, depth))
+    return path
+
+
+def solvency_circuit_with_key(
+    snapshot: MarketSnapshot, batch_size: int, depth: int, zkey: str | Path
+) -> CompiledCircuit:
+    """The solvency circuit saved beside `zkey` when it is this key's and shape's, else compiled."""
+    path = circuit_path(zkey)
+    if path.exists():
+        with contextlib.suppress(FileFormatError, MismatchedFilesError):
+            return load_compiled(
+                path, key_checksum=file_checksum(zkey), shape=_saved_shape(snapshot, batch_size, depth)
+            )
+    return solvency_circuit_for(snapshot, batch_size, depth)
 
 
 def padding_encoding(snapshot: MarketSnapshot) -> tuple[int, ...]:

@@ -41,6 +41,7 @@ from ._solvency import (
     padding_encoding,
     plan_solvency,
     solvency_circuit_for,
+    solvency_circuit_with_key,
     solvency_member,
 )
 
@@ -70,9 +71,16 @@ class SolvencyContext:
 
     @classmethod
     def build(
-        cls, snapshot: MarketSnapshot, prover: Prover | None, batch_size: int, depth: int, root: int
+        cls,
+        snapshot: MarketSnapshot,
+        prover: Prover | None,
+        batch_size: int,
+        depth: int,
+        root: int,
+        circuit: CompiledCircuit | None = None,
     ) -> SolvencyContext:
-        circuit = solvency_circuit_for(snapshot, batch_size, depth)
+        """The round's context (the circuit as given, e.g. saved beside the key, or compiled)."""
+        circuit = circuit or solvency_circuit_for(snapshot, batch_size, depth)
         if prover is not None and prover.n_vars == circuit.cs.n_wires:
             prover.share_wires(circuit.wires_determined_by(_ROUND_INPUTS))
         encoding = tuple(snapshot.field_encoding())
@@ -110,7 +118,8 @@ class SolvencyRecipe:
     def context(self, zkey: str, threads: int) -> SolvencyContext:
         set_threads(threads)
         snapshot = MarketSnapshot.model_validate_json(self.snapshot_json)
-        return SolvencyContext.build(snapshot, Prover.from_zkey(zkey), self.batch_size, self.depth, self.root)
+        circuit = solvency_circuit_with_key(snapshot, self.batch_size, self.depth, zkey)
+        return SolvencyContext.build(snapshot, Prover.from_zkey(zkey), self.batch_size, self.depth, self.root, circuit)
 
 
 @dataclass(frozen=True)
@@ -193,7 +202,7 @@ def prove_solvency(
     plan = plan_solvency(members_of(ledger, epoch, accounts, snapshot, salts), snapshot, batch_size, depth)
     zkey = Path(zkey)
     key = read_zkey(zkey, copy_on_write=True)
-    circuit = solvency_circuit_for(snapshot, batch_size, depth)
+    circuit = solvency_circuit_with_key(snapshot, batch_size, depth, zkey)
     check_zkey_matches(key, circuit, str(zkey), f"the solvency circuit (batch {batch_size}, depth {depth})", SETUP_HINT)
     prover = Prover(key)
     vk_json = prover.verifying_key.to_json()

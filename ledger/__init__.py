@@ -14,7 +14,8 @@ Modules: `_store` (the tables and verify-first appends), `_chain` (the hash chai
 `_statement` (a margin proof's public signals and the one acceptance rule used by
 appends, anonymous submissions and the audit), `_anonymous` (Merkle roots of
 commitments and nullifiers), `_solvency` (solvency rounds: the venue's liabilities
-against its reserves, checked without the prover), `_audit` (the chain, every row,
+against its reserves, checked without the prover), `_inclusion` (a user's leaf in a
+round), `_audit` (the chain, every row,
 every proof re-verified in batches), `_errors`.
 
 Layering: this package imports the verifier, algebra (Poseidon, for the snapshot hash
@@ -38,6 +39,7 @@ from ._errors import (
     EpochClosedError,
     EpochConflictError,
     LedgerError,
+    MalformedReservesError,
     NoRootError,
     NotALedgerError,
     NullifierUsedError,
@@ -50,6 +52,7 @@ from ._errors import (
     UnknownAccountError,
     UnknownEpochError,
 )
+from ._inclusion import Inclusion, inclusion_of, inclusion_problem
 from ._solvency import (
     MAX_SOLVENCY_DEPTH,
     SOLVENCY_N_PUBLIC,
@@ -91,6 +94,9 @@ from ._store import (
 )
 
 __all__ = [
+    "Inclusion",
+    "inclusion_of",
+    "inclusion_problem",
     "MAX_SOLVENCY_DEPTH",
     "SOLVENCY_N_PUBLIC",
     "PublishedTotals",
@@ -126,6 +132,7 @@ __all__ = [
     "EpochStats",
     "Ledger",
     "LedgerError",
+    "MalformedReservesError",
     "NoRootError",
     "NotALedgerError",
     "NullifierUsedError",

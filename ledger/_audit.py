@@ -24,7 +24,9 @@ it concerns ("entry 17 (proof, epoch 3, alice): ..."):
    nullifier once per epoch;
 5. the verdicts: `proven` points at an accepted proof of the same account and epoch;
    a closure's counts are the epoch's, and nothing of the epoch follows its closure;
-6. optionally, the head hash is the one published (`expected_head`).
+6. the solvency rounds (`ledger._solvency`): each round's batches are its rows, and
+   the round passes `solvency_problems` (its proofs verified when `verify_proofs`);
+7. optionally, the head hash is the one published (`expected_head`).
 
 Every value is untrusted: one that is not of its column's type (a blob, a float, text
 where a number belongs, JSON nested without end) is reported at its entry, never
@@ -48,6 +50,7 @@ from verifier import Proof, PublicSignals, VerificationInputError, VerifyingKey,
 from ._anonymous import ANONYMOUS_N_PUBLIC, anonymous_problem, root_of
 from ._chain import GENESIS, KIND_TABLES, content_hash, entry_hash
 from ._errors import DamagedLedgerError, LedgerError
+from ._solvency import round_of, solvency_problems
 from ._statement import PAIRING_FAILED, margin_signals, signals_problem
 from ._store import MAX_REJECTED_PROOFS, SCHEMA_COLUMNS, Ledger, proof_digest, snapshot_hash_of, table_rows
 
@@ -149,6 +152,7 @@ def audit_ledger(
     roots = _check_roots(tables, report)
     accepted = _check_proofs(tables, report, epochs, roots, verify_proofs, on_proof)
     _check_verdicts(tables, report, accepted)
+    _check_solvency(tables, report, verify_proofs)
     return report
 
 
@@ -456,10 +460,40 @@ def _check_verdicts(tables: _Tables, report: AuditReport, accepted: dict[Any, tu
             report.problem(seq, "close", n, None, f"counts {counts} are not the recorded ones")
         with report.reading(seq, "close", n, None):
             for e in entries[n]:
-                if e["kind"] != "close" and e["seq"] > seq:
+                if e["kind"] not in ("close", *AFTER_CLOSE) and e["seq"] > seq:
                     report.problem(
                         e["seq"], e["kind"], n, e["account"], f"appended after epoch {n} closed (entry {seq})"
                     )
+
+
+#: Entry kinds that follow an epoch's closure (a solvency round needs its final accounts).
+AFTER_CLOSE = ("solvency_batch", "solvency")
+
+
+def _check_solvency(tables: _Tables, report: AuditReport, verify_proofs: bool) -> None:
+    """Step 6: every round re-checked from its rows; batch rows outside a round reported."""
+    commitments = _by_epoch(sorted(tables.rows["commitments"], key=lambda r: _int_or(r["seq"], -1)))
+    batches = _by_epoch(sorted(tables.rows["solvency_batches"], key=lambda r: _int_or(r["batch"], -1)))
+    epochs = {r["epoch"]: r for r in tables.rows["epochs"]}
+    closed = {r["epoch"] for r in tables.rows["closures"]}
+    for row in tables.rows["solvency"]:
+        n, seq = row["epoch"], row["seq"]
+        with report.reading(seq, "solvency", n, None):
+            mine = batches.pop(n, [])
+            if [b["batch"] for b in mine] != list(range(row["batches"])) or any(b["seq"] > seq for b in mine):
+                report.problem(seq, "solvency", n, None, "its batch rows are not batches 0.. recorded before it")
+                continue
+            rnd = round_of(row, mine)
+            epoch = epochs[n]
+            leaves = [int(c["commitment"]) for c in commitments[n]]
+            problem = solvency_problems(
+                rnd, leaves, int(epoch["snapshot_hash"]), epoch["snapshot_json"], n in closed, verify=verify_proofs
+            )
+            if problem is not None:
+                report.problem(seq, "solvency", n, None, problem)
+    for n, rows in batches.items():
+        for b in rows:
+            report.problem(b["seq"], "solvency_batch", n, None, "a solvency batch of no recorded round")
 
 
 def _statement(row: dict[str, Any], epoch: _Epoch | None, commitment: Any) -> _Statement | str:

@@ -92,3 +92,7 @@ class DamagedLedgerError(NotALedgerError):
 class SolvencyRefusedError(LedgerError):
     """A solvency round the ledger will not record: it has a violation (named), or the
     epoch already has another round."""
+
+
+class MalformedReservesError(LedgerError):
+    """A reserves file that is not the reserves' JSON (a negative amount, a float, an unknown field)."""
