@@ -11,7 +11,8 @@ recorded in the ledger (`ledger._solvency` checks it before it is written).
    process, on a local pool (`workers`), or on a Dask cluster (`dask`).
 3. The round (root, batch proofs, final totals and blinding, reserves) is appended in
    one transaction after the ledger's own check (`SolvencyRefusedError` names the first
-   violation, nothing written). A killed run writes nothing and reruns from the start.
+   violation, nothing written). A killed run writes nothing and reruns from the start;
+   a rerun after the round is recorded returns it (with other reserves it is refused).
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ from pathlib import Path
 
 from algebra import solvency_decimals
 from circuits import CompiledCircuit
-from ledger import Ledger, PublishedTotals, Reserves, SolvencyBatchProof, SolvencyRound, snapshot_names
+from ledger import (
+    Ledger,
+    PublishedTotals,
+    Reserves,
+    SolvencyBatchProof,
+    SolvencyRefusedError,
+    SolvencyRound,
+    snapshot_names,
+)
 from prover import Prover, read_zkey
 from verifier import Proof, PublicSignals
 
@@ -197,6 +206,11 @@ def prove_solvency(
     record = ledger.epoch(epoch)
     if not record.closed:
         raise SolvencyInputError(f"epoch {epoch} is open: close it first (its accounts must be final)")
+    existing = ledger.solvency(epoch)
+    if existing is not None:  # a rerun: the same round stands, another one is refused
+        if (existing.reserves, existing.batch_size, existing.depth) != (reserves, batch_size, depth):
+            raise SolvencyRefusedError(f"epoch {epoch} already has a solvency round (other reserves or shape)")
+        return SolvencySummary(epoch, existing.accounts, len(existing.batches), 0.0, 0.0, existing, {})
     snapshot = MarketSnapshot.model_validate_json(record.snapshot_json)
     salts = Path(salts_dir) if salts_dir is not None else ledger.path.with_name(ledger.path.name + ".salts")
     plan = plan_solvency(members_of(ledger, epoch, accounts, snapshot, salts), snapshot, batch_size, depth)
