@@ -79,14 +79,24 @@ from ._gadgets_merkle import assert_merkle_path, merkle_root, merkle_root_native
 from ._gadgets_poseidon import poseidon_hash, poseidon_sponge
 from ._lc import LinearCombination, Variable
 from ._margin_circuit import EPOCH_INPUTS, MarginHealth, MarginShape, MarketShape
-from ._solvency_circuit import SOLVENCY_PUBLIC, SolvencyBatch, solvency_decimals, solvency_public, totals_names
 from ._opening import CommitmentOpening
 from ._r1cs import Constraint, ConstraintSystem
 from ._r1cs_file import R1csFile, R1csMatrix, read_r1cs, write_r1cs
+from ._solvency_circuit import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_DEPTH,
+    SOLVENCY_PUBLIC,
+    SolvencyBatch,
+    solvency_decimals,
+    solvency_public,
+    totals_names,
+)
 from ._witness_program import NotCompilableError, WitnessProgram
 from ._wtns_file import check_witness_matches, read_wtns, read_wtns_limbs, write_wtns
 
 __all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_DEPTH",
     "SOLVENCY_PUBLIC",
     "SolvencyBatch",
     "solvency_decimals",
@@ -195,7 +205,6 @@ __all__ = [
     "MarketShape",
     "LinearCombination",
     "Variable",
-
     "CommitmentOpening",
     "Constraint",
     "ConstraintSystem",

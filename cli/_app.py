@@ -38,9 +38,9 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("ledger", "publish-root", "_ledger", "ledger_publish_root"),
     ("solvency", "setup", "_solvency", "solvency_setup"),
     ("solvency", "prove", "_solvency", "solvency_prove"),
-    ("solvency", "verify", "_solvency", "solvency_verify"),
-    ("solvency", "inclusion", "_solvency", "solvency_inclusion"),
-    ("solvency", "check-inclusion", "_solvency", "solvency_check_inclusion"),
+    ("solvency", "verify", "_solvency_audit", "solvency_verify"),
+    ("solvency", "inclusion", "_solvency_audit", "solvency_inclusion"),
+    ("solvency", "check-inclusion", "_solvency_audit", "solvency_check_inclusion"),
     ("bench", "epoch", "_bench", "bench_epoch_cmd"),
     ("bench", "prove", "_bench", "bench_prove_cmd"),
 )

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from algebra import solvency_decimals
-from circuits import CompiledCircuit
+from circuits import DEFAULT_BATCH_SIZE, DEFAULT_DEPTH, CompiledCircuit
 from ledger import (
     Ledger,
     PublishedTotals,
@@ -192,8 +192,8 @@ def prove_solvency(
     zkey: str | Path,
     reserves: Reserves,
     *,
-    batch_size: int = 16,
-    depth: int = 20,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    depth: int = DEFAULT_DEPTH,
     salts_dir: str | Path | None = None,
     workers: int = 1,
     dask: DaskCluster | None = None,

@@ -359,8 +359,33 @@ def test_the_prover_records_no_round_that_fails_the_check(venue: dict[str, Any])
 
 def test_the_prover_refuses_accounts_that_do_not_open_their_commitments(venue: dict[str, Any]) -> None:
     ledger, accounts = venue["ledger"], venue["accounts"]
+    n = _epoch(ledger, _moved(venue["snap"], 11), accounts, venue["dir"] / "ledger.db.salts")
     with pytest.raises(SolvencyInputError, match="has no account file"):  # an account dropped from the sum
-        prove_solvency(ledger, 7, accounts[1:], venue["zkey"], Reserves(), **SHAPE)
+        prove_solvency(ledger, n, accounts[1:], venue["zkey"], Reserves(), **SHAPE)
     changed = [accounts[0].model_copy(update={"quote_balance": accounts[0].quote_balance - 1}), *accounts[1:]]
     with pytest.raises(SolvencyInputError, match="do not open the commitment registered"):
-        prove_solvency(ledger, 7, changed, venue["zkey"], Reserves(), **SHAPE)
+        prove_solvency(ledger, n, changed, venue["zkey"], Reserves(), **SHAPE)
+    assert ledger.solvency(n) is None
+
+
+def _padded_root(leaves: list[int], depth: int) -> int:
+    """The reference: the whole tree, padding included, hashed level by level."""
+    from algebra import poseidon
+
+    level = [*leaves, *[0] * ((1 << depth) - len(leaves))]
+    while len(level) > 1:
+        level = [poseidon([level[j], level[j + 1]]) for j in range(0, len(level), 2)]
+    return level[0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 4).flatmap(lambda d: st.tuples(st.just(d), st.lists(st.integers(0, R - 1), max_size=1 << d))))
+def test_the_sparse_tree_is_the_padded_tree(case: tuple[int, list[int]]) -> None:
+    depth, leaves = case
+    tree = merkle_tree(leaves, depth)
+    assert tree.root == _padded_root(leaves, depth)
+    for i in range(len(leaves)):
+        siblings, bits = tree.path(i)
+        from algebra import merkle_root_native
+
+        assert merkle_root_native(leaves[i], siblings, bits) == tree.root
