@@ -174,7 +174,7 @@ def ledger_show(
                 str(s.proven),
                 str(s.flagged),
                 str(s.rejected_proofs),
-                "closed" if s.closed else "open",
+                ("closed" if s.closed else "open") + (", solvency round" if db.solvency(s.epoch) else ""),
             )
         _out.print(table)
         if epoch is not None:
@@ -188,6 +188,11 @@ def ledger_show(
                 style = {"proven": "green", "flagged": "red"}.get(v.verdict, "yellow")
                 acc.add_row(v.account, f"{v.commitment:#x}"[:18] + "...", f"[{style}]{v.verdict}", v.reason, str(v.seq))
             _out.print(acc)
+            rnd = db.solvency(epoch)
+            if rnd is not None:
+                from ._solvency_audit import print_round
+
+                print_round(rnd)
         _out.print(f"head: {db.head()[1]}", highlight=False)
 
 

@@ -208,6 +208,22 @@ def test_scale_benchmark_runs_the_pool_dask_and_the_writer(tmp_path: Path) -> No
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_solvency_benchmark_proves_and_verifies_a_round(tmp_path: Path) -> None:
+    """benchmarks/solvency.py on 6 accounts in batches of 4: the round is proven, recorded,
+    verified in process and by `zkmargin solvency verify`; the JSON and PNG are written."""
+    out, png = tmp_path / "solvency.json", tmp_path / "solvency.png"
+    args = ["--accounts", "6", "--batch-size", "4", "--depth", "3", "--workers", "1",
+            "--keys", str(tmp_path / "keys"), "--out", str(out), "--plot", str(png)]  # fmt: skip
+    proc = _script("solvency.py", *args, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    (row,) = result["rounds"]
+    assert (row["accounts"], row["batches"], row["workers"]) == (6, 2, 1) and row["accounts_per_second"] > 0
+    assert result["verify"]["batches"] == 2 and result["verify"]["cli_process_s"] > 0
+    assert result["acceptance"]["accounts_per_s"]["value"] == row["accounts_per_second"]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_bench_commands_report_throughput(tmp_path: Path) -> None:
     from tests._engine import perp_snapshot
 
