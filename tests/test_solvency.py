@@ -40,12 +40,14 @@ from engine._solvency import SolvencyMember, padding_encoding
 from ledger import (
     Ledger,
     Reserves,
+    SolvencyBatchProof,
     SolvencyRefusedError,
     SolvencyRound,
     inclusion_of,
     inclusion_problem,
 )
 from prover import ZkeyFile, dev_setup, verifying_key, write_zkey
+from verifier import PublicSignals
 
 try:
     from tests._engine import USD, perp_snapshot
@@ -301,6 +303,13 @@ def test_a_leaf_placed_past_n_is_not_counted(venue: dict[str, Any]) -> None:
     )
 
 
+def _past_n(batch: SolvencyBatchProof) -> SolvencyBatchProof:
+    """The last batch claiming one more account than the ledger registered."""
+    signals = list(batch.public.root)
+    signals[3] += 1
+    return dataclasses.replace(batch, public=PublicSignals.from_values(signals))
+
+
 @pytest.mark.parametrize(
     ("change", "named"),
     [
@@ -308,6 +317,7 @@ def test_a_leaf_placed_past_n_is_not_counted(venue: dict[str, Any]) -> None:
         (lambda r, o: dataclasses.replace(r, batches=(r.batches[0], *r.batches)), "counted twice"),
         (lambda r, o: dataclasses.replace(r, batches=(r.batches[0], *r.batches[2:])), "a gap in the index range"),
         (lambda r, o: dataclasses.replace(r, accounts=6), "registered 7"),
+        (lambda r, o: dataclasses.replace(r, batches=(*r.batches[:-1], _past_n(r.batches[-1]))), "past the 7"),
         (lambda r, o: dataclasses.replace(r, batches=(o.batches[0], *r.batches[1:])), "another snapshot"),
         (lambda r, o: dataclasses.replace(r, blind=r.blind + 1), "do not open the last batch"),
         (
