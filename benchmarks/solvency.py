@@ -52,6 +52,7 @@ from engine import (  # noqa: E402
     random_salt,
     salt_path,
     save_solvency_circuit,
+    snapshot_encoding_problem,
     solvency_circuit_for,
     write_salt_file,
 )
@@ -170,20 +171,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def verify_times(path: Path, epoch: int) -> dict[str, Any]:
     """The ledger's whole check of the recorded round, in this process (second run: the
-    pairing kernels loaded) and as `zkmargin solvency verify` in a fresh process."""
+    pairing kernels loaded) and as `zkmargin solvency verify` in a fresh process (which
+    also re-encodes the snapshot with the engine and compares the published key)."""
     with Ledger.open(path, create=False) as ledger:
         rnd = ledger.solvency(epoch)
         assert rnd is not None
-        ledger.solvency_problem(rnd)  # loads the kernels
+        ledger.solvency_problem(rnd, snapshot_encoding_problem)  # loads the kernels
         start = time.perf_counter()
-        problem = ledger.solvency_problem(rnd)
+        problem = ledger.solvency_problem(rnd, snapshot_encoding_problem)
         in_process = time.perf_counter() - start
     assert problem is None, problem
+    vk = path.with_name("solvency_verification_key.json")
+    vk.write_text(rnd.verification_key_json)
     start = time.perf_counter()
-    cli = subprocess.run(
-        [str(ZKMARGIN), "solvency", "verify", "--ledger", str(path), "--epoch", str(epoch)],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    args = ["solvency", "verify", "--ledger", str(path), "--epoch", str(epoch), "--verification-key", str(vk)]
+    cli = subprocess.run([str(ZKMARGIN), *args], capture_output=True, text=True, timeout=600)
     process = time.perf_counter() - start
     assert cli.returncode == 0, cli.stdout + cli.stderr
     return {"batches": len(rnd.batches), "in_process_s": in_process, "cli_process_s": process}

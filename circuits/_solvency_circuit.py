@@ -25,7 +25,10 @@ accounts), with Λ = 10**`solvency_decimals(shape)`:
 - `unrealized` (over Λ micro-quote): every position's value at its market's mark,
   ``quote + size * (mark - (F_now - F_entry)) / 10**d``, exact (no rounding: the
   auditor rounds the total up once); an isolated position counts as
-  ``max(0, isolated_margin + value)``: its loss stops at its margin;
+  ``isolated_margin + value`` (its margin is the user's cash), negative when the
+  position is bankrupt, its deficit then in `bad_debt` (as a bankrupt account's
+  negative balance counts here and its deficit there: the fund pays what the account
+  cannot, and nobody is owed it twice);
 - `bad_debt` (over Λ micro-quote): each account's deficit ``max(0, -equity)`` with
   equity = sum_j amount_j * index_j * weight_j / (10**dec_j 10**6) + quote_balance +
   the cross positions' values (options at the margin engine's conservative bound:
@@ -260,8 +263,8 @@ class SolvencyBatch(Circuit):
                     unrealized, equity = unrealized + liability, equity + value
                 else:
                     perpetual = snap("perpetual", k) if m.kind == KIND_PERPETUAL else None
-                    size, cross, claim, loss = self._linear(api, slot, market, perpetual, big, scale)
-                    unrealized, equity, deficit = unrealized + cross + claim, equity + cross, deficit + loss
+                    size, cross, isolated, loss = self._linear(api, slot, market, perpetual, big, scale)
+                    unrealized, equity, deficit = unrealized + cross + isolated, equity + cross, deficit + loss
             sizes.append(size)
         with api.scope("bankruptcy"):
             _, _, shortfall = sign_magnitude(api, equity, self.bounds.equity.bit_length(), 0, name="equity")
@@ -276,9 +279,9 @@ class SolvencyBatch(Circuit):
         big: int,
         scale: int,
     ) -> tuple[LinearCombination, LinearCombination, LinearCombination, LinearCombination]:
-        """(size, cross value, isolated claim, isolated deficit) of a perpetual or future
-        position, values over Λ: value = quote + size * (mark - owed) / 10**d; an
-        isolated one's margin + value split into max(0, .) and max(0, -.)."""
+        """(size, cross value, isolated margin + value, isolated deficit) of a perpetual or
+        future position, over Λ: value = quote + size * (mark - owed) / 10**d; an isolated
+        one's deficit max(0, -(margin + value)) is exact (`sign_magnitude`)."""
         isolated = api.assert_boolean(slot["isolated"], name="isolated_is_boolean")
         margin = ranged_field(api, slot, "isolated_margin")
         api.assert_product(1 - isolated, margin, 0, name="cross_has_no_isolated_margin")
@@ -294,8 +297,7 @@ class SolvencyBatch(Circuit):
         _, _, loss = sign_magnitude(
             api, margin * big + isolated_value, self.bounds.isolated.bit_length(), 0, name="isolated"
         )
-        claim = margin * big + isolated_value + loss
-        return size, value - isolated_value, claim, loss
+        return size, value - isolated_value, margin * big + isolated_value, loss
 
     def _option(
         self, api: API, slot: Any, market: Any, option: Any, big: int, scale: int

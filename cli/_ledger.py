@@ -79,18 +79,9 @@ def ledger_audit(
 
 def _engine_snapshot_check() -> SnapshotCheck:
     """The engine's tie of a snapshot JSON to its published encoding (loads the engine)."""
-    from engine import MarketSnapshot
+    from engine import snapshot_encoding_problem
 
-    def check(snapshot_json: str, encoding: list[int]) -> str | None:
-        try:
-            snapshot = MarketSnapshot.model_validate_json(snapshot_json)
-        except ValueError as exc:
-            return f"the snapshot JSON does not parse: {exc}"
-        if snapshot.field_encoding() != encoding:
-            return "the snapshot JSON does not encode to its published encoding"
-        return None
-
-    return check
+    return snapshot_encoding_problem
 
 
 def ledger_submit(

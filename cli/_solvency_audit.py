@@ -1,6 +1,8 @@
 """`zkmargin solvency verify | inclusion | check-inclusion`: the auditor's and the user's
-side of a solvency round (`cli._solvency` has the venue's). They load the ledger and the
-verifier only (`check-inclusion` adds the engine, to recompute the user's commitment).
+side of a solvency round (`cli._solvency` has the venue's). Both checks take the
+published key (the ledger holds whatever key the venue recorded) and load the engine to
+tie the snapshot's JSON (names, decimals) to the encoding the proofs hashed and, for
+`check-inclusion`, to recompute the user's commitment.
 
 Exit codes: 0 SOLVENT / OK (with a table), 1 INVALID naming the first violation, 2 bad
 input (ERROR: ...).
@@ -21,23 +23,23 @@ from ._base import EXIT_INVALID, _err, _fail, _out, _say, reported_errors
 
 LedgerPath = Annotated[Path, typer.Option("--ledger", "-l", help="The ledger (SQLite).")]
 EpochNumber = Annotated[int, typer.Option("--epoch", "-e", min=0, help="The epoch.")]
+PublishedKey = Annotated[
+    Path,
+    typer.Option(
+        "--verification-key",
+        help="The solvency circuit's published verification key (check it against the circuit with "
+        "`zkmargin zkey verify`): the round must use it.",
+    ),
+]
 
 
-def solvency_verify(
-    ledger: LedgerPath,
-    epoch: EpochNumber,
-    verification_key: Annotated[
-        Path | None, typer.Option("--verification-key", help="The published solvency key: the round must use it.")
-    ] = None,
-) -> None:
-    """Check the epoch's solvency round: the tree, the chain of batches, every proof (one
-    batch verification), zero net positions, reserves and insurance fund."""
+def solvency_verify(ledger: LedgerPath, epoch: EpochNumber, verification_key: PublishedKey) -> None:
+    """Check the epoch's solvency round: the key is the published one, the snapshot's JSON
+    is what the proofs hashed, the tree, the chain of batches, every proof (one batch
+    verification), zero net positions, reserves and insurance fund."""
     with reported_errors(), Ledger.open(ledger, create=False) as db:
         rnd = _round(db, epoch)
-        problem = None
-        if verification_key is not None and not _same_key(VerifyingKey.from_json(verification_key.read_text()), rnd):
-            problem = f"the round's verification key is not the published {verification_key}"
-        problem = problem or db.solvency_problem(rnd)
+        problem = _round_problem(db, rnd, verification_key)
     print_round(rnd)
     if problem is not None:
         _say(_out, f"INVALID: {problem}", "bold red")
@@ -68,6 +70,7 @@ def solvency_check_inclusion(
     epoch: EpochNumber,
     account_file: Annotated[Path, typer.Option("--account-file", help="Your account JSON, as the venue holds it.")],
     salt_file: Annotated[Path, typer.Option("--salt-file", help="Your commitment's salt for this epoch.")],
+    verification_key: PublishedKey,
     inclusion: Annotated[
         Path | None, typer.Option("--inclusion", help="The inclusion proof you were given (else computed here).")
     ] = None,
@@ -90,7 +93,7 @@ def solvency_check_inclusion(
             except ValueError as exc:
                 _fail(f"{inclusion}: {exc}")
         problem = inclusion_problem(proof, commitment, rnd)
-        if problem is None and (round_problem := db.solvency_problem(rnd)) is not None:
+        if problem is None and (round_problem := _round_problem(db, rnd, verification_key)) is not None:
             problem = f"the round itself: {round_problem}"
     if problem is not None:
         _say(_out, f"INVALID: {problem}", "bold red")
@@ -101,6 +104,16 @@ def solvency_check_inclusion(
         f"solvency round (root {rnd.merkle_root:#x})",
         "bold green",
     )
+
+
+def _round_problem(db: Ledger, rnd: SolvencyRound, verification_key: Path) -> str | None:
+    """The round against the published key and the ledger, the snapshot's JSON tied to its
+    hashed encoding by the engine (`engine.snapshot_encoding_problem`)."""
+    from engine import snapshot_encoding_problem
+
+    if not _same_key(VerifyingKey.from_json(verification_key.read_text()), rnd):
+        return f"the round's verification key is not the published {verification_key}"
+    return db.solvency_problem(rnd, snapshot_encoding_problem)
 
 
 def _same_key(vk: VerifyingKey, rnd: SolvencyRound) -> bool:

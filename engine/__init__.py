@@ -100,6 +100,7 @@ from ._models import (
     load_account,
     load_snapshot,
     parse_model,
+    snapshot_encoding_problem,
 )
 from ._oracle import aggregate_prices, build_snapshot, median
 from ._prove_account import (
@@ -166,6 +167,7 @@ from ._solvency_round import SolvencyInputError, SolvencySummary, prove_solvency
 from ._units import QUOTE_DECIMALS, whole_units
 
 __all__ = [
+    "snapshot_encoding_problem",
     "SolvencyInputError",
     "SolvencyMember",
     "SolvencyPlan",

@@ -833,6 +833,19 @@ class MarketSnapshot(_Model):
         return _snapshot_sponge(tuple(self.field_encoding()))
 
 
+def snapshot_encoding_problem(snapshot_json: str, encoding: list[int]) -> str | None:
+    """Why a published snapshot's JSON does not encode to its published field encoding, or
+    None (a `ledger.SnapshotCheck`: what ties the names, decimals and prices an auditor
+    reads to what the proofs hashed)."""
+    try:
+        snapshot = MarketSnapshot.model_validate_json(snapshot_json)
+    except ValueError as exc:
+        return f"the snapshot JSON does not parse: {exc}"
+    if snapshot.field_encoding() != encoding:
+        return "the snapshot JSON does not encode to its published encoding"
+    return None
+
+
 @lru_cache(maxsize=16)
 def _snapshot_sponge(encoding: tuple[int, ...]) -> int:
     return sponge(SNAPSHOT_TAG, encoding)

@@ -9,7 +9,7 @@ every position value an integer number of 1/Λ micro-quote). Per account::
     settled      = quote_balance                              (micro-quote)
     value(pos)   = quote * Λ + size * (mark - (F_now - F_entry)) * Λ / 10**d    (over Λ)
     unrealized   = sum over cross positions of value(pos)
-                 + sum over isolated positions of max(0, isolated_margin * Λ + value(pos))
+                 + sum over isolated positions of (isolated_margin * Λ + value(pos))
     equity       = sum_j amount_j * index_j * weight_j * Λ / (10**dec_j * 10**6)
                  + quote_balance * Λ + sum over cross positions of value'(pos)
     bad_debt     = max(0, -equity) + sum over isolated positions of max(0, -(isolated_margin * Λ + value(pos)))
@@ -20,6 +20,10 @@ at its lower price bound, a short at its upper; linear positions at mark). The t
 are these summed over every registered account. What the auditor concludes from them
 (`ledger.solvency_problems`): reserves_j >= collateral_j per asset, quote reserves >=
 settled + ceil(unrealized / Λ), insurance fund >= ceil(bad_debt / Λ), net_k = 0.
+
+A bankrupt account (or isolated position) counts its negative value in `unrealized` and
+its deficit in `bad_debt`: the quote reserves cover what the others are owed less what
+it lost, the fund what it cannot pay, and nothing is required twice.
 
 Rounding: none per account; the auditor rounds the liabilities and the bad debt up,
 once, against the venue. Options are valued at their mark for the liabilities (with
@@ -113,7 +117,7 @@ def account_totals(account: Account, snapshot: MarketSnapshot) -> SolvencyTotals
         value = p.quote * big + p.size * (snapshot.mark_prices[m.id] - owed) * scale
         if p.isolated_margin is not None:
             isolated = p.isolated_margin * big + value
-            unrealized += max(0, isolated)
+            unrealized += isolated
             bad_debt += max(0, -isolated)
             continue
         unrealized += value

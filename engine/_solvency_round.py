@@ -40,7 +40,7 @@ from ._cluster import DaskCluster
 from ._commitment import read_salt_file
 from ._epoch import salt_path
 from ._errors import MalformedInputError
-from ._models import Account, MarketSnapshot
+from ._models import Account, MarketSnapshot, snapshot_encoding_problem
 from ._prove_account import check_zkey_matches
 from ._proving import Result, prove_on_pool, set_threads
 from ._solvency import (
@@ -234,7 +234,7 @@ def prove_solvency(
         epoch, depth, batch_size, len(plan.tree.levels[0]), plan.root, vk_json,
         tuple(proofs[j.index] for j in plan.jobs), published_totals(plan, snapshot, scale), plan.blind, reserves,
     )  # fmt: skip
-    ledger.record_solvency(rnd)
+    ledger.record_solvency(rnd, snapshot_encoding_problem)
     return SolvencySummary(epoch, rnd.accounts, len(plan.jobs), prove_seconds, time.perf_counter() - start, rnd, stages)
 
 

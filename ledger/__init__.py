@@ -28,7 +28,7 @@ encoding, and ties it to the JSON only when given a `snapshot_check` (the CLI's
 """
 
 from ._anonymous import ANONYMOUS_N_PUBLIC, MAX_DEPTH, RootRecord
-from ._audit import AUDIT_BATCH, AuditProblem, AuditReport, SnapshotCheck, audit_ledger, audit_ledger_file
+from ._audit import AUDIT_BATCH, AuditProblem, AuditReport, audit_ledger, audit_ledger_file
 from ._chain import GENESIS, KIND_TABLES, canonical, content_hash, entry_hash
 from ._errors import (
     AccountDecidedError,
@@ -60,6 +60,7 @@ from ._solvency import (
     Reserves,
     SolvencyBatchProof,
     SolvencyRound,
+    Statement,
     snapshot_names,
     solvency_problems,
 )
@@ -70,6 +71,7 @@ from ._statement import (
     REQUIREMENT_CODES,
     SIGNAL_NAMES,
     Requirement,
+    SnapshotCheck,
     anonymous_signals,
     check_ratio_bound,
     margin_signals,
@@ -104,6 +106,7 @@ __all__ = [
     "SolvencyBatchProof",
     "SolvencyRefusedError",
     "SolvencyRound",
+    "Statement",
     "snapshot_names",
     "solvency_problems",
     "ANONYMOUS_N_PUBLIC",

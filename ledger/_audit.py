@@ -50,8 +50,8 @@ from verifier import Proof, PublicSignals, VerificationInputError, VerifyingKey,
 from ._anonymous import ANONYMOUS_N_PUBLIC, anonymous_problem, root_of
 from ._chain import GENESIS, KIND_TABLES, content_hash, entry_hash
 from ._errors import DamagedLedgerError, LedgerError
-from ._solvency import round_of, solvency_problems
-from ._statement import PAIRING_FAILED, margin_signals, signals_problem
+from ._solvency import Statement, round_of, solvency_problems
+from ._statement import PAIRING_FAILED, SnapshotCheck, margin_signals, signals_problem
 from ._store import MAX_REJECTED_PROOFS, SCHEMA_COLUMNS, Ledger, proof_digest, snapshot_hash_of, table_rows
 
 #: What reading a tampered value can raise (a blob in a hashed column, text where a
@@ -59,7 +59,6 @@ from ._store import MAX_REJECTED_PROOFS, SCHEMA_COLUMNS, Ledger, proof_digest, s
 _UNREADABLE = (TypeError, ValueError, KeyError, OverflowError, RecursionError, LedgerError)
 
 #: Given an epoch's snapshot JSON and its published encoding: why they differ, or None.
-SnapshotCheck = Callable[[str, list[int]], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,7 @@ def audit_ledger(
     roots = _check_roots(tables, report)
     accepted = _check_proofs(tables, report, epochs, roots, verify_proofs, on_proof)
     _check_verdicts(tables, report, accepted)
-    _check_solvency(tables, report, verify_proofs)
+    _check_solvency(tables, report, verify_proofs, snapshot_check)
     return report
 
 
@@ -470,7 +469,9 @@ def _check_verdicts(tables: _Tables, report: AuditReport, accepted: dict[Any, tu
 AFTER_CLOSE = ("solvency_batch", "solvency")
 
 
-def _check_solvency(tables: _Tables, report: AuditReport, verify_proofs: bool) -> None:
+def _check_solvency(
+    tables: _Tables, report: AuditReport, verify_proofs: bool, snapshot_check: SnapshotCheck | None
+) -> None:
     """Step 6: every round re-checked from its rows; batch rows outside a round reported."""
     commitments = _by_epoch(sorted(tables.rows["commitments"], key=lambda r: _int_or(r["seq"], -1)))
     batches = _by_epoch(sorted(tables.rows["solvency_batches"], key=lambda r: _int_or(r["batch"], -1)))
@@ -486,8 +487,13 @@ def _check_solvency(tables: _Tables, report: AuditReport, verify_proofs: bool) -
             rnd = round_of(row, mine)
             epoch = epochs[n]
             leaves = [int(c["commitment"]) for c in commitments[n]]
+            statement = Statement(
+                int(epoch["snapshot_hash"]),
+                epoch["snapshot_json"],
+                [int(v) for v in json.loads(epoch["snapshot_encoding"])],
+            )
             problem = solvency_problems(
-                rnd, leaves, int(epoch["snapshot_hash"]), epoch["snapshot_json"], n in closed, verify=verify_proofs
+                rnd, leaves, statement, n in closed, verify=verify_proofs, snapshot_check=snapshot_check
             )
             if problem is not None:
                 report.problem(seq, "solvency", n, None, problem)

@@ -36,10 +36,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
-from algebra import merkle_tree_root, solvency_decimals, totals_commitment
+from algebra import SNAPSHOT_TAG, EncodingError, merkle_tree_root, solvency_decimals, sponge, totals_commitment
 from verifier import Proof, PublicSignals, VerifyingKey, batch_verify
 
 from ._errors import MalformedReservesError
+from ._statement import SnapshotCheck
 
 #: A batch proof's public signals: root, snapshot hash, start, end, totals before, after.
 SOLVENCY_N_PUBLIC = 6
@@ -168,35 +169,54 @@ def snapshot_names(snapshot_json: str) -> tuple[list[tuple[str, int]], list[tupl
     return assets, markets
 
 
+@dataclass(frozen=True)
+class Statement:
+    """An epoch's published snapshot as a round is checked against it: the hash the
+    batches must signal, the JSON (names, decimals) and the field encoding it hashes."""
+
+    snapshot_hash: int
+    snapshot_json: str
+    encoding: list[int]
+
+
 def solvency_problems(
     rnd: SolvencyRound,
     leaves: Sequence[int],
-    snapshot_hash: int,
-    snapshot_json: str,
+    statement: Statement,
     epoch_closed: bool,
     *,
     verify: bool = True,
+    snapshot_check: SnapshotCheck | None = None,
 ) -> str | None:
     """The first violation of the round (module doc), or None: solvent and proven
-    (`verify=False` skips step 3, the pairings)."""
+    (`verify=False` skips step 3, the pairings). The totals' names and Λ are read from
+    the snapshot's JSON, which only `snapshot_check` (the engine's re-encoding) ties to
+    the hashed encoding the proofs are bound to: without it they are the venue's word."""
+    problem = _statement_problem(statement, snapshot_check)
     for check in (_tree_problem, _names_problem):
-        problem = check(rnd, leaves, snapshot_json)
-        if problem:
-            return problem
+        problem = problem or check(rnd, leaves, statement.snapshot_json)
+    if problem:
+        return problem
     if not epoch_closed:
         return f"epoch {rnd.epoch} is open: its accounts are not final"
-    problem = _chain_problem(rnd, snapshot_hash)
+    problem = _chain_problem(rnd, statement.snapshot_hash)
     if problem:
         return problem
     problem = _proofs_problem(rnd) if verify else None
     return problem or _economics_problem(rnd)
 
 
+def _statement_problem(statement: Statement, snapshot_check: SnapshotCheck | None) -> str | None:
+    if sponge(SNAPSHOT_TAG, statement.encoding) != statement.snapshot_hash:
+        return "the epoch's snapshot encoding does not hash to its snapshot hash"
+    return snapshot_check(statement.snapshot_json, statement.encoding) if snapshot_check else None
+
+
 def _tree_problem(rnd: SolvencyRound, leaves: Sequence[int], _snapshot_json: str) -> str | None:
     if rnd.accounts != len(leaves):
         return f"the round counts {rnd.accounts} accounts; epoch {rnd.epoch} registered {len(leaves)}"
     if len(set(leaves)) != len(leaves):
-        return "two registered accounts share a commitment (a duplicate leaf would be counted once)"
+        return "two registered accounts share a commitment (one leaf for two accounts)"
     if not 1 <= rnd.depth <= MAX_SOLVENCY_DEPTH or len(leaves) > 1 << rnd.depth:
         return f"{len(leaves)} accounts do not fit a tree of depth {rnd.depth}"
     if merkle_tree_root(list(leaves), rnd.depth) != rnd.merkle_root:
@@ -242,7 +262,11 @@ def _chain_problem(rnd: SolvencyRound, snapshot_hash: int) -> str | None:
         expected_start, previous = end, after
     if expected_start != rnd.accounts:
         return f"the batches end at {expected_start}; accounts {expected_start}..{rnd.accounts - 1} are in no batch"
-    if totals_commitment(rnd.blind, rnd.totals.values()) != previous:
+    try:
+        opened = totals_commitment(rnd.blind, rnd.totals.values())
+    except EncodingError:
+        return "the published totals are not integers of absolute value below r/2"
+    if opened != previous:
         return "the published totals do not open the last batch's totals"
     return None
 

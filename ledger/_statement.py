@@ -11,10 +11,14 @@ expected ones) and a pairing check that does not fail (`PAIRING_FAILED` otherwis
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from ._errors import StatementError
+
+#: Ties a published snapshot's JSON to its published field encoding: (json, encoding) ->
+#: the problem or None. The engine's (`MarketSnapshot.field_encoding`) is the CLI's.
+SnapshotCheck = Callable[[str, list[int]], "str | None"]
 
 Requirement = Literal["maintenance", "initial"]
 #: The `requirement` public input of each choice.

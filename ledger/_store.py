@@ -85,10 +85,11 @@ from ._errors import (
     UnknownAccountError,
     UnknownEpochError,
 )
-from ._solvency import SolvencyRound, batch_row, round_of, round_row, solvency_problems
+from ._solvency import SolvencyRound, Statement, batch_row, round_of, round_row, solvency_problems
 from ._statement import (
     PAIRING_FAILED,
     Requirement,
+    SnapshotCheck,
     check_ratio_bound,
     margin_signals,
     requirement_code,
@@ -870,12 +871,15 @@ class Ledger:
         batches = table_rows_where(self._db, "solvency_batches", "epoch = ? ORDER BY batch", (epoch,))
         return round_of(dict(zip(names, row, strict=True)), batches)
 
-    def solvency_problem(self, rnd: SolvencyRound) -> str | None:
-        """The first violation of `rnd` against this ledger's epoch (`solvency_problems`)."""
+    def solvency_problem(self, rnd: SolvencyRound, snapshot_check: SnapshotCheck | None = None) -> str | None:
+        """The first violation of `rnd` against this ledger's epoch (`solvency_problems`;
+        `snapshot_check` ties the snapshot's JSON to its hashed encoding)."""
         record = self.epoch(rnd.epoch)
-        return solvency_problems(rnd, self.leaves(rnd.epoch), record.snapshot_hash, record.snapshot_json, record.closed)
+        (raw,) = self._db.execute("SELECT snapshot_encoding FROM epochs WHERE epoch = ?", (rnd.epoch,)).fetchone()
+        statement = Statement(record.snapshot_hash, record.snapshot_json, [int(v) for v in json.loads(raw)])
+        return solvency_problems(rnd, self.leaves(rnd.epoch), statement, record.closed, snapshot_check=snapshot_check)
 
-    def record_solvency(self, rnd: SolvencyRound) -> SolvencyRound:
+    def record_solvency(self, rnd: SolvencyRound, snapshot_check: SnapshotCheck | None = None) -> SolvencyRound:
         """Append a round that `solvency_problems` finds nothing wrong with, its batches and
         itself in one transaction; the same round again is a no-op. SolvencyRefusedError
         (nothing written) for a violation or another round of the same epoch."""
@@ -885,7 +889,7 @@ class Ledger:
                 if round_row(existing) == round_row(rnd) and existing.batches == rnd.batches:
                     return existing
                 raise SolvencyRefusedError(f"epoch {rnd.epoch} already has a solvency round")
-            problem = self.solvency_problem(rnd)
+            problem = self.solvency_problem(rnd, snapshot_check)
             if problem is not None:
                 raise SolvencyRefusedError(f"epoch {rnd.epoch}: {problem}")
             for b, batch in enumerate(rnd.batches):

@@ -63,9 +63,7 @@ def make_tls(folder: Path) -> Tls:
     out = Tls(folder / "ca.pem", folder / "cert.pem", folder / "key.pem")
     out.ca.write_bytes(ca.public_bytes(pem))
     out.cert.write_bytes(cert.public_bytes(pem))
-    out.key.write_bytes(
-        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
+    out.key.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     return out
 
 
@@ -96,8 +94,19 @@ def dask_cluster(folder: Path, n_workers: int, tls: Tls | None = None, timeout: 
     info.unlink(missing_ok=True)
     proto = ["--protocol", "tls", *tls.flags()] if tls else []
     scheduler = _spawn(
-        ["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--dashboard-address", "127.0.0.1:0",
-         "--scheduler-file", str(info), *proto],
+        [
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--dashboard-address",
+            "127.0.0.1:0",
+            "--scheduler-file",
+            str(info),
+            *proto,
+        ],
         folder / "scheduler.log",
     )
     cluster = Cluster("", scheduler)

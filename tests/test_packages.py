@@ -57,7 +57,10 @@ def test_an_unknown_name_is_an_attribute_error(package: str) -> None:
 def _modules_after(code: str) -> set[str]:
     out = subprocess.run(
         [sys.executable, "-c", f"{code}\nimport sys; print(' '.join(sorted(sys.modules)))"],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
     return set(out.stdout.split())
 
@@ -71,8 +74,17 @@ def test_importing_a_package_loads_none_of_its_submodules() -> None:
 def test_a_one_off_proof_loads_only_the_prover_s_file_path() -> None:
     """`zkmargin groth16 prove`'s module: no setup, MPC, margin circuit, engine or ledger."""
     loaded = _modules_after("import cli._prove")
-    for unwanted in ("prover._contribute", "prover._phase2", "prover._zkey_verify", "prover._ptau_file",
-                     "circuits._margin_circuit", "circuits._builder", "engine", "ledger", "cli._keys"):
+    for unwanted in (
+        "prover._contribute",
+        "prover._phase2",
+        "prover._zkey_verify",
+        "prover._ptau_file",
+        "circuits._margin_circuit",
+        "circuits._builder",
+        "engine",
+        "ledger",
+        "cli._keys",
+    ):
         assert unwanted not in loaded, unwanted
     assert {"prover._files", "prover._prover", "circuits._wtns_file"} <= loaded
     assert "verifier._models" not in loaded  # it writes the JSON files without models

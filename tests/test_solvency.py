@@ -45,6 +45,7 @@ from ledger import (
     SolvencyRound,
     inclusion_of,
     inclusion_problem,
+    solvency_problems,
 )
 from prover import ZkeyFile, dev_setup, verifying_key, write_zkey
 from verifier import PublicSignals
@@ -110,7 +111,7 @@ def test_the_circuit_adds_exactly_the_engine_s_totals(account: Account, data: st
         circuit.solve_limbs(assignment)
 
 
-def test_a_bankrupt_account_s_deficit_is_bad_debt_and_an_isolated_loss_stops_at_its_margin() -> None:
+def test_a_bankrupt_account_s_deficit_and_an_isolated_loss_beyond_its_margin_are_bad_debt() -> None:
     snap = perp_snapshot()
     mark = snap.mark_prices["BTC-PERP"]
     broke = Account(
@@ -126,7 +127,8 @@ def test_a_bankrupt_account_s_deficit_is_bad_debt_and_an_isolated_loss_stops_at_
         positions=(Position(market="BTC-PERP", size=10**8, quote=-(mark + 5_000 * USD), isolated_margin=3_000 * USD),),
     )
     t = account_totals(iso, snap)
-    assert (t.unrealized, t.bad_debt) == (0, 2_000 * USD * big)  # owed nothing, the fund covers 2,000
+    # Its margin and loss net to -2,000 in the quote total; the fund covers the 2,000.
+    assert (t.unrealized, t.bad_debt) == (-2_000 * USD * big, 2_000 * USD * big)
     circuit = solvency_circuit_for(snap, 1, 1)
     for a in (broke, iso):
         circuit.solve_limbs(_one_batch(solvency_member(a, snap, random_salt()), snap))
@@ -399,3 +401,23 @@ def test_the_sparse_tree_is_the_padded_tree(case: tuple[int, list[int]]) -> None
         from algebra import merkle_root_native
 
         assert merkle_root_native(leaves[i], siblings, bits) == tree.root
+
+
+def test_a_snapshot_json_that_is_not_what_the_proofs_hashed_is_named(venue: dict[str, Any]) -> None:
+    """Λ and the names come from the JSON: the engine's re-encoding ties them to the hash."""
+    from engine import snapshot_encoding_problem
+    from ledger import Statement
+
+    ledger, rnd, snap = venue["ledger"], venue["round"], venue["snap"]
+    encoding = snap.field_encoding()
+    leaves = ledger.leaves(rnd.epoch)
+    honest = Statement(snap.snapshot_hash(), snap.model_dump_json(), encoding)
+    assert solvency_problems(rnd, leaves, honest, True, snapshot_check=snapshot_encoding_problem) is None
+    lying = snap.model_copy(update={"assets": (snap.assets[0].model_copy(update={"decimals": 9}), snap.assets[1])})
+    forged = Statement(snap.snapshot_hash(), lying.model_dump_json(), encoding)
+    problem = solvency_problems(rnd, leaves, forged, True, snapshot_check=snapshot_encoding_problem)
+    assert problem == "the snapshot JSON does not encode to its published encoding"
+    other = Statement(snap.snapshot_hash(), snap.model_dump_json(), [*encoding[:-1], encoding[-1] + 1])
+    assert "does not hash to its snapshot hash" in (solvency_problems(rnd, leaves, other, True) or "")
+    huge = dataclasses.replace(rnd, totals=dataclasses.replace(rnd.totals, settled=R))
+    assert "below r/2" in (_problem(venue, huge) or "")

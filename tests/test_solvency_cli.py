@@ -156,7 +156,8 @@ def test_check_inclusion_from_the_user_s_own_files(epoch: Path, proven: subproce
                "--out", d / "alice.inclusion.json")  # fmt: skip
     assert got.returncode == 0, got.stderr
     salts = d / "ledger.db.salts" / "epoch-1"
-    args = ["solvency", "check-inclusion", "--ledger", d / "ledger.db", "--epoch", "1"]
+    vk = d / "skeys" / "solvency_verification_key.json"
+    args = ["solvency", "check-inclusion", "--ledger", d / "ledger.db", "--epoch", "1", "--verification-key", vk]
     ok = _zkm(*args, "--account-file", d / "accounts" / "alice.json", "--salt-file", salts / "alice.salt",
               "--inclusion", d / "alice.inclusion.json")  # fmt: skip
     assert ok.returncode == 0 and ok.stdout.startswith("OK: alice is leaf"), ok.stdout + ok.stderr
