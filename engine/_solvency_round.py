@@ -31,6 +31,7 @@ from ledger import (
     SolvencyBatchProof,
     SolvencyRefusedError,
     SolvencyRound,
+    economics_problem,
     snapshot_names,
 )
 from prover import Prover, read_zkey
@@ -220,6 +221,11 @@ def prove_solvency(
     check_zkey_matches(key, circuit, str(zkey), f"the solvency circuit (batch {batch_size}, depth {depth})", SETUP_HINT)
     prover = Prover(key)
     vk_json = prover.verifying_key.to_json()
+    scale = _scale_decimals(record.snapshot_json)
+    totals = published_totals(plan, snapshot, scale)
+    problem = economics_problem(totals, reserves)  # before any proof: the same refusal, minutes earlier
+    if problem is not None:
+        raise SolvencyRefusedError(f"epoch {epoch}: {problem}")
     if on_start is not None:
         on_start(len(plan.jobs))
     recipe = SolvencyRecipe(record.snapshot_json, batch_size, depth, plan.root)
@@ -229,10 +235,9 @@ def prove_solvency(
         recipe, prover if workers <= 1 and dask is None else None, zkey, plan, workers, dask, stages, on_batch
     )
     prove_seconds = time.perf_counter() - prove_start
-    scale = _scale_decimals(record.snapshot_json)
     rnd = SolvencyRound(
         epoch, depth, batch_size, len(plan.tree.levels[0]), plan.root, vk_json,
-        tuple(proofs[j.index] for j in plan.jobs), published_totals(plan, snapshot, scale), plan.blind, reserves,
+        tuple(proofs[j.index] for j in plan.jobs), totals, plan.blind, reserves,
     )  # fmt: skip
     ledger.record_solvency(rnd, snapshot_encoding_problem)
     return SolvencySummary(epoch, rnd.accounts, len(plan.jobs), prove_seconds, time.perf_counter() - start, rnd, stages)

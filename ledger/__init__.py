@@ -61,6 +61,7 @@ from ._solvency import (
     SolvencyBatchProof,
     SolvencyRound,
     Statement,
+    economics_problem,
     snapshot_names,
     solvency_problems,
 )
@@ -107,6 +108,7 @@ __all__ = [
     "SolvencyRefusedError",
     "SolvencyRound",
     "Statement",
+    "economics_problem",
     "snapshot_names",
     "solvency_problems",
     "ANONYMOUS_N_PUBLIC",

@@ -203,7 +203,7 @@ def solvency_problems(
     if problem:
         return problem
     problem = _proofs_problem(rnd) if verify else None
-    return problem or _economics_problem(rnd)
+    return problem or economics_problem(rnd.totals, rnd.reserves)
 
 
 def _statement_problem(statement: Statement, snapshot_check: SnapshotCheck | None) -> str | None:
@@ -299,9 +299,9 @@ def _proofs_problem(rnd: SolvencyRound) -> str | None:
     return f"batch {bad}'s proof does not verify" + (f" ({type(error).__name__}: {error})" if error else "")
 
 
-def _economics_problem(rnd: SolvencyRound) -> str | None:
-    """Step 4: net positions, reserves, insurance fund."""
-    t, r = rnd.totals, rnd.reserves
+def economics_problem(t: PublishedTotals, r: Reserves) -> str | None:
+    """Step 4: net positions, reserves, insurance fund (also what a venue checks its
+    totals against before it proves them)."""
     for market, net in t.net:
         if net:
             return f"market {market}'s net position is {net}, not zero (longs and shorts differ)"

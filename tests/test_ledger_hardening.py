@@ -30,6 +30,7 @@ from algebra import G1, G2, R
 from circuits import API, Circuit, Public, Secret, compile_circuit
 from ledger import (
     MAX_REJECTED_PROOFS,
+    SCHEMA_VERSION,
     AccountDecidedError,
     EpochClosedError,
     Ledger,
@@ -405,7 +406,7 @@ def test_other_databases_and_other_versions_are_not_ledgers(kit: tuple[Any, Prov
     old = _proven_ledger(kit, tmp_path / "v1.db")
     with sqlite3.connect(old) as db:
         db.execute("UPDATE meta SET value = 'zkmargin.ledger.v1'")
-    with pytest.raises(NotALedgerError, match=re.escape("'zkmargin.ledger.v1', expected 'zkmargin.ledger.v3'")):
+    with pytest.raises(NotALedgerError, match=re.escape(f"'zkmargin.ledger.v1', expected {SCHEMA_VERSION!r}")):
         Ledger.open(old, create=False)
     res = subprocess.run([str(ZKMARGIN), "ledger", "audit", str(other)], capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and res.stderr.startswith("ERROR: NotALedgerError"), res.stderr
