@@ -9,6 +9,9 @@ It is appended in one transaction, and only when `solvency_problems` finds nothi
 
 `solvency_problems` names the first violation of, in order:
 
+0. the statement: the epoch's snapshot encoding hashes to its snapshot hash and, given
+   a `snapshot_check` (the engine's re-encoding; the CLI always passes it), the JSON the
+   names and Λ are read from encodes to it;
 1. the tree: N = the epoch's registered commitments, all distinct, and the round's root
    is theirs at its depth;
 2. the batches: each signals the round's root and the epoch's snapshot hash (a batch of
