@@ -13,7 +13,8 @@ Public API of the margin engine (units and rounding: `engine._units`; formulas:
 - oracle: `build_snapshot`, `aggregate_prices`, `median`;
 - margin: `validate_account`, `compute_margin`;
 - settlement: `settle_funding`, `settle_expiry`, `liquidate`, `deleverage` and the
-  funding / fillable / bankruptcy price formulas (`engine._settlement`);
+  funding / fillable / bankruptcy price formulas (`engine._settlement`); an epoch's
+  whole settlement phase, `settle_epoch` (`engine._settlement_phase`);
 - commitments: `encode_account`, `commit`, `random_salt`;
 - proofs: `margin_circuit_for`, `assign_witness`, `prove_account`, `check_supported`,
   `public_signals_for` (`engine._prove_account`);
@@ -153,6 +154,7 @@ from ._settlement import (
     settle_expiry,
     settle_funding,
 )
+from ._settlement_phase import EpochSettlement, settle_epoch
 from ._solvency import (
     SolvencyMember,
     SolvencyPlan,
@@ -167,6 +169,8 @@ from ._solvency_round import SolvencyInputError, SolvencySummary, prove_solvency
 from ._units import QUOTE_DECIMALS, whole_units
 
 __all__ = [
+    "EpochSettlement",
+    "settle_epoch",
     "snapshot_encoding_problem",
     "SolvencyInputError",
     "SolvencyMember",
