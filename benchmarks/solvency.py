@@ -41,8 +41,6 @@ if str(ROOT) not in sys.path:
 from engine import (  # noqa: E402
     Account,
     MarketSnapshot,
-    SolvencyTotals,
-    account_totals,
     commit,
     counterparty_account,
     generate_accounts,
@@ -50,13 +48,14 @@ from engine import (  # noqa: E402
     peak_rss_mb,
     prove_solvency,
     random_salt,
+    required_reserves,
     salt_path,
     save_solvency_circuit,
     snapshot_encoding_problem,
     solvency_circuit_for,
     write_salt_file,
 )
-from ledger import Ledger, Reserves  # noqa: E402
+from ledger import Ledger  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 ZKMARGIN = Path(sys.executable).parent / "zkmargin"
@@ -116,21 +115,11 @@ def closed_epoch(path: Path, snap: MarketSnapshot, accounts: list[Account]) -> i
         return record.epoch
 
 
-def exact_reserves(accounts: list[Account], snap: MarketSnapshot) -> Reserves:
-    t = sum((account_totals(a, snap) for a in accounts), SolvencyTotals.zero(len(snap.assets), len(snap.markets)))
-    big = 10**15  # Λ of the example snapshot
-    return Reserves(
-        assets={a.symbol: v for a, v in zip(snap.assets, t.collateral, strict=True)},
-        quote=t.settled - (-t.unrealized // big),
-        insurance_fund=-(-t.bad_debt // big),
-    )
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     snap = load_example_snapshot()
     traders = generate_accounts(snap, args.accounts - 1, seed=args.seed)
     accounts = [*traders, counterparty_account(snap, traders)]
-    reserves = exact_reserves(accounts, snap)
+    reserves = required_reserves(accounts, snap)
     print("keys ...", file=sys.stderr, flush=True)
     zkey = solvency_keys(snap, args.batch_size, args.depth, args.keys)
     constraints = solvency_circuit_for(snap, args.batch_size, args.depth).cs.n_constraints

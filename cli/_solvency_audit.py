@@ -19,7 +19,7 @@ from rich.table import Table
 from ledger import Inclusion, Ledger, SolvencyRound, UnknownEpochError, inclusion_of, inclusion_problem
 from verifier import VerifyingKey
 
-from ._base import EXIT_INVALID, _err, _fail, _out, _say, reported_errors
+from ._base import EXIT_INVALID, _err, _out, _say, reported_errors
 
 LedgerPath = Annotated[Path, typer.Option("--ledger", "-l", help="The ledger (SQLite).")]
 EpochNumber = Annotated[int, typer.Option("--epoch", "-e", min=0, help="The epoch.")]
@@ -77,21 +77,14 @@ def solvency_check_inclusion(
 ) -> None:
     """Recompute your commitment from your own account file and salt and check that the
     epoch's verified solvency round counts it (a leaf of its root, inside its range)."""
-    from engine import commit, load_account, read_salt_file
-    from engine._models import MarketSnapshot
+    from engine import MarketSnapshot, commit, load_account, read_salt_file
 
     with reported_errors(), Ledger.open(ledger, create=False) as db:
         rnd = _round(db, epoch)
         snapshot = MarketSnapshot.model_validate_json(db.epoch(epoch).snapshot_json)
         account = load_account(account_file)
         commitment = commit(account, snapshot, read_salt_file(salt_file))
-        if inclusion is None:
-            proof = inclusion_of(db.registered(epoch), rnd, account.id)
-        else:
-            try:
-                proof = Inclusion.from_json(inclusion.read_bytes())
-            except ValueError as exc:
-                _fail(f"{inclusion}: {exc}")
+        proof = inclusion_of(db.registered(epoch), rnd, account.id) if inclusion is None else Inclusion.load(inclusion)
         problem = inclusion_problem(proof, commitment, rnd)
         if problem is None and (round_problem := _round_problem(db, rnd, verification_key)) is not None:
             problem = f"the round itself: {round_problem}"
@@ -111,7 +104,7 @@ def _round_problem(db: Ledger, rnd: SolvencyRound, verification_key: Path) -> st
     hashed encoding by the engine (`engine.snapshot_encoding_problem`)."""
     from engine import snapshot_encoding_problem
 
-    if not _same_key(VerifyingKey.from_json(verification_key.read_text()), rnd):
+    if not _same_key(VerifyingKey.load(verification_key), rnd):
         return f"the round's verification key is not the published {verification_key}"
     return db.solvency_problem(rnd, snapshot_encoding_problem)
 

@@ -29,6 +29,7 @@ from ._errors import UnhealthyAccountError
 from ._margin import compute_margin
 from ._models import Account, MarginReport, MarketSnapshot
 from ._prove_account import check_supported, margin_assignment, margin_circuit_for, meets, unhealthy_reason
+from ._proving import add_timings
 
 
 @dataclass(frozen=True)
@@ -124,10 +125,7 @@ class EpochContext:
         )
         solved = time.perf_counter()
         proof, public = self.prover.prove(witness)
-        if timings is not None:
-            timings["witness"] = timings.get("witness", 0.0) + solved - start
-            for stage, seconds in self.prover.last_timings.items():
-                timings[stage] = timings.get(stage, 0.0) + seconds
+        add_timings(timings, solved - start, self.prover.last_timings)
         return proof, public
 
 

@@ -43,6 +43,16 @@ def set_threads(threads: int) -> None:
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
 
 
+def add_timings(timings: dict[str, float] | None, witness_seconds: float, stages: dict[str, float]) -> None:
+    """Accumulate one proof's seconds into `timings` (if given): "witness", then the
+    prover's stages (`Prover.last_timings`)."""
+    if timings is None:
+        return
+    timings["witness"] = timings.get("witness", 0.0) + witness_seconds
+    for stage, seconds in stages.items():
+        timings[stage] = timings.get(stage, 0.0) + seconds
+
+
 def prove_item(ctx: ProvingContext, item: Any) -> Result:
     """One item proven, as it crosses processes."""
     timings: dict[str, float] = {}

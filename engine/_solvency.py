@@ -50,6 +50,7 @@ from circuits import (
     save_compiled,
     solvency_decimals,
 )
+from ledger import PublishedTotals, Reserves
 
 from ._commitment import account_layout_of, commit_encoding, encode_account, random_salt
 from ._errors import MalformedInputError
@@ -94,6 +95,26 @@ class SolvencyTotals:
 def solvency_scale(snapshot: MarketSnapshot) -> int:
     """Λ of the snapshot's shape (module doc)."""
     return pow10(solvency_decimals(margin_shape(snapshot)))
+
+
+def published_totals(totals: SolvencyTotals, snapshot: MarketSnapshot) -> PublishedTotals:
+    """The totals by name, over the snapshot's Λ, as the ledger records and checks them."""
+    return PublishedTotals(
+        tuple((a.symbol, v) for a, v in zip(snapshot.assets, totals.collateral, strict=True)),
+        totals.settled,
+        totals.unrealized,
+        totals.bad_debt,
+        tuple((m.id, v) for m, v in zip(snapshot.markets, totals.net, strict=True)),
+        solvency_decimals(margin_shape(snapshot)),
+    )
+
+
+def required_reserves(accounts: Sequence[Account], snapshot: MarketSnapshot) -> Reserves:
+    """The least reserves the auditor accepts for these accounts: per asset the collateral
+    owed, the quote liability and the bad debt rounded up as `ledger` rounds them."""
+    zero = SolvencyTotals.zero(len(snapshot.assets), len(snapshot.markets))
+    t = published_totals(sum((account_totals(a, snapshot) for a in accounts), zero), snapshot)
+    return Reserves(assets=dict(t.collateral), quote=max(0, t.quote_liability), insurance_fund=t.bad_debt_quote)
 
 
 def account_totals(account: Account, snapshot: MarketSnapshot) -> SolvencyTotals:

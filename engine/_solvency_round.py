@@ -22,17 +22,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from algebra import solvency_decimals
 from circuits import DEFAULT_BATCH_SIZE, DEFAULT_DEPTH, CompiledCircuit
 from ledger import (
     Ledger,
-    PublishedTotals,
     Reserves,
     SolvencyBatchProof,
     SolvencyRefusedError,
     SolvencyRound,
     economics_problem,
-    snapshot_names,
 )
 from prover import Prover, read_zkey
 from verifier import Proof, PublicSignals
@@ -43,13 +40,14 @@ from ._epoch import salt_path
 from ._errors import MalformedInputError
 from ._models import Account, MarketSnapshot, snapshot_encoding_problem
 from ._prove_account import check_zkey_matches
-from ._proving import Result, prove_on_pool, set_threads
+from ._proving import Result, add_timings, prove_on_pool, set_threads
 from ._solvency import (
     SolvencyBatchJob,
     SolvencyMember,
     SolvencyPlan,
     padding_encoding,
     plan_solvency,
+    published_totals,
     solvency_circuit_for,
     solvency_circuit_with_key,
     solvency_member,
@@ -109,10 +107,7 @@ class SolvencyContext:
         witness = self.circuit.solve_limbs(assignment)
         solved = time.perf_counter()
         proof, public = self.prover.prove(witness)
-        if timings is not None:
-            timings["witness"] = timings.get("witness", 0.0) + solved - start
-            for stage, seconds in self.prover.last_timings.items():
-                timings[stage] = timings.get(stage, 0.0) + seconds
+        add_timings(timings, solved - start, self.prover.last_timings)
         return proof, public
 
 
@@ -173,19 +168,6 @@ def members_of(
     return members
 
 
-def published_totals(plan: SolvencyPlan, snapshot: MarketSnapshot, scale_decimals: int) -> PublishedTotals:
-    """The plan's final totals by name, as the ledger records them."""
-    t = plan.totals
-    return PublishedTotals(
-        tuple((a.symbol, v) for a, v in zip(snapshot.assets, t.collateral, strict=True)),
-        t.settled,
-        t.unrealized,
-        t.bad_debt,
-        tuple((m.id, v) for m, v in zip(snapshot.markets, t.net, strict=True)),
-        scale_decimals,
-    )
-
-
 def prove_solvency(
     ledger: Ledger,
     epoch: int,
@@ -221,8 +203,7 @@ def prove_solvency(
     check_zkey_matches(key, circuit, str(zkey), f"the solvency circuit (batch {batch_size}, depth {depth})", SETUP_HINT)
     prover = Prover(key)
     vk_json = prover.verifying_key.to_json()
-    scale = _scale_decimals(record.snapshot_json)
-    totals = published_totals(plan, snapshot, scale)
+    totals = published_totals(plan.totals, snapshot)
     problem = economics_problem(totals, reserves)  # before any proof: the same refusal, minutes earlier
     if problem is not None:
         raise SolvencyRefusedError(f"epoch {epoch}: {problem}")
@@ -241,11 +222,6 @@ def prove_solvency(
     )  # fmt: skip
     ledger.record_solvency(rnd, snapshot_encoding_problem)
     return SolvencySummary(epoch, rnd.accounts, len(plan.jobs), prove_seconds, time.perf_counter() - start, rnd, stages)
-
-
-def _scale_decimals(snapshot_json: str) -> int:
-    assets, markets = snapshot_names(snapshot_json)
-    return solvency_decimals([d for _, d in assets], [d for _, d in markets])
 
 
 def _prove_jobs(

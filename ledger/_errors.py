@@ -96,3 +96,7 @@ class SolvencyRefusedError(LedgerError):
 
 class MalformedReservesError(LedgerError):
     """A reserves file that is not the reserves' JSON (a negative amount, a float, an unknown field)."""
+
+
+class MalformedInclusionError(LedgerError):
+    """An inclusion proof file that is not an inclusion proof's JSON (or far too long)."""

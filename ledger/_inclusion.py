@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from algebra import merkle_root_native, merkle_tree
 
-from ._errors import UnknownAccountError
+from ._errors import MalformedInclusionError, UnknownAccountError
 from ._solvency import SolvencyRound
+
+#: Largest inclusion proof read: 32 levels of 78-digit siblings need about 3 KB.
+MAX_INCLUSION_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,18 @@ class Inclusion:
         return json.dumps(self.to_json_obj(), indent=2)
 
     @classmethod
+    def load(cls, path: str | Path) -> Inclusion:
+        """The inclusion proof in a file (at most MAX_INCLUSION_BYTES); MalformedInclusionError
+        naming what is wrong, OSError when it cannot be read."""
+        with Path(path).open("rb") as f:
+            raw = f.read(MAX_INCLUSION_BYTES + 1)
+        if len(raw) > MAX_INCLUSION_BYTES:
+            raise MalformedInclusionError(f"{path}: longer than the {MAX_INCLUSION_BYTES} bytes of an inclusion proof")
+        return cls.from_json(raw)
+
+    @classmethod
     def from_json(cls, text: str | bytes) -> Inclusion:
-        """ValueError (with what is wrong) for anything but an inclusion's JSON."""
+        """MalformedInclusionError (with what is wrong) for anything but an inclusion's JSON."""
         try:
             o = json.loads(text)
             return cls(
@@ -61,8 +75,8 @@ class Inclusion:
                 int(o["merkle_root"]),
                 int(o["accounts"]),
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"not an inclusion proof: {type(exc).__name__}: {exc}") from None
+        except (KeyError, TypeError, ValueError, RecursionError) as exc:
+            raise MalformedInclusionError(f"not an inclusion proof: {type(exc).__name__}: {exc}") from None
 
 
 def inclusion_of(registered: list[tuple[str, int]], rnd: SolvencyRound, account: str) -> Inclusion:

@@ -39,16 +39,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
-from algebra import SNAPSHOT_TAG, EncodingError, merkle_tree_root, solvency_decimals, sponge, totals_commitment
+from algebra import EncodingError, merkle_tree_root, solvency_decimals, totals_commitment
 from verifier import Proof, PublicSignals, VerifyingKey, batch_verify
 
 from ._errors import MalformedReservesError
-from ._statement import SnapshotCheck
+from ._statement import SnapshotCheck, snapshot_hash_of
 
 #: A batch proof's public signals: root, snapshot hash, start, end, totals before, after.
 SOLVENCY_N_PUBLIC = 6
 #: Deepest tree a solvency round may use (2**32 accounts).
 MAX_SOLVENCY_DEPTH = 32
+#: Largest reserves file read (a few symbols and amounts need far less).
+MAX_RESERVES_BYTES = 1 << 20
 
 
 class Reserves(BaseModel):
@@ -69,9 +71,14 @@ class Reserves(BaseModel):
 
     @classmethod
     def load(cls, path: str | Path) -> Reserves:
-        """The reserves in a JSON file; MalformedReservesError naming what is wrong."""
+        """The reserves in a JSON file (at most MAX_RESERVES_BYTES); MalformedReservesError
+        naming what is wrong, OSError when it cannot be read."""
+        with Path(path).open("rb") as f:
+            raw = f.read(MAX_RESERVES_BYTES + 1)
+        if len(raw) > MAX_RESERVES_BYTES:
+            raise MalformedReservesError(f"{path}: longer than the {MAX_RESERVES_BYTES} bytes reserves may have")
         try:
-            return cls.model_validate_json(Path(path).read_bytes())
+            return cls.model_validate_json(raw)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(x) for x in first["loc"]) or "the file"
@@ -210,7 +217,7 @@ def solvency_problems(
 
 
 def _statement_problem(statement: Statement, snapshot_check: SnapshotCheck | None) -> str | None:
-    if sponge(SNAPSHOT_TAG, statement.encoding) != statement.snapshot_hash:
+    if snapshot_hash_of(statement.encoding) != statement.snapshot_hash:
         return "the epoch's snapshot encoding does not hash to its snapshot hash"
     return snapshot_check(statement.snapshot_json, statement.encoding) if snapshot_check else None
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Literal
 
+from algebra import SNAPSHOT_TAG, sponge
+
 from ._errors import StatementError
 
 #: Ties a published snapshot's JSON to its published field encoding: (json, encoding) ->
@@ -79,3 +81,8 @@ def signals_problem(public: Sequence[int], expected: Sequence[int], epoch: int) 
             }.get(name, f" (epoch {epoch} proves {name} = {want})")
             return f"public {name} {got} does not match{hint}"
     return None
+
+
+def snapshot_hash_of(encoding: Sequence[int]) -> int:
+    """The snapshot hash: sponge("zkmargin.snapshot.v1", encoding) (`algebra.sponge`)."""
+    return sponge(SNAPSHOT_TAG, encoding)

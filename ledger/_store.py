@@ -61,7 +61,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self
 
-from algebra import SNAPSHOT_TAG, sponge
 from verifier import Proof, PublicSignals, VerifyingKey, batch_verify, verify
 
 from ._anonymous import ANONYMOUS_N_PUBLIC, RootRecord, anonymous_problem, anonymous_row, root_of, tree_depth
@@ -94,6 +93,7 @@ from ._statement import (
     margin_signals,
     requirement_code,
     signals_problem,
+    snapshot_hash_of,
 )
 
 #: v4: solvency rounds (`ledger._solvency`). v3: the snapshot's field encoding published
@@ -270,11 +270,6 @@ class PublishedSnapshot(Protocol):
     def model_dump_json(self) -> str: ...
 
     def field_encoding(self) -> list[int]: ...
-
-
-def snapshot_hash_of(encoding: Sequence[int]) -> int:
-    """The snapshot hash: sponge("zkmargin.snapshot.v1", encoding) (`algebra.sponge`)."""
-    return sponge(SNAPSHOT_TAG, encoding)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from engine import (
     NegativeCollateralError,
     Position,
     SolvencyInputError,
-    SolvencyTotals,
     account_totals,
     commit,
     counterparty_account,
@@ -30,6 +29,7 @@ from engine import (
     plan_solvency,
     prove_solvency,
     random_salt,
+    required_reserves,
     salt_path,
     solvency_circuit_for,
     solvency_member,
@@ -222,16 +222,6 @@ def _venue(snapshot: MarketSnapshot, n: int, seed: int) -> list[Account]:
     return [*traders, counterparty_account(snapshot, traders)]
 
 
-def _exact_reserves(accounts: list[Account], snapshot: MarketSnapshot) -> Reserves:
-    t = sum((account_totals(a, snapshot) for a in accounts), SolvencyTotals.zero(2, 1))
-    big = 10**14
-    return Reserves(
-        assets={"USDC": t.collateral[0], "BTC": t.collateral[1]},
-        quote=t.settled - (-t.unrealized // big),
-        insurance_fund=-(-t.bad_debt // big),
-    )
-
-
 @pytest.fixture(scope="module")
 def venue(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A ledger of closed epochs of 7 accounts on the one-perpetual snapshot (K = 2,
@@ -247,7 +237,7 @@ def venue(tmp_path_factory: pytest.TempPathFactory) -> Any:
     rounds = []
     for s in (snap, _moved(snap, 8)):
         n = _epoch(ledger, s, accounts, d / "ledger.db.salts")
-        rounds.append(prove_solvency(ledger, n, accounts, d / "s.zkey", _exact_reserves(accounts, s), **SHAPE).round)
+        rounds.append(prove_solvency(ledger, n, accounts, d / "s.zkey", required_reserves(accounts, s), **SHAPE).round)
     v["round"], v["other"] = rounds
     yield v
     ledger.close()
@@ -357,7 +347,7 @@ def _short(r: Reserves, what: str) -> Reserves:
 def test_the_prover_records_no_round_that_fails_the_check(venue: dict[str, Any]) -> None:
     ledger, accounts, snap = venue["ledger"], venue["accounts"], _moved(venue["snap"], 9)
     n = _epoch(ledger, snap, accounts, venue["dir"] / "ledger.db.salts")
-    short = _short(_exact_reserves(accounts, snap), "insurance_fund")
+    short = _short(required_reserves(accounts, snap), "insurance_fund")
     with pytest.raises(SolvencyRefusedError, match=r"insurance fund .* by 1$"):
         prove_solvency(ledger, n, accounts, venue["zkey"], short, **SHAPE)
     # Without the house, the traders' longs are not matched by shorts.
@@ -421,3 +411,37 @@ def test_a_snapshot_json_that_is_not_what_the_proofs_hashed_is_named(venue: dict
     assert "does not hash to its snapshot hash" in (solvency_problems(rnd, leaves, other, True) or "")
     huge = dataclasses.replace(rnd, totals=dataclasses.replace(rnd.totals, settled=R))
     assert "below r/2" in (_problem(venue, huge) or "")
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        (b"not json", "reserves"),
+        (b'{"assets": {"USDC": -1}}', "negative"),
+        (b'{"assets": {"USDC": 1.5}}', "assets.USDC"),
+        (b'{"quote": -5}', "quote"),
+        (b'{"quote": 1, "cash": 2}', "cash"),
+        (b"[" * 100_000, "reserves"),
+        (b" " * (2 << 20), "longer than"),
+    ],
+)
+def test_malformed_reserves_files_are_named(tmp_path: Path, content: bytes, named: str) -> None:
+    from ledger import MalformedReservesError
+
+    path = tmp_path / "reserves.json"
+    path.write_bytes(content)
+    with pytest.raises(MalformedReservesError, match=named):
+        Reserves.load(path)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"not json", b"{}", b'{"epoch": 1}', b"[" * 100_000, b'{"index": "x"}', b" " * (1 << 17)],
+)
+def test_malformed_inclusion_files_are_named(tmp_path: Path, content: bytes) -> None:
+    from ledger import Inclusion, MalformedInclusionError
+
+    path = tmp_path / "inclusion.json"
+    path.write_bytes(content)
+    with pytest.raises(MalformedInclusionError):
+        Inclusion.load(path)

@@ -15,14 +15,13 @@ import pytest
 from engine import (
     Account,
     Position,
-    SolvencyTotals,
-    account_totals,
     commit,
     counterparty_account,
     generate_accounts,
     load_example_account,
     load_example_snapshot,
     read_salt_file,
+    required_reserves,
     salt_path,
 )
 from engine._examples import EXAMPLE_ACCOUNTS
@@ -60,14 +59,13 @@ def _accounts() -> list[Account]:
 
 
 def _reserves(accounts: list[Account], short: str | None = None) -> dict[str, object]:
-    t = sum((account_totals(a, SNAP) for a in accounts), SolvencyTotals.zero(len(SNAP.assets), len(SNAP.markets)))
-    big = 10**15  # Λ of the example snapshot: ETH's 9 decimals + 6
-    reserves: dict[str, object] = {
-        "assets": {a.symbol: v - (short == a.symbol) for a, v in zip(SNAP.assets, t.collateral, strict=True)},
-        "quote": t.settled - (-t.unrealized // big) - (short == "quote"),
-        "insurance_fund": -(-t.bad_debt // big) - (short == "insurance_fund"),
-    }
-    return reserves
+    """The least reserves for the accounts, or one unit short of them in `short`."""
+    r = required_reserves(accounts, SNAP)
+    if short in r.assets:
+        r = r.model_copy(update={"assets": {**r.assets, short: r.assets[short] - 1}})
+    elif short is not None:
+        r = r.model_copy(update={short: getattr(r, short) - 1})
+    return r.model_dump()
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +144,9 @@ def test_reserves_one_unit_short_record_nothing(epoch: Path, proven: subprocess.
     for name in ("USDC", "quote", "insurance_fund"):
         run = _prove(epoch, ledger, epoch / f"short-{name}.json")
         assert run.returncode == 2 and "SolvencyRefusedError" in run.stderr and "by 1" in run.stderr, run.stderr
+    (epoch / "bad-reserves.json").write_text('{"assets": {"USDC": -1}}')
+    bad = _prove(epoch, ledger, epoch / "bad-reserves.json")
+    assert bad.returncode == 2 and "MalformedReservesError" in bad.stderr and "negative" in bad.stderr, bad.stderr
     with Ledger.open(ledger, create=False) as db:
         assert db.solvency(1) is None
 
@@ -163,6 +164,10 @@ def test_check_inclusion_from_the_user_s_own_files(epoch: Path, proven: subproce
     assert ok.returncode == 0 and ok.stdout.startswith("OK: alice is leaf"), ok.stdout + ok.stderr
     wrong = _zkm(*args, "--account-file", d / "accounts" / "alice.json", "--salt-file", salts / "bob.salt")
     assert wrong.returncode == 1 and "INVALID: leaf" in wrong.stdout and "not your commitment" in wrong.stdout
+    (d / "garbage.json").write_text('{"index": [[[')
+    garbage = _zkm(*args, "--account-file", d / "accounts" / "alice.json", "--salt-file", salts / "alice.salt",
+                   "--inclusion", d / "garbage.json")  # fmt: skip
+    assert garbage.returncode == 2 and "MalformedInclusionError" in garbage.stderr, garbage.stderr
     unknown = _zkm("solvency", "inclusion", "--ledger", d / "ledger.db", "--epoch", "1", "--account", "mallory")
     assert unknown.returncode == 2 and "UnknownAccountError" in unknown.stderr
 
