@@ -21,7 +21,7 @@ Commands mirror snarkjs where they do the same job:
     zkmargin ledger publish-root <ledger.db> --epoch N --verification-key <anonymous_vk.json> [--depth D]
     zkmargin solvency setup --snapshot <snapshot.json> --out-dir <dir> (--ptau <pot.ptau> | --dev)
     zkmargin solvency prove --ledger <ledger.db> --epoch N --accounts <dir> --reserves <reserves.json> --zkey <z>
-    zkmargin solvency verify --ledger <ledger.db> --epoch N [--verification-key <vk.json>]
+    zkmargin solvency verify --ledger <ledger.db> --epoch N --verification-key <vk.json>
     zkmargin solvency inclusion | check-inclusion --ledger <ledger.db> --epoch N ...
     zkmargin prove-anonymous <account.json> --snapshot <snapshot.json> --zkey <anonymous.zkey> --ledger <ledger.db>
         --salt-file <salt> --proof <proof.json> --public <public.json>

@@ -5,10 +5,10 @@ and users check it (`verify`, `inclusion`, `check-inclusion`: `cli._solvency_aud
         [--batch-size 32] [--depth 20]
     zkmargin solvency prove --ledger <ledger.db> --epoch N --accounts <dir> --reserves <reserves.json>
         --zkey <solvency.zkey> [--salts <dir>] [--workers W | --dask ADDR | --dask-local N]
-    zkmargin solvency verify --ledger <ledger.db> --epoch N [--verification-key <vk.json>]
+    zkmargin solvency verify --ledger <ledger.db> --epoch N --verification-key <vk.json>
     zkmargin solvency inclusion --ledger <ledger.db> --epoch N --account A [--out inclusion.json]
     zkmargin solvency check-inclusion --ledger <ledger.db> --epoch N --account-file <a.json>
-        --salt-file <salt> [--inclusion inclusion.json]
+        --salt-file <salt> --verification-key <vk.json> [--inclusion inclusion.json]
 
 `verify` and `check-inclusion` exit 0 with a table or OK, 1 with the first violation
 named (INVALID: ...), 2 on bad input (ERROR: ...). `prove` records nothing unless the
