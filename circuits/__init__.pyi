@@ -91,6 +91,7 @@ from ._solvency_circuit import (
     solvency_public,
     totals_names,
 )
+from ._transition_circuit import TRANSITION_PUBLIC, SettlementTransition, transition_public
 from ._witness_program import NotCompilableError, WitnessProgram
 from ._wtns_file import check_witness_matches, read_wtns, read_wtns_limbs, write_wtns
 
@@ -102,6 +103,9 @@ __all__ = [
     "solvency_decimals",
     "solvency_public",
     "totals_names",
+    "TRANSITION_PUBLIC",
+    "SettlementTransition",
+    "transition_public",
     "CIRCUIT_FILE_FORMAT",
     "file_checksum",
     "load_compiled",

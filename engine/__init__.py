@@ -168,6 +168,15 @@ from ._solvency import (
     solvency_member,
 )
 from ._solvency_round import SolvencyInputError, SolvencySummary, prove_solvency
+from ._transition import (
+    TransitionJob,
+    prove_transition,
+    save_transition_circuit,
+    settle_transition,
+    transition_circuit_for,
+    transition_circuit_with_key,
+    transition_job,
+)
 from ._units import QUOTE_DECIMALS, whole_units
 
 __all__ = [
@@ -175,6 +184,13 @@ __all__ = [
     "settle_epoch",
     "snapshot_encoding_problem",
     "SolvencyInputError",
+    "TransitionJob",
+    "prove_transition",
+    "save_transition_circuit",
+    "settle_transition",
+    "transition_circuit_for",
+    "transition_circuit_with_key",
+    "transition_job",
     "SolvencyMember",
     "SolvencyPlan",
     "SolvencySummary",

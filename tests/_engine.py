@@ -16,6 +16,7 @@ from engine import (
     Position,
     RiskParams,
     ScenarioGrid,
+    load_example_snapshot,
 )
 
 try:
@@ -152,3 +153,50 @@ def circomlibjs_sponges(cases: list[tuple[int, list[int]]]) -> list[int]:
     except NodePeersMissing as exc:
         pytest.fail(f"circomlibjs reference unavailable: {exc}", pytrace=False)
     return [int(x) for x in out]
+
+
+@st.composite
+def provable_accounts(draw: st.DrawFn, snapshot: MarketSnapshot | None = None) -> Account:
+    """Accounts of any kind the circuit proves, healthy, bankrupt or in between."""
+    snapshot = snapshot or load_example_snapshot()
+    collateral = {a.symbol: draw(st.integers(0, 2**50)) for a in snapshot.assets if draw(st.booleans())}
+    positions = []
+    for m in snapshot.markets:
+        if not draw(st.booleans()):
+            continue
+        option = m.kind == "option"
+        size = draw(st.integers(-(2**30), 2**30) if option else st.integers(-(2**40), 2**40))
+        isolated = None if option or not draw(st.booleans()) else draw(st.integers(0, 2**70))
+        funding = draw(st.integers(-(2**40), 2**40)) if m.kind == "perpetual" else 0
+        quote = draw(st.integers(-(2**70), 2**70))
+        positions.append(Position(market=m.id, size=size, quote=quote, funding_index=funding, isolated_margin=isolated))
+    return Account(
+        id=draw(st.sampled_from(["a", "trader-7", "x" * 31])),
+        collateral=collateral,
+        quote_balance=draw(st.integers(-(2**70), 2**70)),
+        positions=tuple(positions),
+    )
+
+
+def moved(snap: MarketSnapshot, percent: int, funding: int, expire: bool) -> MarketSnapshot:
+    """The next epoch's snapshot: index and linear marks moved by `percent`, funding
+    indices by `funding`, and with `expire` the dated markets expired at the moved BTC
+    index (options then marked at their payoff)."""
+    data = snap.model_dump()
+    index = {k: v if k == "USDC" else v * (100 + percent) // 100 for k, v in snap.index_prices.items()}
+    # Live options keep their marks (their price bounds and value tables are the snapshot's).
+    options = {m.id for m in snap.markets if m.kind == "option"}
+    marks = {k: v if k in options else max(1, v * (100 + percent) // 100) for k, v in snap.mark_prices.items()}
+    data.update(
+        epoch=snap.epoch + 1,
+        index_prices=index,
+        mark_prices=marks,
+        funding_indices={k: v + funding for k, v in snap.funding_indices.items()},
+    )
+    if expire:
+        s = index["BTC"]
+        dated = [m for m in snap.markets if m.kind != "perpetual"]
+        data["timestamp"] = max(m.expiry for m in dated)  # type: ignore[union-attr]
+        data["settlement_prices"] = {m.id: s for m in dated}
+        marks.update({m.id: s if m.kind == "future" else m.payoff(s) for m in dated})  # type: ignore[union-attr]
+    return MarketSnapshot.model_validate(data)

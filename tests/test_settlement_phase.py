@@ -21,33 +21,14 @@ from engine import (
 )
 from engine._errors import EngineError
 
+try:
+    from tests._engine import moved
+except ModuleNotFoundError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+    from _engine import moved  # type: ignore[no-redef]
+
 pytestmark = pytest.mark.unit
 
 SNAP = load_example_snapshot()
-
-
-def moved(snap: MarketSnapshot, percent: int, funding: int, expire: bool) -> MarketSnapshot:
-    """The next epoch's snapshot: index and linear marks moved by `percent`, funding
-    indices by `funding`, and with `expire` the dated markets expired at the moved BTC
-    index (options then marked at their payoff)."""
-    data = snap.model_dump()
-    index = {k: v if k == "USDC" else v * (100 + percent) // 100 for k, v in snap.index_prices.items()}
-    # Live options keep their marks (their price bounds and value tables are the snapshot's).
-    options = {m.id for m in snap.markets if m.kind == "option"}
-    marks = {k: v if k in options else max(1, v * (100 + percent) // 100) for k, v in snap.mark_prices.items()}
-    data.update(
-        epoch=snap.epoch + 1,
-        index_prices=index,
-        mark_prices=marks,
-        funding_indices={k: v + funding for k, v in snap.funding_indices.items()},
-    )
-    if expire:
-        s = index["BTC"]
-        dated = [m for m in snap.markets if m.kind != "perpetual"]
-        data["timestamp"] = max(m.expiry for m in dated)  # type: ignore[union-attr]
-        data["settlement_prices"] = {m.id: s for m in dated}
-        marks.update({m.id: s if m.kind == "future" else m.payoff(s) for m in dated})  # type: ignore[union-attr]
-    return MarketSnapshot.model_validate(data)
 
 
 def measure(accounts: tuple[Account, ...] | list[Account], snap: MarketSnapshot, fund: int) -> Fraction:

@@ -51,9 +51,9 @@ from prover import ZkeyFile, dev_setup, verifying_key, write_zkey
 from verifier import PublicSignals
 
 try:
-    from tests._engine import USD, perp_snapshot
+    from tests._engine import USD, perp_snapshot, provable_accounts
 except ModuleNotFoundError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    from _engine import USD, perp_snapshot  # type: ignore[no-redef]
+    from _engine import USD, perp_snapshot, provable_accounts  # type: ignore[no-redef]
 
 pytestmark = pytest.mark.unit
 
@@ -63,28 +63,6 @@ SNAP = load_example_snapshot()
 # ---- the engine and the circuit are one specification ------------------------------------------
 
 
-@st.composite
-def accounts(draw: st.DrawFn, snapshot: MarketSnapshot = SNAP) -> Account:
-    """Accounts of any kind the circuit proves, healthy, bankrupt or in between."""
-    collateral = {a.symbol: draw(st.integers(0, 2**50)) for a in snapshot.assets if draw(st.booleans())}
-    positions = []
-    for m in snapshot.markets:
-        if not draw(st.booleans()):
-            continue
-        option = m.kind == "option"
-        size = draw(st.integers(-(2**30), 2**30) if option else st.integers(-(2**40), 2**40))
-        isolated = None if option or not draw(st.booleans()) else draw(st.integers(0, 2**70))
-        funding = draw(st.integers(-(2**40), 2**40)) if m.kind == "perpetual" else 0
-        quote = draw(st.integers(-(2**70), 2**70))
-        positions.append(Position(market=m.id, size=size, quote=quote, funding_index=funding, isolated_margin=isolated))
-    return Account(
-        id=draw(st.sampled_from(["a", "trader-7", "x" * 31])),
-        collateral=collateral,
-        quote_balance=draw(st.integers(-(2**70), 2**70)),
-        positions=tuple(positions),
-    )
-
-
 def _one_batch(member: SolvencyMember, snapshot: MarketSnapshot = SNAP) -> dict[str, Any]:
     plan = plan_solvency([member], snapshot, 1, 1)
     job = plan.jobs[0]
@@ -92,7 +70,7 @@ def _one_batch(member: SolvencyMember, snapshot: MarketSnapshot = SNAP) -> dict[
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(accounts(), st.data())
+@given(provable_accounts(), st.data())
 def test_the_circuit_adds_exactly_the_engine_s_totals(account: Account, data: st.DataObject) -> None:
     try:
         member = solvency_member(account, SNAP, random_salt())
