@@ -33,6 +33,7 @@ Public API of the margin engine (units and rounding: `engine._units`; formulas:
 from algebra import ACCOUNT_TAG, SNAPSHOT_TAG, sponge, text_to_field
 from circuits import SIGNED_OFFSET
 
+from ._account_files import StateConflictError, load_accounts, read_state, salt_path, state_path, write_state
 from ._bench import EpochBench, ProveBench, bench_epoch, bench_prove, dev_keys, peak_rss_mb
 from ._cluster import DaskCluster, TlsFiles
 from ._commitment import (
@@ -45,7 +46,7 @@ from ._commitment import (
     write_salt_file,
 )
 from ._context import Claim, EpochContext, prove_account
-from ._epoch import POOL_MIN_PROOFS, EpochSummary, load_accounts, run_epoch, salt_path
+from ._epoch import POOL_MIN_PROOFS, EpochSummary, run_epoch
 from ._errors import (
     ClusterError,
     ClusterLostError,
@@ -124,6 +125,7 @@ from ._prove_account import (
     public_signals_for_anonymous,
     save_margin_circuit,
 )
+from ._settle_stage import SettlementConfig, SettlementInputError, Settling
 from ._settlement import (
     AccountNotLiquidatableError,
     ClosedPosition,
@@ -169,8 +171,9 @@ from ._solvency import (
 )
 from ._solvency_round import SolvencyInputError, SolvencySummary, prove_solvency
 from ._transition import (
+    TransitionContext,
     TransitionJob,
-    prove_transition,
+    TransitionRecipe,
     save_transition_circuit,
     settle_transition,
     transition_circuit_for,
@@ -185,7 +188,8 @@ __all__ = [
     "snapshot_encoding_problem",
     "SolvencyInputError",
     "TransitionJob",
-    "prove_transition",
+    "TransitionContext",
+    "TransitionRecipe",
     "save_transition_circuit",
     "settle_transition",
     "transition_circuit_for",
@@ -202,6 +206,13 @@ __all__ = [
     "required_reserves",
     "prove_solvency",
     "salt_path",
+    "SettlementConfig",
+    "SettlementInputError",
+    "Settling",
+    "StateConflictError",
+    "read_state",
+    "state_path",
+    "write_state",
     "save_solvency_circuit",
     "solvency_circuit_for",
     "solvency_member",

@@ -28,26 +28,26 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import os
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger import Ledger, Outcome, Requirement
+from ledger import Ledger, Outcome, Requirement, Transition
 from prover import Prover, read_zkey
 from verifier import Proof, PublicSignals
 
+from ._account_files import load_accounts, read_salt_or_none, salt_path
 from ._cluster import DaskCluster
-from ._commitment import random_salt, read_salt_file, write_salt_file
+from ._commitment import random_salt, write_salt_file
 from ._context import Claim, EpochContext
-from ._errors import DuplicateEntryError, MalformedInputError
-from ._models import Account, MarketSnapshot, load_account
+from ._models import Account, MarketSnapshot
 from ._prove_account import check_supported, check_zkey_matches, margin_circuit_with_key
-from ._proving import Result, prove_on_pool, set_threads
+from ._proving import Result, prove_item, prove_on_pool, set_threads
+from ._settle_stage import TRANSITION_BATCH, Settling, check_settling, record_proven, settle_stage, transition_of
+from ._transition import TransitionJob, TransitionRecipe
 
 #: With `workers=None`, fewer proofs than this are made in this process. Measured with
 #: `zkmargin epoch run --workers 1` and `--workers 2` on the example snapshot's circuit
@@ -118,34 +118,6 @@ class EpochSummary:
         return self.proved_now / self.prove_seconds if self.prove_seconds > 0 else 0.0
 
 
-def load_accounts(folder: str | Path) -> list[Account]:
-    """Every `*.json` in the folder as an Account, sorted by file name; malformed files and
-    duplicate account ids raise named errors before anything runs."""
-    paths = sorted(Path(folder).glob("*.json"))
-    if not paths:
-        raise MalformedInputError(f"{folder}: no account files (*.json)")
-    accounts = [load_account(p) for p in paths]
-    seen: dict[str, Path] = {}
-    for a, p in zip(accounts, paths, strict=True):
-        if a.id in seen:
-            raise DuplicateEntryError(f"account {a.id!r} is in both {seen[a.id].name} and {p.name}")
-        seen[a.id] = p
-    return accounts
-
-
-def salt_path(salts_dir: Path, epoch: int, account: str) -> Path:
-    """Where the salt of an account's commitment in an epoch is kept."""
-    name = account if re.fullmatch(r"[A-Za-z0-9._-]{1,100}", account) else hashlib.sha256(account.encode()).hexdigest()
-    return salts_dir / f"epoch-{epoch}" / f"{name}.salt"
-
-
-def _read_salt(path: Path) -> int | None:
-    try:
-        return read_salt_file(path)
-    except (OSError, MalformedInputError):
-        return None
-
-
 # ---- the worker side ------------------------------------------------------------------------
 
 
@@ -201,8 +173,10 @@ def run_epoch(
     on_start: Callable[[int, int], None] | None = None,
     on_account: Callable[[Outcome], None] | None = None,
     dask: DaskCluster | None = None,
+    settling: Settling | None = None,
 ) -> EpochSummary:
-    """Run one epoch (module doc). `workers`: prover processes (1: this process; None:
+    """Run one epoch (module doc). `settling`: settle the accounts first (`engine._settle_stage`);
+    `workers`: prover processes (1: this process; None:
     one per core from `POOL_MIN_PROOFS` healthy accounts on, else this process); `dask`:
     prove on that Dask cluster instead (`engine._dask`). `on_start(total, skipped)` is
     called once the work is known, `on_account(outcome)` after each append."""
@@ -215,6 +189,7 @@ def run_epoch(
         return _run_epoch(
             accounts, snapshot, Path(zkey), ledger, requirement, max_margin_ratio_ppm, workers,
             salts_dir, close, on_start, on_account, (client, dask.ship_key) if dask is not None else None,
+            settling,
         )  # fmt: skip
 
 
@@ -231,6 +206,7 @@ def _run_epoch(
     on_start: Callable[[int, int], None] | None,
     on_account: Callable[[Outcome], None] | None,
     cluster: tuple[Any, bool | None] | None,
+    settling: Settling | None,
 ) -> EpochSummary:
     start = time.perf_counter()
     salts = Path(salts_dir) if salts_dir is not None else ledger.path.with_name(ledger.path.name + ".salts")
@@ -246,6 +222,7 @@ def _run_epoch(
     )
     check_zkey_matches(key, ctx.circuit, str(zkey))
     prover = Prover(key)
+    transition_key = check_settling(ledger, snapshot.epoch, snapshot, settling) if settling is not None else None
     record = ledger.open_epoch(
         snapshot, prover.verifying_key, requirement=requirement, max_margin_ratio_ppm=max_margin_ratio_ppm
     )
@@ -253,6 +230,12 @@ def _run_epoch(
     if record.closed:
         return _summary(ledger, n, len(accounts), 0, 0, 0.0, start)
     stages: dict[str, float] = {}
+    stage = None
+    if settling is not None and transition_key is not None:
+        settled = time.perf_counter()
+        stage = settle_stage(ledger, n, accounts, snapshot, settling, salts, transition_key)
+        accounts = stage.accounts
+        _add(stages, "settle", time.perf_counter() - settled)
     claimed = time.perf_counter()
     claims, skipped = _open_claims(ledger, n, accounts, ctx, salts)
     _add(stages, "claim", time.perf_counter() - claimed)
@@ -272,6 +255,8 @@ def _run_epoch(
         _prove_on_cluster(ctx, zkey, healthy, appends, *cluster)
     else:
         _prove_all(ctx, zkey, healthy, appends, workers)
+    if stage is not None and settling is not None:
+        _prove_transitions(ledger, n, snapshot, settling.transition_zkey, stage.jobs, workers, cluster, stages)
     prove_seconds = time.perf_counter() - prove_start
     if close:
         ledger.close_epoch(n)
@@ -293,7 +278,7 @@ def _open_claims(
         registered = ledger.commitment(epoch, a.id)
         path = salt_path(salts, epoch, a.id)
         if registered is not None:  # registered earlier without a verdict: reuse its salt
-            salt = _read_salt(path)
+            salt = read_salt_or_none(path)
             claim = ctx.claim(a, salt) if salt is not None else None
             if claim is None or claim.commitment != registered:
                 continue  # cannot open the registered commitment: flagged at close
@@ -344,6 +329,48 @@ def _prove_on_cluster(
 
     prove_on_cluster(client, MarginRecipe.of(ctx), zkey, claims, _on_result(appends), appends.flush, ship_key)
     appends.flush()
+
+
+def _prove_transitions(
+    ledger: Ledger,
+    epoch: int,
+    snapshot: MarketSnapshot,
+    zkey: Path,
+    jobs: list[TransitionJob],
+    workers: int,
+    cluster: tuple[Any, bool | None] | None,
+    stages: dict[str, float],
+) -> None:
+    """The settlement's pending transitions proven where the margin proofs were (this
+    process, the pool or the cluster) and recorded in verified batches."""
+    proven: list[Transition] = []
+
+    def on_result(job: TransitionJob, result: Result) -> None:
+        proof_json, public_json, timings = result
+        for name, seconds in timings.items():
+            _add(stages, f"transition {name}", seconds)
+        proven.append(transition_of(job, Proof.from_json(proof_json), PublicSignals.from_json(public_json)))
+
+    def flush() -> None:
+        record_proven(ledger, epoch, proven)
+        proven.clear()
+
+    recipe = TransitionRecipe(snapshot.model_dump_json())
+    if not jobs:
+        return
+    if cluster is not None:
+        from ._dask import prove_on_cluster
+
+        prove_on_cluster(cluster[0], recipe, zkey, jobs, on_result, flush, cluster[1])
+    elif workers > 1:
+        prove_on_pool(recipe, str(zkey), jobs, on_result, flush, workers)
+    else:
+        ctx = recipe.context(str(zkey), os.cpu_count() or 1)
+        for job in jobs:
+            on_result(job, prove_item(ctx, job))
+            if len(proven) >= TRANSITION_BATCH:
+                flush()
+    flush()
 
 
 def _pool_size(workers: int | None, n_proofs: int) -> int:

@@ -3,8 +3,8 @@ opens to its previous commitment's account settled at the snapshot's published f
 indices and settlement prices (`circuits.SettlementTransition`; the engine's twin is
 `settle_transition`).
 
-    job = transition_job(old_account, old_salt, snapshot, new_salt)   # checks new = settled old
-    proof, public = prove_transition(job, snapshot, prover)
+    job = transition_job(old_account, old_salt, snapshot, new_salt)
+    proof, public = TransitionContext.build(snapshot, prover).prove(job)
 
 The circuit has the margin circuit's shape (one per snapshot shape) and its key is made
 like the others (`zkmargin settlement setup`). The old and the new account are encoded
@@ -15,6 +15,7 @@ markets or assets is not proven; the ledger says why).
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -37,6 +38,7 @@ from ._commitment import commit_encoding, encode_account
 from ._errors import MalformedInputError
 from ._models import Account, MarketSnapshot
 from ._prove_account import circuit_path, margin_shape
+from ._proving import add_timings, set_threads
 from ._settlement import settle_expiry, settle_funding
 
 
@@ -130,10 +132,39 @@ def transition_job(
     )
 
 
-def prove_transition(
-    job: TransitionJob, snapshot: MarketSnapshot, prover: Prover, circuit: CompiledCircuit | None = None
-) -> tuple[Proof, PublicSignals]:
-    """The job's Groth16 proof with the transition key `prover`."""
-    circuit = circuit or transition_circuit_for(snapshot)
-    witness = circuit.solve_limbs(job.assignment(snapshot.snapshot_hash(), snapshot.field_encoding()))
-    return prover.prove(witness)
+@dataclass(frozen=True)
+class TransitionContext:
+    """What every transition proof of an epoch shares: the snapshot, the circuit, the prover."""
+
+    snapshot_hash: int
+    snapshot_encoding: tuple[int, ...]
+    circuit: CompiledCircuit
+    prover: Prover
+
+    @classmethod
+    def build(
+        cls, snapshot: MarketSnapshot, prover: Prover, circuit: CompiledCircuit | None = None
+    ) -> TransitionContext:
+        circuit = circuit or transition_circuit_for(snapshot)
+        return cls(snapshot.snapshot_hash(), tuple(snapshot.field_encoding()), circuit, prover)
+
+    def prove(self, job: TransitionJob, timings: dict[str, float] | None = None) -> tuple[Proof, PublicSignals]:
+        """The job's proof (`timings` accumulates "witness" and the prover's stages)."""
+        start = time.perf_counter()
+        witness = self.circuit.solve_limbs(job.assignment(self.snapshot_hash, self.snapshot_encoding))
+        solved = time.perf_counter()
+        proof, public = self.prover.prove(witness)
+        add_timings(timings, solved - start, self.prover.last_timings)
+        return proof, public
+
+
+@dataclass(frozen=True)
+class TransitionRecipe:
+    """An epoch's transition proofs' `Recipe` (`engine._proving`)."""
+
+    snapshot_json: str
+
+    def context(self, zkey: str, threads: int) -> TransitionContext:
+        set_threads(threads)
+        snapshot = MarketSnapshot.model_validate_json(self.snapshot_json)
+        return TransitionContext.build(snapshot, Prover.from_zkey(zkey), transition_circuit_with_key(snapshot, zkey))

@@ -6,6 +6,8 @@ and audited by anyone with the small verifier.
         outcome = ledger.record_account(epoch, "alice", commitment, proof, public)
         ledger.publish_root(epoch, anonymous_key)          # optional: anonymous proofs
         ledger.submit_anonymous(epoch, proof, public)
+        ledger.record_settlement(facts, transition_key, commitments, unproven)  # optional
+        ledger.record_transitions(epoch, proven)          # before the close
         ledger.close_epoch(epoch)
         ledger.record_solvency(solvency_round)             # after the close: solvency
     report = audit_ledger_file("ledger.db")
@@ -15,7 +17,8 @@ Modules: `_store` (the tables and verify-first appends), `_chain` (the hash chai
 appends, anonymous submissions and the audit), `_anonymous` (Merkle roots of
 commitments and nullifiers), `_solvency` (solvency rounds: the venue's liabilities
 against its reserves, checked without the prover), `_inclusion` (a user's leaf in a
-round), `_audit` (the chain, every row,
+round), `_settlement` (an epoch's settlement facts and the transitions chaining each
+account's commitment from epoch to epoch), `_audit` (the chain, every row,
 every proof re-verified in batches), `_errors`.
 
 Layering: this package imports the verifier, algebra (Poseidon, for the snapshot hash
@@ -47,6 +50,7 @@ from ._errors import (
     RegistrationClosedError,
     RejectionLimitError,
     RootConflictError,
+    SettlementRefusedError,
     SignalCountError,
     SolvencyRefusedError,
     StatementError,
@@ -54,6 +58,19 @@ from ._errors import (
     UnknownEpochError,
 )
 from ._inclusion import Inclusion, inclusion_of, inclusion_problem
+from ._settlement import (
+    TRANSITION_KINDS,
+    TRANSITION_N_PUBLIC,
+    UNPROVEN_KINDS,
+    AccountFact,
+    LiquidationFact,
+    MarketFact,
+    SettlementFacts,
+    Transition,
+    market_facts,
+    settlement_problems,
+    transition_problems,
+)
 from ._solvency import (
     MAX_SOLVENCY_DEPTH,
     SOLVENCY_N_PUBLIC,
@@ -98,6 +115,18 @@ from ._store import (
 )
 
 __all__ = [
+    "TRANSITION_KINDS",
+    "TRANSITION_N_PUBLIC",
+    "UNPROVEN_KINDS",
+    "AccountFact",
+    "LiquidationFact",
+    "MarketFact",
+    "SettlementFacts",
+    "SettlementRefusedError",
+    "Transition",
+    "market_facts",
+    "settlement_problems",
+    "transition_problems",
     "Inclusion",
     "inclusion_of",
     "inclusion_problem",

@@ -26,7 +26,13 @@ it concerns ("entry 17 (proof, epoch 3, alice): ..."):
    a closure's counts are the epoch's, and nothing of the epoch follows its closure;
 6. the solvency rounds (`ledger._solvency`): each round's batches are its rows, and
    the round passes `solvency_problems` (its proofs verified when `verify_proofs`);
-7. optionally, the head hash is the one published (`expected_head`).
+7. the settlements (`ledger._settlement`): each passes `settlement_problems` against
+   the ledger before it (the fund continues from the last settlement and moves by the
+   published amounts; the market facts are the snapshot's; the named commitments are
+   registered), and its transitions pass `transition_problems` (the chain of
+   commitments from the previous epoch, the proven ones verified in one batch, every
+   account of a closed epoch accounted for);
+8. optionally, the head hash is the one published (`expected_head`).
 
 Every value is untrusted: one that is not of its column's type (a blob, a float, text
 where a number belongs, JSON nested without end) is reported at its entry, never
@@ -50,6 +56,7 @@ from verifier import Proof, PublicSignals, VerificationInputError, VerifyingKey,
 from ._anonymous import ANONYMOUS_N_PUBLIC, anonymous_problem, root_of
 from ._chain import GENESIS, KIND_TABLES, content_hash, entry_hash
 from ._errors import DamagedLedgerError, LedgerError
+from ._settlement import SettlementFacts, settlement_problems, transition_of, transition_problems
 from ._solvency import Statement, round_of, solvency_problems
 from ._statement import PAIRING_FAILED, SnapshotCheck, margin_signals, signals_problem
 from ._store import MAX_REJECTED_PROOFS, SCHEMA_COLUMNS, Ledger, proof_digest, snapshot_hash_of, table_rows
@@ -152,6 +159,7 @@ def audit_ledger(
     accepted = _check_proofs(tables, report, epochs, roots, verify_proofs, on_proof)
     _check_verdicts(tables, report, accepted)
     _check_solvency(tables, report, verify_proofs, snapshot_check)
+    _check_settlements(tables, report, verify_proofs)
     return report
 
 
@@ -500,6 +508,68 @@ def _check_solvency(
     for n, rows in batches.items():
         for b in rows:
             report.problem(b["seq"], "solvency_batch", n, None, "a solvency batch of no recorded round")
+
+
+def _check_settlements(tables: _Tables, report: AuditReport, verify_proofs: bool) -> None:
+    """Step 7: every settlement against the ledger before it, and its transitions."""
+    commitments = _by_epoch(tables.rows["commitments"])
+    registered = {n: {c["account"]: int(c["commitment"]) for c in rows} for n, rows in commitments.items()}
+    epochs = {r["epoch"]: r for r in tables.rows["epochs"]}
+    closed = {r["epoch"] for r in tables.rows["closures"]}
+    transitions = _by_epoch(tables.rows["transitions"])
+    fund: int | None = None
+    for row in sorted(tables.rows["settlements"], key=lambda r: _int_or(r["epoch"], -1)):
+        n, seq = row["epoch"], row["seq"]
+        rows = transitions.pop(n, [])
+        with report.reading(seq, "settlement", n, None):
+            facts = SettlementFacts.model_validate_json(row["facts_json"])
+            key = VerifyingKey.from_json(row["transition_key_json"])
+            earlier = [e for e in epochs if isinstance(e, int) and e < n]
+            previous = max(earlier) if earlier else None
+            previous_json = epochs[previous]["snapshot_json"] if previous is not None else None
+            mine = registered.get(n, {})
+            problem = settlement_problems(facts, epochs[n]["snapshot_json"], previous_json, previous, fund, mine)
+            if (
+                facts.epoch != n
+                or str(facts.fund_after) != row["fund_after"]
+                or facts.previous_epoch != row["previous_epoch"]
+            ):
+                problem = problem or "its columns are not its facts'"
+            if problem is not None:
+                report.problem(seq, "settlement", n, None, problem)
+            fund = facts.fund_after
+            _check_transitions(
+                rows, facts, key, registered, int(epochs[n]["snapshot_hash"]), n in closed, verify_proofs, report
+            )
+    for n, rows in transitions.items():
+        for r in rows:
+            report.problem(r["seq"], "transition", n, r["account"], "a transition of an epoch with no settlement")
+
+
+def _check_transitions(
+    rows: list[dict[str, Any]],
+    facts: SettlementFacts,
+    key: VerifyingKey,
+    registered: dict[Any, dict[str, int]],
+    snapshot_hash: int,
+    closed: bool,
+    verify_proofs: bool,
+    report: AuditReport,
+) -> None:
+    """An epoch's transitions (`transition_problems`), each problem at its row."""
+    n = facts.epoch
+    seqs = {r["account"]: r["seq"] for r in rows}
+    parsed = []
+    for r in rows:
+        with report.reading(r["seq"], "transition", n, r["account"]):
+            parsed.append(transition_of(r))
+    previous = registered.get(facts.previous_epoch, {}) if facts.previous_epoch is not None else {}
+    problems = transition_problems(
+        parsed, facts, snapshot_hash, registered.get(n, {}), previous, key, closed=closed, verify=verify_proofs
+    )
+    report.proofs_verified += sum(t.proof is not None for t in parsed) if verify_proofs else 0
+    for account, problem in problems:
+        report.problem(seqs.get(account, 0), "transition", n, account, problem)
 
 
 def _statement(row: dict[str, Any], epoch: _Epoch | None, commitment: Any) -> _Statement | str:

@@ -35,6 +35,8 @@ KIND_TABLES: dict[str, str] = {
     "close": "closures",
     "solvency_batch": "solvency_batches",
     "solvency": "solvency",
+    "settlement": "settlements",
+    "transition": "transitions",
 }
 
 

@@ -100,3 +100,8 @@ class MalformedReservesError(LedgerError):
 
 class MalformedInclusionError(LedgerError):
     """An inclusion proof file that is not an inclusion proof's JSON (or far too long)."""
+
+
+class SettlementRefusedError(LedgerError):
+    """A settlement or transition the ledger will not record: it has a violation (named),
+    or the epoch already has another settlement."""

@@ -23,6 +23,9 @@ Tables (one row per append in the table of its kind, plus one row in `entries`):
 - `closures`: an epoch's close, with its counts;
 - `solvency_batches`, `solvency`: a closed epoch's solvency round, its batch proofs and
   then its root, key, totals and reserves (`ledger._solvency`);
+- `settlements`, `transitions`: an epoch's settlement facts (the insurance fund, funding
+  and settlement prices, liquidations) and how each account's commitment came from the
+  previous epoch's (`ledger._settlement`);
 - `entries`: the hash chain over all of them (`ledger._chain`).
 
 Every append is one `BEGIN IMMEDIATE` transaction (WAL, synchronous FULL, foreign keys
@@ -78,11 +81,20 @@ from ._errors import (
     RegistrationClosedError,
     RejectionLimitError,
     RootConflictError,
+    SettlementRefusedError,
     SignalCountError,
     SolvencyRefusedError,
     StatementError,
     UnknownAccountError,
     UnknownEpochError,
+)
+from ._settlement import (
+    SettlementFacts,
+    Transition,
+    settlement_problems,
+    transition_of,
+    transition_problems,
+    transition_row,
 )
 from ._solvency import SolvencyRound, Statement, batch_row, round_of, round_row, solvency_problems
 from ._statement import (
@@ -96,11 +108,12 @@ from ._statement import (
     snapshot_hash_of,
 )
 
-#: v4: solvency rounds (`ledger._solvency`). v3: the snapshot's field encoding published
+#: v5: settlements and transitions (`ledger._settlement`). v4: solvency rounds
+#: (`ledger._solvency`). v3: the snapshot's field encoding published
 #: with its JSON (the audit re-hashes it without the engine), Merkle roots of commitments
 #: and anonymous proofs. v2: no appends that cannot count (a proof after a verdict,
 #: rejections past MAX_REJECTED_PROOFS).
-SCHEMA_VERSION = "zkmargin.ledger.v4"
+SCHEMA_VERSION = "zkmargin.ledger.v5"
 
 #: Rejected proofs recorded per account and epoch; further ones are refused unrecorded.
 MAX_REJECTED_PROOFS = 8
@@ -110,7 +123,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (
     seq INTEGER PRIMARY KEY CHECK (seq >= 1),
     kind TEXT NOT NULL CHECK (kind IN ('epoch', 'commitment', 'proof', 'verdict', 'root', 'anonymous', 'close',
-                                       'solvency_batch', 'solvency')),
+                                       'solvency_batch', 'solvency', 'settlement', 'transition')),
     epoch INTEGER NOT NULL,
     account TEXT,
     content_hash TEXT NOT NULL,
@@ -205,6 +218,29 @@ CREATE TABLE IF NOT EXISTS solvency (
     blind TEXT NOT NULL,
     reserves_json TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS settlements (
+    epoch INTEGER PRIMARY KEY REFERENCES epochs(epoch),
+    seq INTEGER NOT NULL UNIQUE REFERENCES entries(seq),
+    previous_epoch INTEGER,
+    fund_after TEXT NOT NULL,
+    facts_json TEXT NOT NULL,
+    transition_key_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS transitions (
+    seq INTEGER PRIMARY KEY REFERENCES entries(seq),
+    epoch INTEGER NOT NULL REFERENCES settlements(epoch),
+    account TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('proven', 'liquidated', 'deleveraged', 'counterparty', 'traded', 'new',
+                                       'relisted')),
+    old_commitment TEXT,
+    new_commitment TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    proof_json TEXT,
+    public_json TEXT,
+    UNIQUE (epoch, account),
+    FOREIGN KEY (epoch, account) REFERENCES commitments(epoch, account),
+    CHECK ((kind = 'proven') = (proof_json IS NOT NULL))
+);
 """
 
 _TABLES = (
@@ -218,6 +254,8 @@ _TABLES = (
     "closures",
     "solvency_batches",
     "solvency",
+    "settlements",
+    "transitions",
 )
 
 
@@ -891,6 +929,108 @@ class Ledger:
                 self._append(cur, "solvency_batch", rnd.epoch, None, batch_row(rnd.epoch, b, batch))
             self._append(cur, "solvency", rnd.epoch, None, round_row(rnd))
         return rnd
+
+    # ---- settlements and transitions (`ledger._settlement`) --------------------------------
+
+    def previous_epoch(self, epoch: int) -> int | None:
+        """The ledger's last epoch before `epoch`, or None."""
+        (n,) = self._db.execute("SELECT MAX(epoch) FROM epochs WHERE epoch < ?", (epoch,)).fetchone()
+        return n
+
+    def fund(self, before_epoch: int | None = None) -> int | None:
+        """The insurance fund after the last settlement (before `before_epoch`), or None."""
+        row = self._db.execute(
+            "SELECT fund_after FROM settlements WHERE epoch < ? ORDER BY epoch DESC LIMIT 1",
+            (2**63 - 1 if before_epoch is None else before_epoch,),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def settlement(self, epoch: int) -> tuple[SettlementFacts, VerifyingKey] | None:
+        """The epoch's settlement facts and transition key, or None."""
+        row = self._db.execute(
+            "SELECT facts_json, transition_key_json FROM settlements WHERE epoch = ?", (epoch,)
+        ).fetchone()
+        return None if row is None else (SettlementFacts.model_validate_json(row[0]), _parse_verifying_key(row[1]))
+
+    def transitions(self, epoch: int) -> list[Transition]:
+        """The epoch's recorded transitions, in order."""
+        return [transition_of(r) for r in table_rows_where(self._db, "transitions", "epoch = ? ORDER BY seq", (epoch,))]
+
+    def _settlement_problem(self, facts: SettlementFacts) -> str | None:
+        record = self.epoch(facts.epoch)
+        previous = self.previous_epoch(facts.epoch)
+        previous_json = None if previous is None else self.epoch(previous).snapshot_json
+        registered = dict(self.registered(facts.epoch))
+        return settlement_problems(
+            facts, record.snapshot_json, previous_json, previous, self.fund(facts.epoch), registered
+        )
+
+    def _transition_problems(
+        self, epoch: int, transitions: Sequence[Transition], *, verify: bool
+    ) -> list[tuple[str, str]]:
+        settled = self.settlement(epoch)
+        if settled is None:
+            return [(t.account, f"epoch {epoch} has no settlement") for t in transitions]
+        facts, key = settled
+        previous = {} if facts.previous_epoch is None else dict(self.registered(facts.previous_epoch))
+        registered = dict(self.registered(epoch))
+        snapshot_hash = self.epoch(epoch).snapshot_hash
+        return transition_problems(
+            transitions, facts, snapshot_hash, registered, previous, key, closed=False, verify=verify
+        )
+
+    def record_settlement(
+        self,
+        facts: SettlementFacts,
+        transition_key: VerifyingKey,
+        commitments: Sequence[tuple[str, int]],
+        unproven: Sequence[Transition],
+    ) -> bool:
+        """Append an epoch's settlement in one transaction: every settled account's new
+        commitment registered, the facts, and the transitions no proof can carry. False
+        (nothing written) when the same settlement is recorded; SettlementRefusedError
+        (nothing written) for a violation or another settlement of the epoch."""
+        with self._appending(facts.epoch) as (cur, _):
+            existing = self.settlement(facts.epoch)
+            if existing is not None:
+                if existing[0] == facts and existing[1] == transition_key:
+                    return False
+                raise SettlementRefusedError(f"epoch {facts.epoch} already has another settlement")
+            for account, commitment in commitments:
+                self._register(cur, facts.epoch, account, commitment)
+            problem = self._settlement_problem(facts)
+            if problem is not None:
+                raise SettlementRefusedError(f"epoch {facts.epoch}: {problem}")
+            row = {
+                "epoch": facts.epoch,
+                "previous_epoch": facts.previous_epoch,
+                "fund_after": str(facts.fund_after),
+                "facts_json": facts.model_dump_json(),
+                "transition_key_json": transition_key.to_json(),
+            }
+            self._append(cur, "settlement", facts.epoch, None, row)
+            self._append_transitions(cur, facts.epoch, unproven, verify=False)
+        return True
+
+    def _append_transitions(
+        self, cur: sqlite3.Cursor, epoch: int, transitions: Sequence[Transition], *, verify: bool
+    ) -> None:
+        problems = self._transition_problems(epoch, transitions, verify=verify)
+        if problems:
+            account, problem = problems[0]
+            raise SettlementRefusedError(f"epoch {epoch}, {account}: {problem}")
+        for t in transitions:
+            self._append(cur, "transition", epoch, t.account, transition_row(epoch, t))
+
+    def record_transitions(self, epoch: int, proven: Sequence[Transition]) -> int:
+        """Append proven transitions in one transaction once all verify (one batch check)
+        and say what they claim; accounts whose transition is recorded are skipped. Returns
+        how many were appended; SettlementRefusedError (nothing written) otherwise."""
+        with self._appending(epoch) as (cur, _):
+            recorded = {t.account for t in self.transitions(epoch)}
+            new = [t for t in proven if t.account not in recorded]
+            self._append_transitions(cur, epoch, new, verify=True)
+        return len(new)
 
 
 def read_row(cur: sqlite3.Cursor | sqlite3.Connection, table: str, seq: int) -> dict[str, Any]:

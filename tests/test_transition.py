@@ -18,10 +18,10 @@ from engine import (
     MalformedInputError,
     MarketSnapshot,
     Position,
+    TransitionContext,
     TransitionJob,
     generate_accounts,
     load_example_snapshot,
-    prove_transition,
     random_salt,
     settle_transition,
     transition_circuit_for,
@@ -132,7 +132,7 @@ def test_a_transition_proof_verifies_and_a_tampered_one_fails(transition_key: Pr
     vk = transition_key.verifying_key
     for trader in traders:
         job = transition_job(trader, random_salt(), NEXT, random_salt())
-        proof, public = prove_transition(job, NEXT, transition_key)
+        proof, public = TransitionContext.build(NEXT, transition_key).prove(job)
         assert list(public.root) == job.public(NEXT.snapshot_hash())
         assert verify(vk, public, proof)
         swapped = proof.model_copy(update={"a": proof.c, "c": proof.a})
