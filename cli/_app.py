@@ -41,6 +41,7 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("solvency", "verify", "_solvency_audit", "solvency_verify"),
     ("solvency", "inclusion", "_solvency_audit", "solvency_inclusion"),
     ("solvency", "check-inclusion", "_solvency_audit", "solvency_check_inclusion"),
+    ("settlement", "setup", "_settlement", "settlement_setup"),
     ("bench", "epoch", "_bench", "bench_epoch_cmd"),
     ("bench", "prove", "_bench", "bench_prove_cmd"),
 )
@@ -53,6 +54,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("epoch", "The epoch workflow: prove, verify, append."),
     ("ledger", "The settlement ledger: audit, inspect, submit, publish a root."),
     ("solvency", "Exchange solvency: prove the venue's liabilities, verify them, check your inclusion."),
+    ("settlement", "Settlement transitions: the keys of the circuit proving funding and expiry."),
     ("bench", "Throughput on your snapshot and hardware: an epoch, or repeated proofs."),
 )
 

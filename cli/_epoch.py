@@ -2,6 +2,13 @@
 
     zkmargin epoch run --accounts <dir> --snapshot <snapshot.json> --ledger <ledger.db> --zkey <margin.zkey>
         [--workers W | --dask tcp://host:8786 | --dask-local N] [--tls-ca ca.pem --tls-cert c.pem --tls-key k.pem]
+        [--settle settlement.json --transition-zkey transition.zkey [--state <dir>] [--insurance-fund N]]
+
+With --settle, the accounts are settled first (funding, expiry, liquidation: the
+config names the counterparty and the liquidation parameters), written as the next
+version of the account state (<state>/epoch-N/, default <ledger>.accounts), and the
+margin proofs are made of the settled accounts; the transitions of accounts nothing
+else touched are proven (`engine._settle_stage`).
 
 Exits 0 when the epoch ran (flagged accounts are a result, not an error), 2 on bad
 input (nothing written) or a Dask cluster that cannot be reached or goes away (a rerun
@@ -25,6 +32,9 @@ from engine import (
     ClusterError,
     DaskCluster,
     EpochSummary,
+    MalformedInputError,
+    SettlementConfig,
+    Settling,
     TlsFiles,
     load_accounts,
     load_snapshot,
@@ -33,6 +43,7 @@ from engine import (
 from ledger import Ledger, Outcome
 
 from ._base import RequirementChoice, _err, _out, _say, reported_errors
+from ._settlement import print_settlement
 
 #: The Dask options of `epoch run` and `bench epoch` (turned into a cluster by `cluster_of`).
 DaskAddress = Annotated[
@@ -135,6 +146,21 @@ def epoch_run(
             "only when a worker lacks the file).",
         ),
     ] = None,
+    settle: Annotated[
+        Path | None,
+        typer.Option("--settle", help="Settle first, with this config (JSON: counterparty, liquidation parameters)."),
+    ] = None,
+    transition_zkey: Annotated[
+        Path | None, typer.Option("--transition-zkey", help="transition.zkey (`zkmargin settlement setup`).")
+    ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option("--state", help="Folder of the versioned account state (default <ledger>.accounts)."),
+    ] = None,
+    insurance_fund: Annotated[
+        int | None,
+        typer.Option("--insurance-fund", min=0, help="Micro-quote in the fund before the ledger's first settlement."),
+    ] = None,
 ) -> None:
     """Prove every account of an epoch, verify, append to the ledger, close the epoch.
 
@@ -143,6 +169,9 @@ def epoch_run(
     """
     with reported_errors():
         cluster = cluster_of(dask, dask_local, workers, (tls_ca, tls_cert, tls_key), ship_key, dask_timeout)
+        settling = settling_of(
+            settle, transition_zkey, state or ledger.with_name(ledger.name + ".accounts"), insurance_fund
+        )
         accounts_list = load_accounts(accounts)
         snapshot_obj = load_snapshot(snapshot)
         with Ledger.open(ledger) as db, epoch_progress(_err, snapshot_obj.epoch) as (on_start, on_account):
@@ -159,11 +188,25 @@ def epoch_run(
                 on_start=on_start,
                 on_account=on_account,
                 dask=cluster,
+                settling=settling,
             )
             flagged = [v for v in db.verdicts(summary.epoch) if v.verdict == "flagged"]
+            if settling is not None:
+                print_settlement(db, summary.epoch)
     print_epoch_summary(summary, _out)
     for v in flagged:
         _say(_out, f"flagged for liquidation: {v.account} ({v.reason})", "yellow")
+
+
+def settling_of(config: Path | None, zkey: Path | None, state: Path, fund: int | None) -> Settling | None:
+    """The settlement the flags ask for, or None (no --settle)."""
+    if config is None:
+        if zkey is not None or fund is not None:
+            raise MalformedInputError("--transition-zkey and --insurance-fund go with --settle")
+        return None
+    if zkey is None:
+        raise MalformedInputError("--settle needs the transition key: --transition-zkey (`zkmargin settlement setup`)")
+    return Settling(SettlementConfig.load(config), zkey, state, fund)
 
 
 def cluster_of(

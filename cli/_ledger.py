@@ -165,7 +165,9 @@ def ledger_show(
                 str(s.proven),
                 str(s.flagged),
                 str(s.rejected_proofs),
-                ("closed" if s.closed else "open") + (", solvency round" if db.solvency(s.epoch) else ""),
+                ("closed" if s.closed else "open")
+                + (", settled" if db.settlement(s.epoch) else "")
+                + (", solvency round" if db.solvency(s.epoch) else ""),
             )
         _out.print(table)
         if epoch is not None:
@@ -179,6 +181,9 @@ def ledger_show(
                 style = {"proven": "green", "flagged": "red"}.get(v.verdict, "yellow")
                 acc.add_row(v.account, f"{v.commitment:#x}"[:18] + "...", f"[{style}]{v.verdict}", v.reason, str(v.seq))
             _out.print(acc)
+            from ._settlement import print_settlement
+
+            print_settlement(db, epoch)
             rnd = db.solvency(epoch)
             if rnd is not None:
                 from ._solvency_audit import print_round
