@@ -1,15 +1,33 @@
 """A small venue that settles: two epochs of a BTC perpetual and a BTC future, with a
-funding payment, the future's expiry and a liquidation between them."""
+funding payment, the future's expiry and a liquidation between them; its keys and its
+first epoch as module fixtures (import them into a test module to use them)."""
 
 from __future__ import annotations
+
+import shutil
+import sqlite3
+import sys
+import warnings
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
 
 from engine import (
     Account,
     FutureMarket,
     MarketSnapshot,
     Position,
+    SettlementConfig,
+    Settling,
     counterparty_account,
+    margin_circuit_for,
+    read_state,
+    run_epoch,
+    transition_circuit_for,
 )
+from ledger import Ledger
+from prover import InsecureSetupWarning, ZkeyFile, dev_setup, write_zkey
 
 try:
     from tests._engine import DYDX, NOW, USD, perp_snapshot
@@ -65,3 +83,64 @@ def venue(first: MarketSnapshot) -> list[Account]:
         Account(id="erin", collateral={"USDC": 8_000 * USD}, positions=(_future(BTC // 4),)),
     ]
     return [*traders, counterparty_account(first, traders)]
+
+
+ZKMARGIN = Path(sys.executable).parent / "zkmargin"
+S7 = first_snapshot()
+S8 = second_snapshot(S7)
+FUND = 50_000 * 10**6
+CONFIG = SettlementConfig(counterparty="house")
+
+
+def measure(accounts: list[Account] | tuple[Account, ...], snap: MarketSnapshot, fund: int) -> Fraction:
+    """fund + cash + sum size * mark / D, exactly (what settlement conserves)."""
+    total = Fraction(fund)
+    for a in accounts:
+        total += a.quote_balance + sum(p.quote + (p.isolated_margin or 0) for p in a.positions)
+        for p in a.positions:
+            total += Fraction(p.size * snap.mark_prices[p.market], 10 ** snap.market(p.market).size_decimals)
+    return total
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    d = tmp_path_factory.mktemp("keys")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureSetupWarning)
+        write_zkey(ZkeyFile.from_proving_key(dev_setup(margin_circuit_for(S7).cs)), d / "margin.zkey")
+        write_zkey(ZkeyFile.from_proving_key(dev_setup(transition_circuit_for(S7).cs)), d / "transition.zkey")
+    return d / "margin.zkey", d / "transition.zkey"
+
+
+def settling_of(keys: tuple[Path, Path], d: Path, fund: int | None = None) -> Settling:
+    return Settling(CONFIG, keys[1], d / "state", fund)
+
+
+@pytest.fixture(scope="module")
+def first(keys: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ledger, its salts and state after epoch 7 settled and proven (every account new)."""
+    d = tmp_path_factory.mktemp("venue")
+    with Ledger.open(d / "ledger.db") as ledger:
+        summary = run_epoch(venue(S7), S7, keys[0], ledger, salts_dir=d / "salts", settling=settling_of(keys, d, FUND))
+        assert (summary.proven, summary.flagged) == (6, 0)
+        assert {t.kind for t in ledger.transitions(7)} == {"new"}
+    return d
+
+
+def copy_venue(src: Path, dst: Path) -> Path:
+    dst.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(src / "ledger.db") as a, sqlite3.connect(dst / "ledger.db") as b:
+        a.backup(b)
+    for sub in ("salts", "state"):
+        shutil.copytree(src / sub, dst / sub)
+    return dst
+
+
+def traded_inputs(d: Path) -> list[Account]:
+    """Epoch 7's settled accounts, alice's collateral topped up by 1 between the epochs."""
+    accounts = read_state(d / "state", 7)
+    assert accounts is not None
+    return [
+        a.model_copy(update={"collateral": {"USDC": a.collateral["USDC"] + 1}}) if a.id == "alice" else a
+        for a in accounts
+    ]

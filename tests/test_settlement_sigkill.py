@@ -1,0 +1,107 @@
+"""SIGKILL at random points of a settled epoch (settlement, proofs, transitions), then a
+rerun: every settlement applied once, the audit clean, value conserved."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from engine import read_state, settle_epoch
+from ledger import Ledger, audit_ledger
+
+try:
+    from tests._ledgers import ledger_entries
+    from tests._settling import CONFIG, FUND, S8, ZKMARGIN, copy_venue, first, keys, measure, traded_inputs
+except ModuleNotFoundError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+    from _ledgers import ledger_entries  # type: ignore[no-redef]
+    from _settling import CONFIG, FUND, S8, ZKMARGIN, copy_venue, first, keys, measure, traded_inputs  # type: ignore[no-redef]
+
+__all__ = ["first", "keys"]  # the fixtures, imported for pytest
+
+
+def _run_args(d: Path, keys: tuple[Path, Path], inputs: Path) -> list[str | Path]:
+    return [
+        "epoch", "run", "--accounts", inputs, "--snapshot", d / "s8.json", "--ledger", d / "ledger.db",
+        "--zkey", keys[0], "--salts", d / "salts", "--state", d / "state", "--settle", d / "settle.json",
+        "--transition-zkey", keys[1], "--workers", "1",
+    ]  # fmt: skip
+
+
+def _kill_when(args: list[str | Path], ready: Callable[[], bool], jitter: float) -> bool:
+    """Start `zkmargin epoch run`, SIGKILL it `jitter` seconds after `ready()` holds;
+    False if it finished first."""
+    proc = subprocess.Popen(
+        [str(ZKMARGIN), *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while proc.poll() is None and not ready() and time.monotonic() < deadline:
+            time.sleep(0.002)
+        time.sleep(jitter)
+        killed = proc.poll() is None
+        if killed:
+            os.killpg(proc.pid, signal.SIGKILL)
+        return killed
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _where(d: Path, start: int) -> str:
+    """How far a killed run got: the state written, salts written, entries appended."""
+    state = (d / "state" / "epoch-8").is_dir()
+    salts = len(list((d / "salts" / "epoch-8").glob("*.salt"))) if (d / "salts" / "epoch-8").is_dir() else 0
+    return f"state {'written' if state else 'absent'}, {salts} salts, {ledger_entries(d / 'ledger.db') - start} entries"
+
+
+def test_sigkill_at_random_points_then_a_rerun_settles_once(
+    first: Path, keys: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Kill points are drawn in the run's progress: in the settlement's write-ahead (the
+    state version appearing, its salts being written) and at a number of ledger entries
+    (the settlement's transaction, the proofs, the transitions), each after a random delay."""
+    rng = random.Random()
+    inputs_dir = tmp_path / "inputs"
+    inputs_dir.mkdir()
+    for a in traded_inputs(first):
+        (inputs_dir / f"{a.id}.json").write_text(a.model_dump_json())
+    inputs = traded_inputs(first)
+    expected = settle_epoch(inputs, S8, FUND, CONFIG.liquidation, counterparty="house")
+    start = ledger_entries(first / "ledger.db")
+    landed = []
+    for trial in range(6):
+        d = copy_venue(first, tmp_path / f"v{trial}")
+        (d / "s8.json").write_text(S8.model_dump_json())
+        (d / "settle.json").write_text(CONFIG.model_dump_json())
+        args = _run_args(d, keys, inputs_dir)
+        target = rng.randint(start + 1, start + 24)
+        points: list[Callable[[], bool]] = [
+            lambda d=d: (d / "state" / "epoch-8").is_dir() or any((d / "state").glob(".epoch-8.*")),
+            lambda d=d: (d / "salts" / "epoch-8").is_dir(),
+            lambda d=d, n=target: ledger_entries(d / "ledger.db") >= n,
+        ]
+        for ready in rng.sample(points, rng.randint(1, 3)):
+            if _kill_when(args, ready, rng.uniform(0.0, 0.02)):
+                landed.append(_where(d, start))
+        res = subprocess.run([str(ZKMARGIN), *map(str, args)], capture_output=True, text=True, timeout=600)
+        assert res.returncode == 0, res.stdout + res.stderr
+        with Ledger.open(d / "ledger.db", create=False) as ledger:
+            report = audit_ledger(ledger)
+            assert report.ok, report.problems
+            settled = ledger.settlement(8)
+            assert settled is not None and settled[0].fund_after == expected.fund_after
+            assert len(ledger.transitions(8)) == 6 and ledger.epoch(8).closed
+            (n,) = ledger.connection.execute("SELECT COUNT(*) FROM settlements WHERE epoch = 8").fetchone()
+            assert n == 1
+        after = read_state(d / "state", 8)
+        assert after is not None
+        assert sorted(after, key=lambda a: a.id) == sorted(expected.accounts, key=lambda a: a.id)
+        assert measure(inputs, S8, FUND) == measure(after, S8, settled[0].fund_after)
+    print("kills landed at:", landed)
+    assert any(" 0 entries" not in w for w in landed) and any("state written" in w for w in landed), landed
