@@ -92,7 +92,7 @@ def print_settlement(db: Ledger, epoch: int, console: Console = _out) -> None:
 
 def _print_fund(facts: SettlementFacts, console: Console) -> None:
     origin = f"from epoch {facts.previous_epoch}" if facts.previous_epoch is not None else "the ledger's first"
-    table = Table(title=f"epoch {facts.epoch}: settlement ({origin}), insurance fund", title_justify="left")
+    table = Table(title=f"epoch {facts.epoch} settled ({origin}): insurance fund", title_justify="left")
     table.add_column("")
     table.add_column("quote", justify="right")
     rows = (

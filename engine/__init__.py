@@ -125,6 +125,7 @@ from ._prove_account import (
     public_signals_for_anonymous,
     save_margin_circuit,
 )
+from ._roll import roll_snapshot
 from ._settle_stage import SettlementConfig, SettlementInputError, Settling
 from ._settlement import (
     AccountNotLiquidatableError,
@@ -207,6 +208,7 @@ __all__ = [
     "prove_solvency",
     "salt_path",
     "SettlementConfig",
+    "roll_snapshot",
     "SettlementInputError",
     "Settling",
     "StateConflictError",

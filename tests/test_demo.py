@@ -1,6 +1,7 @@
-"""`zkmargin demo` end to end: one epoch over the example accounts, its ledger and the
-snarkjs-compatible proofs, checked by snarkjs and by `zkmargin groth16 verify` (also
-after tampering), by `zkmargin ledger audit`, and a rerun that reuses the keys.
+"""`zkmargin demo` end to end: two epochs over the example accounts, the second settled
+(funding, expiry, a liquidation), its ledger and the snarkjs-compatible proofs, checked
+by snarkjs and by `zkmargin groth16 verify` (also after tampering), by `zkmargin ledger
+audit`, and a rerun that reuses the keys.
 
 The demo's dev setup of the example margin circuit takes a minute or two: it runs
 once for the module (and the rerun only proves)."""
@@ -23,6 +24,8 @@ from tests._snarkjs import snarkjs
 
 ZKMARGIN = Path(sys.executable).parent / "zkmargin"
 PROVEN = ("healthy_cross", "healthy_cross_portfolio", "isolated", "multi_collateral", "options_portfolio")
+#: Epoch 2's proofs: every account, `liquidatable` once liquidated and `house` included.
+SETTLED = (*PROVEN, "house", "liquidatable")
 
 
 @dataclass(frozen=True)
@@ -59,13 +62,20 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     return _run_demo(tmp_path_factory.mktemp("demo") / "out")
 
 
-def _table(stdout: str, first_column: str) -> dict[str, str]:
-    """The header and first row of the rich table whose first column is `first_column`."""
+def _tables(stdout: str, first_column: str) -> list[dict[str, str]]:
+    """The header and first row of every rich table whose first column is `first_column`."""
     lines = stdout.splitlines()
-    start = next(i for i, ln in enumerate(lines) if re.match(rf"┃\s*{first_column}\s*┃", ln))
-    row = next(ln for ln in lines[start:] if ln.startswith("│"))
-    names = [c.strip() for c in lines[start].strip("┃").split("┃")]
-    return dict(zip(names, [c.strip() for c in row.strip("│").split("│")], strict=True))
+    out = []
+    for start in (i for i, ln in enumerate(lines) if re.match(rf"┃\s*{first_column}\s*┃", ln)):
+        row = next(ln for ln in lines[start:] if ln.startswith("│"))
+        names = [c.strip() for c in lines[start].strip("┃").split("┃")]
+        out.append(dict(zip(names, [c.strip() for c in row.strip("│").split("│")], strict=True)))
+    return out
+
+
+def _table(stdout: str, first_column: str) -> dict[str, str]:
+    """The first such table's header and first row."""
+    return _tables(stdout, first_column)[0]
 
 
 def _verdicts(*paths: Path) -> tuple[int, int]:
@@ -74,12 +84,13 @@ def _verdicts(*paths: Path) -> tuple[int, int]:
     ).returncode
 
 
-def test_demo_prints_the_epoch_summary(demo: Demo) -> None:
-    summary = _table(demo.stdout, "accounts")
-    assert (summary["accounts"], summary["healthy (proven)"], summary["flagged"]) == ("6", "5", "1")
-    assert summary["rejected proofs"] == "0"
+def test_demo_prints_the_epoch_summaries(demo: Demo) -> None:
+    first, second = _tables(demo.stdout, "accounts")
+    assert (first["accounts"], first["healthy (proven)"], first["flagged"]) == ("7", "6", "1")
+    assert (second["accounts"], second["healthy (proven)"], second["flagged"]) == ("7", "7", "0")
+    assert first["rejected proofs"] == second["rejected proofs"] == "0"
     assert "flagged for liquidation: liquidatable" in demo.stdout
-    assert "AUDIT OK" in demo.stdout and "5 proofs re-verified" in demo.stdout
+    assert "AUDIT OK" in demo.stdout and "18 proofs re-verified" in demo.stdout  # 6 + 7 margin, 5 transitions
     assert "INSECURE" in demo.stdout and "INSECURE dev setup" in demo.stderr
     assert "npx snarkjs groth16 verify" in demo.stdout and "zkmargin ledger audit" in demo.stdout
     # the engine's table over the accounts, before the epoch
@@ -90,20 +101,36 @@ def test_demo_prints_the_epoch_summary(demo: Demo) -> None:
     assert "portfolio" in engine_rows["healthy_cross_portfolio"]
 
 
+def test_demo_prints_the_second_epoch_s_settlement(demo: Demo) -> None:
+    """Funding paid, the dated markets settled, `liquidatable` liquidated with the fund
+    covering its bad debt, and the other accounts' transitions proven."""
+    out = demo.stdout
+    assert "epoch 2 settled (from epoch 1): insurance fund" in out
+    fund = {ln.split("│")[1].strip(): ln.split("│")[2].strip() for ln in out.splitlines() if ln.startswith("│ fund")}
+    assert fund["fund before"] == "1,000,000.000000" and fund["fund after"] != fund["fund before"]
+    assert "liquidations: 1" in out and re.search(r"liquidatable: \d position\(s\) closed", out)
+    markets = {ln.split("│")[1].strip(): ln for ln in out.splitlines() if ln.startswith("│ BTC-")}
+    assert markets["BTC-PERP"].split("│")[3].strip() != "-"  # the funding index moved
+    assert markets["BTC-27MAR26"].split("│")[5].strip() != "-"  # the future expired at its settlement price
+    assert "transitions: 1 counterparty, 1 liquidated, 5 proven" in out
+    assert (demo.out / "state" / "epoch-2" / "liquidatable.json").is_file()
+
+
 def test_demo_writes_accounts_keys_ledger_and_proofs(demo: Demo) -> None:
     out = demo.out
-    assert {p.stem for p in (out / "accounts").glob("*.json")} == {*PROVEN, "liquidatable"}
+    assert {p.stem for p in (out / "accounts").glob("*.json")} == set(SETTLED)
     keys = {p.name for p in (out / "keys").iterdir()}
     assert keys >= {"margin.r1cs", "margin.zkey", "verification_key.json", "SETUP_IS_INSECURE.txt"}
+    assert keys >= {"transition.r1cs", "transition.zkey", "transition_verification_key.json"}
     assert "INSECURE" in (out / "keys" / "SETUP_IS_INSECURE.txt").read_text()
     assert "INSECURE" in json.loads((out / "keys" / "verification_key.json").read_text())["zkmargin_setup"]
     assert (out / "ledger.db").is_file()
     assert sorted(p.name for p in (out / "proofs").iterdir()) == sorted(
-        f"{a}.{kind}.json" for a in PROVEN for kind in ("proof", "public")
+        f"{a}.{kind}.json" for a in SETTLED for kind in ("proof", "public")
     )
 
 
-@pytest.mark.parametrize("account", PROVEN)
+@pytest.mark.parametrize("account", SETTLED)
 def test_zkmargin_accepts_every_proof(demo: Demo, account: str) -> None:
     proc = _zkmargin("groth16", "verify", *demo.files(account))
     assert (proc.returncode, proc.stdout.strip()) == (0, "OK")
@@ -158,7 +185,7 @@ def test_a_rerun_reuses_the_keys(demo: Demo, tmp_path: Path) -> None:
     assert "reused from an earlier run" in rerun.stdout
     assert (tmp_path / "keys" / "margin.zkey").read_bytes() == zkey_bytes
     summary = _table(rerun.stdout, "accounts")
-    assert (summary["accounts"], summary["healthy (proven)"], summary["flagged"]) == ("6", "5", "1")
+    assert (summary["accounts"], summary["healthy (proven)"], summary["flagged"]) == ("7", "6", "1")
     # a new ledger and new salts: fresh commitments, still the same verification key
     assert _zkmargin("groth16", "verify", *rerun.files("multi_collateral")).returncode == 0
     first_public = demo.files("healthy_cross")[1].read_text()
