@@ -92,7 +92,8 @@ def print_settlement(db: Ledger, epoch: int, console: Console = _out) -> None:
 
 def _print_fund(facts: SettlementFacts, console: Console) -> None:
     origin = f"from epoch {facts.previous_epoch}" if facts.previous_epoch is not None else "the ledger's first"
-    table = Table(title=f"epoch {facts.epoch} settled ({origin}): insurance fund", title_justify="left")
+    console.print(f"epoch {facts.epoch} settled ({origin})", style="bold", highlight=False)
+    table = Table(title="insurance fund", title_justify="left")
     table.add_column("")
     table.add_column("quote", justify="right")
     rows = (

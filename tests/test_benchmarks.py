@@ -224,6 +224,21 @@ def test_solvency_benchmark_proves_and_verifies_a_round(tmp_path: Path) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_settlement_benchmark_compares_a_settled_epoch_with_an_unsettled_one(tmp_path: Path) -> None:
+    """benchmarks/settlement.py on 4 accounts: both epochs run, a liquidation happens, the
+    untouched accounts' transitions are proven; the JSON and PNG are written."""
+    out, png = tmp_path / "settlement.json", tmp_path / "settlement.png"
+    args = ["--accounts", "4", "--workers", "1", "--keys", str(tmp_path / "keys"), "--out", str(out),
+            "--plot", str(png)]  # fmt: skip
+    proc = _script("settlement.py", *args, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (row,) = json.loads(out.read_text())["epochs"]
+    assert (row["accounts"], row["workers"]) == (4, 1) and row["liquidations"] >= 1
+    assert row["transitions_proven"] >= 1 and row["transitions_per_second"] > 0
+    assert row["settled_epoch_seconds"] > 0 and row["plain_epoch_seconds"] > 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_bench_commands_report_throughput(tmp_path: Path) -> None:
     from tests._engine import perp_snapshot
 

@@ -5,6 +5,7 @@ at any point followed by a rerun applies each settlement once."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,13 +13,17 @@ from typing import Any
 import pytest
 
 from engine import (
+    SettlementConfig,
     SettlementInputError,
     StateConflictError,
+    load_example_snapshot,
     read_state,
+    roll_snapshot,
     run_epoch,
     settle_epoch,
     write_state,
 )
+from engine._errors import EngineError
 from ledger import (
     Ledger,
     SettlementRefusedError,
@@ -259,3 +264,43 @@ def test_the_ledger_records_no_settlement_it_finds_wrong(
         assert ledger.head() == head and ledger.commitment(8, "bob") is None
         assert ledger.record_settlement(facts, key, commitments, unproven)
         assert not ledger.record_settlement(facts, key, commitments, unproven)  # the same again: a no-op
+
+
+# ---- the inputs: the config file and the next snapshot ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        (b"", "is not a valid SettlementConfig"),
+        (b"{}", "counterparty"),
+        (b'{"counterparty": "house", "fees": 1}', "fees"),
+        (b'{"counterparty": "house", "liquidation": {"max_liquidation_fee_ppm": -1}}', "max_liquidation_fee_ppm"),
+        (b'{"counterparty": "house", "liquidation": {"max_liquidation_fee_ppm": 2000000}}', "max_liquidation_fee_ppm"),
+        (b'{"counterparty": "not a name!"}', "counterparty"),
+        (b"\xff\xfe garbage", "is not a valid SettlementConfig"),
+        (b'{"counterparty": "house", "liquidation": ' + b"[" * 100_000, "is not a valid SettlementConfig"),
+    ],
+)
+def test_malformed_settlement_configs_are_named(tmp_path: Path, content: bytes, named: str) -> None:
+    path = tmp_path / "settlement.json"
+    path.write_bytes(content)
+    with pytest.raises(EngineError, match=re.escape(named)):
+        SettlementConfig.load(path)
+
+
+def test_roll_snapshot_moves_prices_accrues_funding_and_expires_once() -> None:
+    snap = load_example_snapshot()
+    rolled = roll_snapshot(snap, move_ppm=-60_000, funding_rates_ppm={"BTC-PERP": 300}, expire=True)
+    assert rolled.epoch == snap.epoch + 1
+    assert rolled.mark_prices["BTC-PERP"] == snap.mark_prices["BTC-PERP"] * 94 // 100
+    expected_index = snap.funding_indices["BTC-PERP"] + 300 * rolled.mark_prices["BTC-PERP"] // 10**6
+    assert rolled.funding_indices["BTC-PERP"] == expected_index
+    assert rolled.funding_indices["ETH-PERP"] == snap.funding_indices["ETH-PERP"]
+    dated = {m.id for m in snap.markets if m.kind != "perpetual"}
+    assert set(rolled.settlement_prices) == dated and all(rolled.is_expired(rolled.market(m)) for m in dated)
+    again = roll_snapshot(rolled, move_ppm=50_000)  # expired markets keep their settlement prices and marks
+    assert again.settlement_prices == rolled.settlement_prices
+    assert all(again.mark_prices[m] == rolled.mark_prices[m] for m in dated)
+    with pytest.raises(EngineError):
+        roll_snapshot(snap, funding_rates_ppm={"BTC-27MAR26": 1})  # not a perpetual
