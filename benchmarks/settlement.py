@@ -115,6 +115,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rows.append({
             "workers": w, "accounts": len(accounts),
             "liquidations": len(facts[0].liquidations) if facts else 0, "transitions_proven": proven,
+            "proven_settled": settled.proven, "proven_unsettled": plain.proven,
             "settle_seconds": settled.stage_seconds.get("settle", 0.0),
             "transition_prove_seconds": _stage(settled, "transition "),
             "settled_epoch_seconds": settled_s, "plain_epoch_seconds": plain_s,
