@@ -8,8 +8,8 @@ untouched account's transition add to an epoch, on 2 cores.
 
 The accounts: `engine.generate_accounts` (seeded) and the house on the other side of
 every market. Epoch 1 (the example snapshot) is run settled into a fresh ledger, so
-every account has a commitment; epoch 2 (`roll_snapshot`: prices 6% down, a funding
-interval, the dated markets expired) is then run settled from epoch 1's state (no
+every account has a commitment; epoch 2 (`example_next_snapshot`: prices 6% down, a
+funding interval, the dated markets expired) is then run settled from epoch 1's state (no
 trades: every account not liquidated gets a transition proof), and, for the baseline,
 the same settled accounts are run unsettled into another ledger. Keys: the INSECURE dev
 setup of the margin and transition circuits, made once and cached in --keys.
@@ -39,12 +39,12 @@ from engine import (  # noqa: E402
     SettlementConfig,
     Settling,
     counterparty_account,
+    example_next_snapshot,
     generate_accounts,
     load_example_snapshot,
     margin_circuit_for,
     peak_rss_mb,
     read_state,
-    roll_snapshot,
     run_epoch,
     save_margin_circuit,
     save_transition_circuit,
@@ -53,8 +53,6 @@ from engine import (  # noqa: E402
 from ledger import Ledger  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-#: The next epoch's market: prices 6% down, one funding interval, the dated markets expired.
-ROLL: dict[str, Any] = {"move_ppm": -60_000, "funding_rates_ppm": {"BTC-PERP": 300, "ETH-PERP": -200}, "expire": True}
 FUND = 10**12
 
 
@@ -84,7 +82,7 @@ def _stage(summary: Any, prefix: str) -> float:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     first = load_example_snapshot()
-    second = roll_snapshot(first, **ROLL)
+    second = example_next_snapshot(first)
     traders = generate_accounts(first, args.accounts - 1, seed=args.seed)
     accounts = [*traders, counterparty_account(first, traders)]
     print("keys ...", file=sys.stderr, flush=True)

@@ -12,7 +12,7 @@
 3. A fresh ledger ``OUT/ledger.db`` (salts in ``OUT/salts/``) and epoch 1
    (`run_epoch`): healthy accounts are proven, verified and appended; the unhealthy one
    is flagged with its commitment and no proof.
-4. Epoch 2 (`roll_snapshot`: prices 6% down, a funding interval, the dated markets
+4. Epoch 2 (`example_next_snapshot`: prices 6% down, a funding interval, the dated markets
    expired), settled before its proofs (`--settle`): funding paid, futures and options
    cash-settled, ``liquidatable`` liquidated with the insurance fund (seeded with
    1,000,000 USDC) covering its bad debt; the settled accounts written to
@@ -52,13 +52,13 @@ from engine import (
     check_zkey_matches,
     compute_margin,
     counterparty_account,
+    example_next_snapshot,
     load_example_account,
     load_example_snapshot,
     margin_circuit_for,
     meets,
     n_private_inputs,
     read_state,
-    roll_snapshot,
     run_epoch,
     save_margin_circuit,
     save_transition_circuit,
@@ -76,9 +76,6 @@ NOTICE_FILE = "SETUP_IS_INSECURE.txt"
 _DEV_STAGES = 6  # lagrange, A, B1, B2, C, H (dev_setup's on_stage calls)
 #: The insurance fund before the demo's first settlement: 1,000,000 USDC.
 DEMO_FUND = 1_000_000 * 10**6
-#: Epoch 2's market: prices 6% down, one funding interval (longs pay on BTC, receive on
-#: ETH), every dated market expired.
-DEMO_ROLL = {"move_ppm": -60_000, "funding_rates_ppm": {"BTC-PERP": 300, "ETH-PERP": -200}, "expire": True}
 
 
 @dataclass(frozen=True)
@@ -240,7 +237,7 @@ def run_demo(out_dir: Path, *, console: Console | None = None, err: Console | No
     setup_s = time.perf_counter() - t0
 
     ledger_path = _fresh_ledger(out_dir)
-    second = roll_snapshot(snapshot, **DEMO_ROLL)  # type: ignore[arg-type]
+    second = example_next_snapshot(snapshot)
     settling = Settling(SettlementConfig(counterparty="house"), keys / "transition.zkey", out_dir / "state", DEMO_FUND)
     with Ledger.open(ledger_path) as db:
         salts = out_dir / "salts"

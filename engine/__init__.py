@@ -74,7 +74,14 @@ from ._errors import (
     UnsupportedPositionError,
     ValueOutOfRangeError,
 )
-from ._examples import EXAMPLE_ACCOUNTS, example_path, load_example_account, load_example_reports, load_example_snapshot
+from ._examples import (
+    EXAMPLE_ACCOUNTS,
+    example_next_snapshot,
+    example_path,
+    load_example_account,
+    load_example_reports,
+    load_example_snapshot,
+)
 from ._generate import PROFILES, counterparty_account, generate_accounts
 from ._margin import compute_margin, validate_account
 from ._models import (
@@ -209,6 +216,7 @@ __all__ = [
     "salt_path",
     "SettlementConfig",
     "roll_snapshot",
+    "example_next_snapshot",
     "SettlementInputError",
     "Settling",
     "StateConflictError",

@@ -16,7 +16,6 @@ goes through `EpochContext.prove`.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from circuits import EPOCH_INPUTS, CompiledCircuit
@@ -29,7 +28,7 @@ from ._errors import UnhealthyAccountError
 from ._margin import compute_margin
 from ._models import Account, MarginReport, MarketSnapshot
 from ._prove_account import check_supported, margin_assignment, margin_circuit_for, meets, unhealthy_reason
-from ._proving import add_timings
+from ._proving import prove_assignment
 
 
 @dataclass(frozen=True)
@@ -111,22 +110,16 @@ class EpochContext:
             raise UnhealthyAccountError(reason)
         if self.prover is None:
             raise RuntimeError("this epoch context has no prover (its proofs are made on workers)")
-        start = time.perf_counter()
-        witness = self.circuit.solve_limbs(
-            margin_assignment(
-                claim.commitment,
-                self.snapshot_hash,
-                self.requirement,
-                self.max_margin_ratio_ppm,
-                claim.salt,
-                claim.encoding,
-                self.snapshot_encoding,
-            )
+        assignment = margin_assignment(
+            claim.commitment,
+            self.snapshot_hash,
+            self.requirement,
+            self.max_margin_ratio_ppm,
+            claim.salt,
+            claim.encoding,
+            self.snapshot_encoding,
         )
-        solved = time.perf_counter()
-        proof, public = self.prover.prove(witness)
-        add_timings(timings, solved - start, self.prover.last_timings)
-        return proof, public
+        return prove_assignment(self.circuit, self.prover, assignment, timings)
 
 
 def prove_account(

@@ -199,6 +199,20 @@ def load_example_snapshot() -> MarketSnapshot:
     return load_snapshot(example_path("snapshot"))
 
 
+def example_next_snapshot(snapshot: MarketSnapshot | None = None) -> MarketSnapshot:
+    """The example's next epoch (the demo's epoch 2): prices 6% down, one funding interval
+    (longs pay 300 ppm on BTC-PERP and receive 200 ppm on ETH-PERP), every dated market
+    expired (`roll_snapshot` of the example snapshot, or of `snapshot`)."""
+    from ._roll import roll_snapshot
+
+    return roll_snapshot(
+        snapshot or load_example_snapshot(),
+        move_ppm=-60_000,
+        funding_rates_ppm={"BTC-PERP": 300, "ETH-PERP": -200},
+        expire=True,
+    )
+
+
 def load_example_account(name: str) -> Account:
     if name not in EXAMPLE_ACCOUNTS:
         raise KeyError(f"no example account {name!r}; examples: {', '.join(EXAMPLE_ACCOUNTS)}")

@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from verifier import Proof, PublicSignals
+
+if TYPE_CHECKING:
+    from circuits import CompiledCircuit
+    from prover import Prover
 
 #: One proof's result as it crosses processes: proof JSON, public JSON, seconds by stage.
 Result = tuple[str, str, dict[str, float]]
@@ -51,6 +56,19 @@ def add_timings(timings: dict[str, float] | None, witness_seconds: float, stages
     timings["witness"] = timings.get("witness", 0.0) + witness_seconds
     for stage, seconds in stages.items():
         timings[stage] = timings.get(stage, 0.0) + seconds
+
+
+def prove_assignment(
+    circuit: CompiledCircuit, prover: Prover, assignment: Mapping[str, Any], timings: dict[str, float] | None
+) -> tuple[Proof, PublicSignals]:
+    """The circuit's witness for `assignment` (named inputs), solved and proven; `timings`
+    accumulates "witness" and the prover's stages (`add_timings`)."""
+    start = time.perf_counter()
+    witness = circuit.solve_limbs(assignment)
+    solved = time.perf_counter()
+    proof, public = prover.prove(witness)
+    add_timings(timings, solved - start, prover.last_timings)
+    return proof, public
 
 
 def prove_item(ctx: ProvingContext, item: Any) -> Result:

@@ -40,7 +40,7 @@ from ._epoch import salt_path
 from ._errors import MalformedInputError
 from ._models import Account, MarketSnapshot, snapshot_encoding_problem
 from ._prove_account import check_zkey_matches
-from ._proving import Result, add_timings, prove_on_pool, set_threads
+from ._proving import Result, prove_assignment, prove_on_pool, set_threads
 from ._solvency import (
     SolvencyBatchJob,
     SolvencyMember,
@@ -100,15 +100,10 @@ class SolvencyContext:
         """The batch's proof (`timings` accumulates "witness" and the prover's stages)."""
         if self.prover is None:
             raise RuntimeError("this solvency context has no prover (its proofs are made on workers)")
-        start = time.perf_counter()
         assignment = job.assignment(
             self.root, self.snapshot_hash, self.snapshot_encoding, self.padding, self.batch_size
         )
-        witness = self.circuit.solve_limbs(assignment)
-        solved = time.perf_counter()
-        proof, public = self.prover.prove(witness)
-        add_timings(timings, solved - start, self.prover.last_timings)
-        return proof, public
+        return prove_assignment(self.circuit, self.prover, assignment, timings)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ markets or assets is not proven; the ledger says why).
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -38,7 +37,7 @@ from ._commitment import commit_encoding, encode_account
 from ._errors import MalformedInputError
 from ._models import Account, MarketSnapshot
 from ._prove_account import circuit_path, margin_shape
-from ._proving import add_timings, set_threads
+from ._proving import prove_assignment, set_threads
 from ._settlement import settle_expiry, settle_funding
 
 
@@ -150,12 +149,8 @@ class TransitionContext:
 
     def prove(self, job: TransitionJob, timings: dict[str, float] | None = None) -> tuple[Proof, PublicSignals]:
         """The job's proof (`timings` accumulates "witness" and the prover's stages)."""
-        start = time.perf_counter()
-        witness = self.circuit.solve_limbs(job.assignment(self.snapshot_hash, self.snapshot_encoding))
-        solved = time.perf_counter()
-        proof, public = self.prover.prove(witness)
-        add_timings(timings, solved - start, self.prover.last_timings)
-        return proof, public
+        assignment = job.assignment(self.snapshot_hash, self.snapshot_encoding)
+        return prove_assignment(self.circuit, self.prover, assignment, timings)
 
 
 @dataclass(frozen=True)

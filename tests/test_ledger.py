@@ -12,11 +12,9 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -37,7 +35,7 @@ from ledger import (
 )
 from prover import InsecureSetupWarning, Prover, ZkeyFile, dev_setup, write_zkey
 from tests._engine import USD, perp_snapshot
-from tests._ledgers import ledger_entries
+from tests._ledgers import ledger_entries, run_and_kill
 from verifier import MalformedProofError, Proof, PublicSignals
 
 ZKMARGIN = Path(sys.executable).parent / "zkmargin"
@@ -394,22 +392,7 @@ FULL_EPOCH = 1 + 6 + 4 + 6 + 1
 def _run_and_kill(args: list[str | Path], ledger: Path, target: int, jitter: float) -> bool:
     """Start `zkmargin epoch run`, SIGKILL it (and its prover pool) `jitter` seconds after
     the ledger holds `target` entries; False if it finished first."""
-    proc = subprocess.Popen(
-        [str(ZKMARGIN), *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    try:
-        deadline = time.monotonic() + 300
-        while proc.poll() is None and ledger_entries(ledger) < target and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(jitter)
-        killed = proc.poll() is None
-        if killed:
-            os.killpg(proc.pid, signal.SIGKILL)
-        return killed
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    return run_and_kill([ZKMARGIN, *args], lambda: ledger_entries(ledger) >= target, jitter)
 
 
 def test_cli_epoch_run_survives_sigkill_at_random_points(epoch_files: Path, zkey: Path, tmp_path: Path) -> None:

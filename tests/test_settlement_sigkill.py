@@ -3,11 +3,8 @@ rerun: every settlement applied once, the audit clean, value conserved."""
 
 from __future__ import annotations
 
-import os
 import random
-import signal
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,10 +12,10 @@ from engine import read_state, settle_epoch
 from ledger import Ledger, audit_ledger
 
 try:
-    from tests._ledgers import ledger_entries
+    from tests._ledgers import ledger_entries, run_and_kill
     from tests._settling import CONFIG, FUND, S8, ZKMARGIN, copy_venue, first, keys, measure, traded_inputs
 except ModuleNotFoundError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    from _ledgers import ledger_entries  # type: ignore[no-redef]
+    from _ledgers import ledger_entries, run_and_kill  # type: ignore[no-redef]
     from _settling import CONFIG, FUND, S8, ZKMARGIN, copy_venue, first, keys, measure, traded_inputs  # type: ignore[no-redef]
 
 __all__ = ["first", "keys"]  # the fixtures, imported for pytest
@@ -30,27 +27,6 @@ def _run_args(d: Path, keys: tuple[Path, Path], inputs: Path) -> list[str | Path
         "--zkey", keys[0], "--salts", d / "salts", "--state", d / "state", "--settle", d / "settle.json",
         "--transition-zkey", keys[1], "--workers", "1",
     ]  # fmt: skip
-
-
-def _kill_when(args: list[str | Path], ready: Callable[[], bool], jitter: float) -> bool:
-    """Start `zkmargin epoch run`, SIGKILL it `jitter` seconds after `ready()` holds;
-    False if it finished first."""
-    proc = subprocess.Popen(
-        [str(ZKMARGIN), *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    try:
-        deadline = time.monotonic() + 300
-        while proc.poll() is None and not ready() and time.monotonic() < deadline:
-            time.sleep(0.002)
-        time.sleep(jitter)
-        killed = proc.poll() is None
-        if killed:
-            os.killpg(proc.pid, signal.SIGKILL)
-        return killed
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 def _where(d: Path, start: int) -> str:
@@ -87,7 +63,7 @@ def test_sigkill_at_random_points_then_a_rerun_settles_once(
             lambda d=d, n=target: ledger_entries(d / "ledger.db") >= n,
         ]
         for ready in rng.sample(points, rng.randint(1, 3)):
-            if _kill_when(args, ready, rng.uniform(0.0, 0.02)):
+            if run_and_kill([ZKMARGIN, *args], ready, rng.uniform(0.0, 0.02)):
                 landed.append(_where(d, start))
         res = subprocess.run([str(ZKMARGIN), *map(str, args)], capture_output=True, text=True, timeout=600)
         assert res.returncode == 0, res.stdout + res.stderr
