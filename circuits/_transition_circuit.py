@@ -27,7 +27,8 @@ Per field of the account encoding:
 Charging one micro-quote more than the published rate makes the witness unsatisfiable:
 every quantity is exact, no bound is left slack. Soundness: the old account's fields
 that enter arithmetic are range-checked to their declared bounds, and the new quote
-fields and quote balance too (the new encoding is canonical), so every equation holds
+fields and quote balance to exactly the engine's (|v| < 2**bits: the new encoding is
+one the engine can hold), so every equation holds
 over the integers (each side far below r: checked by `div_mod`'s width check), not
 just modulo r.
 """
@@ -41,6 +42,7 @@ from algebra import ACCOUNT_TAG
 from ._builder import API, Circuit, Public, Secret
 from ._encoding import FUNDING_BITS, KIND_OPTION, KIND_PERPETUAL, PRICE_BITS, SIGNED_OFFSET, SIZE_BITS, TIME_BITS
 from ._gadgets_arith import div
+from ._gadgets_bits import range_check
 from ._gadgets_compare import greater_or_equal, is_zero
 from ._gadgets_poseidon import poseidon_sponge
 from ._lc import LinearCombination, as_lc
@@ -90,7 +92,7 @@ class SettlementTransition(Circuit):
             api.assert_equal(new("account")["id"], old("account")["id"], name="same_id")
             api.assert_equal(new("account")["mode"], old("account")["mode"], name="same_mode")
             balance = ranged_field(api, old("account"), "quote_balance", "old_quote_balance")
-            balance_after = ranged_field(api, new("account"), "quote_balance", "new_quote_balance")
+            balance_after = _canonical(api, new("account"), "quote_balance", "new_quote_balance")
             for j in range(sh.n_assets):
                 api.assert_equal(new("collateral", j)["amount"], old("collateral", j)["amount"], name=f"asset{j}")
         timestamp = public_field(snap("header"), "timestamp")
@@ -103,6 +105,17 @@ class SettlementTransition(Circuit):
                     released.append(_expiry(api, m, snap, k, old("position", k), new("position", k), timestamp))
         with api.scope("account"):
             api.assert_equal(balance_after, balance + api.sum(released), name="quote_balance")
+
+
+def _canonical(api: API, view: Any, name: str, label: str) -> LinearCombination:
+    """A signed field of the new account with exactly the engine's bound, |v| < 2**bits
+    (`ranged_field` admits -2**bits too, which the engine refuses: the lower end is
+    checked again), so that the new encoding is one the engine can hold."""
+    value = ranged_field(api, view, name, label)
+    range_check(
+        api, value + (2 ** view.field(name).bits - 1), view.field(name).bits + 1, name=f"{label}_above_-2**bits"
+    )
+    return value
 
 
 def _funding(api: API, m: MarketShape, snap: Reader, k: int, old: Any, new: Any) -> None:
@@ -119,7 +132,7 @@ def _funding(api: API, m: MarketShape, snap: Reader, k: int, old: Any, new: Any)
     api.assert_equal(new["size"], old["size"], name="same_size")
     api.assert_equal(new["isolated"], old["isolated"], name="same_isolated")
     api.assert_equal(new["isolated_margin"], old["isolated_margin"], name="same_isolated_margin")
-    api.assert_equal(ranged_field(api, new, "quote", "new_quote"), quote - payment, name="quote-payment")
+    api.assert_equal(_canonical(api, new, "quote", "new_quote"), quote - payment, name="quote-payment")
     entry_after = as_lc(new["entry_funding"]) - SIGNED_OFFSET
     moved = api.mul(1 - is_zero(api, size, name="no_size"), entry_after - index, name="sized*(entry'-F)")
     api.assert_equal(moved, 0, name="entry'=F")

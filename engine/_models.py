@@ -38,6 +38,7 @@ from circuits import (
 
 from ._errors import (
     DuplicateEntryError,
+    EngineError,
     InconsistentSnapshotError,
     InvalidRiskParamsError,
     InvalidScenarioGridError,
@@ -839,8 +840,8 @@ def snapshot_encoding_problem(snapshot_json: str, encoding: list[int]) -> str | 
     reads to what the proofs hashed)."""
     try:
         snapshot = MarketSnapshot.model_validate_json(snapshot_json)
-    except ValueError as exc:
-        return f"the snapshot JSON does not parse: {exc}"
+    except (ValueError, EngineError) as exc:  # shape and types, or the engine's consistency checks
+        return f"the snapshot JSON is not a valid snapshot: {exc}"
     if snapshot.field_encoding() != encoding:
         return "the snapshot JSON does not encode to its published encoding"
     return None

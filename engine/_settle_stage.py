@@ -13,10 +13,11 @@ Write-ahead, so that a crash anywhere followed by a rerun applies each settlemen
    commitments the ledger registered for them (with the salts kept), else
    `SettlementInputError`.
 2. Otherwise the phase runs on the accounts given with the fund the last settlement
-   left (`--insurance-fund` seeds the ledger's first). Its result is written, in order:
-   the state's version N (`write_state`: whole or absent, never replacing another
-   version), a salt per settled account (an existing one is reused: a crashed run wrote
-   it and nothing published its commitment), then the ledger's one transaction
+   left (`--insurance-fund` seeds the ledger's first). Everything recorded about it is
+   computed first (a refusal writes nothing); then it is written, in order: the state's
+   version N (`write_state`: whole or absent, never replacing another version), a salt
+   per settled account (an existing one is reused: a crashed run wrote it and nothing
+   published its commitment), then the ledger's one transaction
    (`Ledger.record_settlement`): every new commitment, the public facts, and the
    transitions that no proof can carry (liquidated, deleveraged, counterparty, traded,
    new, relisted). Only that transaction acknowledges the settlement.
@@ -147,26 +148,29 @@ def _apply(
     salts_dir: Path,
     key: VerifyingKey,
 ) -> EpochSettlement:
-    """Step 2: the phase, written ahead (state, salts), then recorded in one transaction."""
+    """Step 2: the phase and everything recorded about it computed first (a refusal writes
+    nothing), then written ahead (state, salts) and recorded in one transaction."""
     fund = _opening_fund(ledger, epoch, settling.initial_fund)
     config = settling.config
     phase = settle_epoch(accounts, snapshot, fund, config.liquidation, counterparty=config.counterparty)
-    write_state(settling.state_dir, epoch, phase.accounts)
-    commitments = {a.id: commit(a, snapshot, _fresh_or_kept_salt(salts_dir, epoch, a.id)) for a in phase.accounts}
+    salts = {a.id: _kept_salt(salts_dir, epoch, a.id) for a in phase.accounts}
+    commitments = {a.id: commit(a, snapshot, salts[a.id][0]) for a in phase.accounts}
     previous = ledger.previous_epoch(epoch)
     unproven = _unproven(ledger, previous, accounts, snapshot, phase, commitments, salts_dir)
-    facts = _facts(ledger, epoch, previous, snapshot, phase, commitments)
+    facts = _facts(ledger, epoch, previous, snapshot, phase, commitments, config.counterparty)
+    write_state(settling.state_dir, epoch, phase.accounts)
+    for account, (salt, kept) in salts.items():
+        if not kept:
+            write_salt_file(salt_path(salts_dir, epoch, account), salt)
     ledger.record_settlement(facts, key, list(commitments.items()), unproven)
     return phase
 
 
-def _fresh_or_kept_salt(salts_dir: Path, epoch: int, account: str) -> int:
-    path = salt_path(salts_dir, epoch, account)
-    salt = read_salt_or_none(path)
-    if salt is None:
-        salt = random_salt()
-        write_salt_file(path, salt)
-    return salt
+def _kept_salt(salts_dir: Path, epoch: int, account: str) -> tuple[int, bool]:
+    """(salt, kept): the salt a crashed run wrote for the account (nothing published its
+    commitment), or a fresh one to be written."""
+    salt = read_salt_or_none(salt_path(salts_dir, epoch, account))
+    return (salt, True) if salt is not None else (random_salt(), False)
 
 
 def _facts(
@@ -176,6 +180,7 @@ def _facts(
     snapshot: MarketSnapshot,
     phase: EpochSettlement,
     commitments: dict[str, int],
+    counterparty: str,
 ) -> SettlementFacts:
     """The public facts of the phase (`ledger.SettlementFacts`)."""
     totals: dict[str, list[int]] = {}
@@ -184,6 +189,7 @@ def _facts(
         for i, v in enumerate((len(r.closes), r.penalty, r.fund_used, r.deleveraged_shortfall)):
             t[i] += v
     previous_json = None if previous is None else ledger.epoch(previous).snapshot_json
+    before = {} if previous is None else dict(ledger.registered(previous))
     return SettlementFacts(
         epoch=epoch,
         previous_epoch=previous,
@@ -191,6 +197,7 @@ def _facts(
         funding_delta=phase.funding_delta,
         expiry_delta=phase.expiry_delta,
         fund_after=phase.fund_after,
+        counterparty=counterparty,
         markets=market_facts(snapshot.model_dump_json(), previous_json),
         liquidations=tuple(
             LiquidationFact(
@@ -199,6 +206,7 @@ def _facts(
             for a, (c, p, u, s) in totals.items()
         ),
         deleveraged=tuple(AccountFact(account=a, commitment=commitments[a]) for a in phase.deleveraged),
+        departed=tuple(AccountFact(account=a, commitment=c) for a, c in before.items() if a not in commitments),
     )
 
 

@@ -56,7 +56,7 @@ from verifier import Proof, PublicSignals, VerificationInputError, VerifyingKey,
 from ._anonymous import ANONYMOUS_N_PUBLIC, anonymous_problem, root_of
 from ._chain import GENESIS, KIND_TABLES, content_hash, entry_hash
 from ._errors import DamagedLedgerError, LedgerError
-from ._settlement import SettlementFacts, settlement_problems, transition_of, transition_problems
+from ._settlement import SettlementFacts, listing, settlement_problems, transition_of, transition_problems
 from ._solvency import Statement, round_of, solvency_problems
 from ._statement import PAIRING_FAILED, SnapshotCheck, margin_signals, signals_problem
 from ._store import MAX_REJECTED_PROOFS, SCHEMA_COLUMNS, Ledger, proof_digest, snapshot_hash_of, table_rows
@@ -526,9 +526,12 @@ def _check_settlements(tables: _Tables, report: AuditReport, verify_proofs: bool
             key = VerifyingKey.from_json(row["transition_key_json"])
             earlier = [e for e in epochs if isinstance(e, int) and e < n]
             previous = max(earlier) if earlier else None
+            before = registered.get(previous, {}) if previous is not None else {}
             previous_json = epochs[previous]["snapshot_json"] if previous is not None else None
             mine = registered.get(n, {})
-            problem = settlement_problems(facts, epochs[n]["snapshot_json"], previous_json, previous, fund, mine)
+            problem = settlement_problems(
+                facts, epochs[n]["snapshot_json"], previous_json, previous, fund, mine, before
+            )
             if (
                 facts.epoch != n
                 or str(facts.fund_after) != row["fund_after"]
@@ -538,35 +541,44 @@ def _check_settlements(tables: _Tables, report: AuditReport, verify_proofs: bool
             if problem is not None:
                 report.problem(seq, "settlement", n, None, problem)
             fund = facts.fund_after
-            _check_transitions(
-                rows, facts, key, registered, int(epochs[n]["snapshot_hash"]), n in closed, verify_proofs, report
-            )
+            relisted = previous_json is not None and listing(previous_json) != listing(epochs[n]["snapshot_json"])
+            statement = _SettledEpoch(facts, key, int(epochs[n]["snapshot_hash"]), relisted, n in closed)
+            _check_transitions(rows, statement, mine, before, verify_proofs, report)
     for n, rows in transitions.items():
         for r in rows:
             report.problem(r["seq"], "transition", n, r["account"], "a transition of an epoch with no settlement")
 
 
+@dataclass(frozen=True)
+class _SettledEpoch:
+    """What an epoch's transitions are checked against."""
+
+    facts: SettlementFacts
+    key: VerifyingKey
+    snapshot_hash: int
+    relisted: bool
+    closed: bool
+
+
 def _check_transitions(
     rows: list[dict[str, Any]],
-    facts: SettlementFacts,
-    key: VerifyingKey,
-    registered: dict[Any, dict[str, int]],
-    snapshot_hash: int,
-    closed: bool,
+    settled: _SettledEpoch,
+    registered: dict[str, int],
+    previous: dict[str, int],
     verify_proofs: bool,
     report: AuditReport,
 ) -> None:
     """An epoch's transitions (`transition_problems`), each problem at its row."""
-    n = facts.epoch
+    n = settled.facts.epoch
     seqs = {r["account"]: r["seq"] for r in rows}
     parsed = []
     for r in rows:
         with report.reading(r["seq"], "transition", n, r["account"]):
             parsed.append(transition_of(r))
-    previous = registered.get(facts.previous_epoch, {}) if facts.previous_epoch is not None else {}
     problems = transition_problems(
-        parsed, facts, snapshot_hash, registered.get(n, {}), previous, key, closed=closed, verify=verify_proofs
-    )
+        parsed, settled.facts, settled.snapshot_hash, registered, previous, settled.key,
+        relisted=settled.relisted, closed=settled.closed, verify=verify_proofs,
+    )  # fmt: skip
     report.proofs_verified += sum(t.proof is not None for t in parsed) if verify_proofs else 0
     for account, problem in problems:
         report.problem(seqs.get(account, 0), "transition", n, account, problem)

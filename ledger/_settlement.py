@@ -12,7 +12,9 @@ settled account's new commitment) publishes `SettlementFacts`:
   snapshot, with the implied rate over the mark) and the settlement price of what has
   expired: each must be the epoch's published snapshot's;
 - the number of liquidations and, for each liquidated and each deleveraged account,
-  its new commitment (registered in the same transaction).
+  its new commitment (registered in the same transaction); the counterparty; and every
+  account of the previous epoch that this one no longer settles (`departed`, with its
+  last commitment), so that no account leaves without a trace.
 
 A transition (one per settled account) names how the account's commitment of the
 previous epoch became this epoch's: `proven` carries a transition proof
@@ -39,13 +41,14 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from verifier import Proof, PublicSignals, VerifyingKey, batch_verify
 
-from ._statement import PAIRING_FAILED
-
 #: A transition proof's public signals: old commitment, new commitment, snapshot hash.
 TRANSITION_N_PUBLIC = 3
 #: How an account's commitment reached this epoch's (module doc); all but `proven` carry no proof.
 TRANSITION_KINDS = ("proven", "liquidated", "deleveraged", "counterparty", "traded", "new", "relisted")
 UNPROVEN_KINDS = TRANSITION_KINDS[1:]
+
+#: Why a proven transition whose signals are right is refused.
+TRANSITION_PAIRING_FAILED = "pairing check failed: the proof does not verify under the settlement's transition key"
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
@@ -73,7 +76,7 @@ class LiquidationFact(BaseModel):
 
     account: StrictStr
     commitment: StrictInt
-    closes: StrictInt = Field(ge=1, description="Positions closed.")
+    closes: StrictInt = Field(ge=0, description="Positions closed (0: no position, only bad debt covered).")
     penalty: StrictInt = Field(ge=0, description="Liquidation fees paid into the fund.")
     fund_used: StrictInt = Field(ge=0, description="Bad debt the fund covered.")
     deleveraged_shortfall: StrictInt = Field(ge=0, description="Bad debt the deleveraged accounts absorbed.")
@@ -99,9 +102,13 @@ class SettlementFacts(BaseModel):
     funding_delta: StrictInt = Field(description="What funding paid into the fund (rounding dust, any imbalance).")
     expiry_delta: StrictInt = Field(description="What expiry paid into the fund.")
     fund_after: StrictInt = Field(ge=0)
+    counterparty: StrictStr = Field(description="The account that takes liquidated positions over.")
     markets: tuple[MarketFact, ...]
     liquidations: tuple[LiquidationFact, ...]
     deleveraged: tuple[AccountFact, ...]
+    departed: tuple[AccountFact, ...] = Field(
+        description="Accounts of the previous epoch not settled in this one, with their last commitment."
+    )
 
     @property
     def liquidation_delta(self) -> int:
@@ -175,11 +182,14 @@ def settlement_problems(
     previous_epoch: int | None,
     previous_fund: int | None,
     registered: Mapping[str, int],
+    previous_registered: Mapping[str, int],
 ) -> str | None:
     """The first violation of `facts` for its epoch: the previous epoch is the ledger's
     last before it (`previous_epoch`), the fund starts where the last settlement left it
     (`previous_fund`) and moves by exactly the published amounts, the market facts are
-    the snapshot's, and every named account's commitment is the one registered."""
+    the snapshot's, every named account's commitment is the one registered, and the
+    departed accounts are exactly the previous epoch's that this one does not register,
+    each with its last commitment."""
     if facts.previous_epoch != previous_epoch:
         return f"it settles from epoch {facts.previous_epoch}, but the ledger's previous epoch is {previous_epoch}"
     if previous_fund is not None and facts.fund_before != previous_fund:
@@ -202,26 +212,45 @@ def settlement_problems(
     for x in named:
         if registered.get(x.account) != x.commitment:
             return f"{x.account}'s published commitment is not the one registered in epoch {facts.epoch}"
+    gone = {a: c for a, c in previous_registered.items() if a not in registered}
+    if {d.account: d.commitment for d in facts.departed} != gone or len(facts.departed) != len(gone):
+        return f"the departed accounts are not the previous epoch's that it does not settle ({sorted(gone)})"
     return None
+
+
+def listing(snapshot_json: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The assets and (market, kind) a snapshot lists, in order: what an account's
+    commitment encoding is dense over. Two epochs with one listing have one encoding."""
+    snap = json.loads(snapshot_json)
+    return tuple(a["symbol"] for a in snap["assets"]), tuple((m["id"], m["kind"]) for m in snap["markets"])
 
 
 def _name(marked: bool) -> str:
     return "do not name" if marked else "name"
 
 
-def _kind_problem(t: Transition, facts: SettlementFacts, previous: Mapping[str, int]) -> str | None:
+def _kind_problem(t: Transition, facts: SettlementFacts, previous: Mapping[str, int], relisted: bool) -> str | None:
+    """Why a transition's kind or old commitment contradicts the settlement, or None."""
     liquidated = {x.account for x in facts.liquidations}
     deleveraged = {x.account for x in facts.deleveraged} - liquidated
     if t.kind not in TRANSITION_KINDS:
         return f"unknown transition kind {t.kind!r}"
+    if t.old_commitment != previous.get(t.account):
+        return "its old commitment is not its commitment in the previous epoch"
     if (t.kind == "liquidated") != (t.account in liquidated):
         return f"its transition is {t.kind}, but the settlement's liquidations {_name(t.kind == 'liquidated')} it"
     if (t.kind == "deleveraged") != (t.account in deleveraged):
         return f"its transition is {t.kind}, but the settlement {_name(t.kind == 'deleveraged')} it deleveraged"
-    if t.kind == "new" and t.account in previous:
+    if t.kind == "counterparty" and (t.account != facts.counterparty or not facts.liquidations):
+        return "marked counterparty, but it is not the settlement's counterparty of a liquidation"
+    if t.kind == "new" and t.old_commitment is not None:
         return "marked new, but it has a commitment in the previous epoch"
-    if t.kind == "proven" and t.old_commitment != previous.get(t.account):
-        return "its old commitment is not its commitment in the previous epoch"
+    if t.kind in ("proven", "traded", "relisted") and t.old_commitment is None:
+        return f"marked {t.kind}, but it has no commitment in the previous epoch"
+    if t.kind == "relisted" and not relisted:
+        return "marked relisted, but the two epochs list the same assets and markets"
+    if t.kind in ("proven", "traded") and relisted:
+        return f"marked {t.kind}, but the listing changed: its commitments have different encodings"
     if (t.kind == "proven") != (t.proof is not None and t.public is not None):
         return "a proven transition carries a proof, any other none"
     return None
@@ -235,14 +264,16 @@ def transition_problems(
     previous: Mapping[str, int],
     transition_key: VerifyingKey,
     *,
+    relisted: bool,
     closed: bool,
     verify: bool = True,
 ) -> list[tuple[str, str]]:
     """(account, problem) for every transition that is not what it says: on an account
-    registered in the epoch, its new commitment the registered one, its kind consistent
-    with the settlement, a proven one from the previous epoch's commitment with the
-    signals [old, new, snapshot hash] and a proof that verifies (one batch); once the
-    epoch is closed, every registered account has one."""
+    registered in the epoch, its new commitment the registered one, its old commitment
+    the previous epoch's (None when it had none), its kind consistent with the settlement
+    (`relisted`: the previous epoch's `listing` differs), a proven one with the signals
+    [old, new, snapshot hash] and a proof that verifies (one batch); once the epoch is
+    closed, every registered account has one."""
     problems: list[tuple[str, str]] = []
     pending: list[tuple[str, list[int], Proof]] = []
     seen: set[str] = set()
@@ -253,9 +284,9 @@ def transition_problems(
         problem = (
             None if registered.get(t.account) == t.new_commitment else "its new commitment is not the registered one"
         )
-        problem = problem or _kind_problem(t, facts, previous)
-        if problem is None and t.proof is not None and t.public is not None:
-            signals = [t.old_commitment or 0, t.new_commitment, snapshot_hash]
+        problem = problem or _kind_problem(t, facts, previous, relisted)
+        if problem is None and t.proof is not None and t.public is not None and t.old_commitment is not None:
+            signals = [t.old_commitment, t.new_commitment, snapshot_hash]
             if list(t.public.root) != signals:
                 problem = "its public signals are not [old commitment, new commitment, snapshot hash]"
             else:
@@ -264,7 +295,7 @@ def transition_problems(
             problems.append((t.account, problem))
     if verify and pending:
         verdicts = batch_verify(transition_key, [(signals, proof) for _, signals, proof in pending])
-        problems += [(account, PAIRING_FAILED) for (account, _, _), ok in zip(pending, verdicts) if not ok]
+        problems += [(account, TRANSITION_PAIRING_FAILED) for (account, _, _), ok in zip(pending, verdicts) if not ok]
     if closed:
         problems += [(a, "no transition recorded (the epoch is closed)") for a in registered if a not in seen]
     return problems

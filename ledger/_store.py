@@ -91,6 +91,7 @@ from ._errors import (
 from ._settlement import (
     SettlementFacts,
     Transition,
+    listing,
     settlement_problems,
     transition_of,
     transition_problems,
@@ -961,8 +962,9 @@ class Ledger:
         previous = self.previous_epoch(facts.epoch)
         previous_json = None if previous is None else self.epoch(previous).snapshot_json
         registered = dict(self.registered(facts.epoch))
+        before = {} if previous is None else dict(self.registered(previous))
         return settlement_problems(
-            facts, record.snapshot_json, previous_json, previous, self.fund(facts.epoch), registered
+            facts, record.snapshot_json, previous_json, previous, self.fund(facts.epoch), registered, before
         )
 
     def _transition_problems(
@@ -974,10 +976,14 @@ class Ledger:
         facts, key = settled
         previous = {} if facts.previous_epoch is None else dict(self.registered(facts.previous_epoch))
         registered = dict(self.registered(epoch))
-        snapshot_hash = self.epoch(epoch).snapshot_hash
-        return transition_problems(
-            transitions, facts, snapshot_hash, registered, previous, key, closed=False, verify=verify
+        record = self.epoch(epoch)
+        relisted = facts.previous_epoch is not None and listing(record.snapshot_json) != listing(
+            self.epoch(facts.previous_epoch).snapshot_json
         )
+        return transition_problems(
+            transitions, facts, record.snapshot_hash, registered, previous, key,
+            relisted=relisted, closed=False, verify=verify,
+        )  # fmt: skip
 
     def record_settlement(
         self,
@@ -996,6 +1002,11 @@ class Ledger:
                 if existing[0] == facts and existing[1] == transition_key:
                     return False
                 raise SettlementRefusedError(f"epoch {facts.epoch} already has another settlement")
+            (last,) = cur.execute("SELECT MAX(epoch) FROM settlements").fetchone()
+            if last is not None and last > facts.epoch:
+                raise SettlementRefusedError(f"epoch {last} is settled: settlements are recorded in epoch order")
+            if any(t.kind == "proven" for t in unproven):
+                raise SettlementRefusedError("a proven transition is recorded with its proof (record_transitions)")
             for account, commitment in commitments:
                 self._register(cur, facts.epoch, account, commitment)
             problem = self._settlement_problem(facts)
@@ -1026,6 +1037,8 @@ class Ledger:
         """Append proven transitions in one transaction once all verify (one batch check)
         and say what they claim; accounts whose transition is recorded are skipped. Returns
         how many were appended; SettlementRefusedError (nothing written) otherwise."""
+        if any(t.kind != "proven" for t in proven):
+            raise SettlementRefusedError("record_transitions takes proven transitions only")
         with self._appending(epoch) as (cur, _):
             recorded = {t.account for t in self.transitions(epoch)}
             new = [t for t in proven if t.account not in recorded]

@@ -5,6 +5,7 @@ at any point followed by a rerun applies each settlement once."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from engine import (
+    Account,
     SettlementConfig,
     SettlementInputError,
     StateConflictError,
@@ -21,10 +23,12 @@ from engine import (
     roll_snapshot,
     run_epoch,
     settle_epoch,
+    snapshot_encoding_problem,
     write_state,
 )
 from engine._errors import EngineError
 from ledger import (
+    AccountFact,
     Ledger,
     SettlementRefusedError,
     Transition,
@@ -177,7 +181,8 @@ def test_lost_or_changed_state_of_a_recorded_settlement_is_named(
 
 def _checked(ledger: Ledger, facts: Any) -> str | None:
     previous = ledger.epoch(7).snapshot_json
-    return settlement_problems(facts, ledger.epoch(8).snapshot_json, previous, 7, FUND, dict(ledger.registered(8)))
+    registered, before = dict(ledger.registered(8)), dict(ledger.registered(7))
+    return settlement_problems(facts, ledger.epoch(8).snapshot_json, previous, 7, FUND, registered, before)
 
 
 @pytest.mark.parametrize(
@@ -200,6 +205,7 @@ def _checked(ledger: Ledger, facts: Any) -> str | None:
             lambda f: {"liquidations": (*f.liquidations, f.liquidations[0].model_copy(update={"fund_used": 0}))},
             "liquidated twice",
         ),
+        (lambda f: {"departed": (AccountFact(account="bob", commitment=1),)}, "the departed accounts are not"),
     ],
 )
 def test_settlement_facts_that_are_not_the_epoch_s_are_named(second: dict[str, Any], change: Any, named: str) -> None:
@@ -212,12 +218,14 @@ def test_settlement_facts_that_are_not_the_epoch_s_are_named(second: dict[str, A
     assert problem is not None and named in problem, problem
 
 
-def _transition_check(ledger: Ledger, transitions: list[Transition], closed: bool = True) -> list[tuple[str, str]]:
+def _transition_check(
+    ledger: Ledger, transitions: list[Transition], closed: bool = True, relisted: bool = False
+) -> list[tuple[str, str]]:
     settled = ledger.settlement(8)
     assert settled is not None
     return transition_problems(
         transitions, settled[0], ledger.epoch(8).snapshot_hash, dict(ledger.registered(8)),
-        dict(ledger.registered(7)), settled[1], closed=closed,
+        dict(ledger.registered(7)), settled[1], relisted=relisted, closed=closed,
     )  # fmt: skip
 
 
@@ -235,11 +243,17 @@ def test_transitions_that_are_not_what_they_claim_are_named(second: dict[str, An
             "new commitment is not the registered one": Transition(**{**bob.__dict__, "new_commitment": 7}),
             "liquidations do not name it": Transition(**{**bob.__dict__, "kind": "liquidated", "proof": None}),
             "marked new, but it has a commitment": Transition(**{**bob.__dict__, "kind": "new", "proof": None}),
+            "not the settlement's counterparty": Transition(**{**bob.__dict__, "kind": "counterparty", "proof": None}),
+            "the two epochs list the same": Transition(**{**bob.__dict__, "kind": "relisted", "proof": None}),
         }
+        alice = next(t for t in recorded if t.account == "alice")  # traded: its old commitment is checked too
+        cases["old commitment is not its commitment"] = Transition(**{**alice.__dict__, "old_commitment": 5})
         for named, changed in cases.items():
             problems = _transition_check(ledger, [*others, changed])
             assert any(named in p for _, p in problems), (named, problems)
         assert ("bob", "no transition recorded (the epoch is closed)") in _transition_check(ledger, others)
+        relisted = _transition_check(ledger, recorded, relisted=True)
+        assert any("the listing changed" in p for a, p in relisted if a == "bob"), relisted
 
 
 def test_the_ledger_records_no_settlement_it_finds_wrong(
@@ -252,7 +266,8 @@ def test_the_ledger_records_no_settlement_it_finds_wrong(
         assert settled is not None
         facts, key = settled
         commitments = done.registered(8)
-        unproven = [t for t in done.transitions(8) if t.kind != "proven"]
+        done_transitions = done.transitions(8)
+        unproven = [t for t in done_transitions if t.kind != "proven"]
     d = copy_venue(first, tmp_path / "v")
     with Ledger.open(d / "ledger.db") as ledger:
         ledger.open_epoch(S8, Prover.from_zkey(keys[0]).verifying_key)
@@ -262,8 +277,47 @@ def test_the_ledger_records_no_settlement_it_finds_wrong(
                 facts.model_copy(update={"fund_after": facts.fund_after + 1}), key, commitments, unproven
             )
         assert ledger.head() == head and ledger.commitment(8, "bob") is None
+        proven = [t for t in done_transitions if t.kind == "proven"]
+        with pytest.raises(SettlementRefusedError, match="recorded with its proof"):
+            ledger.record_settlement(facts, key, commitments, [*unproven, *proven])
         assert ledger.record_settlement(facts, key, commitments, unproven)
+        with pytest.raises(SettlementRefusedError, match="proven transitions only"):
+            ledger.record_transitions(8, unproven)
+        assert ledger.record_transitions(8, proven) == len(proven)
         assert not ledger.record_settlement(facts, key, commitments, unproven)  # the same again: a no-op
+
+
+def test_a_departed_account_and_a_liquidation_without_positions_are_published(
+    first: Path, keys: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """erin leaves between the epochs (published with her last commitment); zed arrives
+    bankrupt with no position (liquidated with nothing to close: the fund pays)."""
+    d = copy_venue(first, tmp_path / "v")
+    inputs = [a for a in traded_inputs(d) if a.id != "erin"]
+    inputs.append(Account(id="zed", quote_balance=-5 * 10**6))
+    with Ledger.open(d / "ledger.db") as ledger:
+        run_epoch(inputs, S8, keys[0], ledger, salts_dir=d / "salts", settling=settling_of(keys, d))
+        settled = ledger.settlement(8)
+        assert settled is not None
+        facts = settled[0]
+        assert [(x.account, x.commitment) for x in facts.departed] == [("erin", ledger.commitment(7, "erin"))]
+        zed = next(x for x in facts.liquidations if x.account == "zed")
+        assert (zed.closes, zed.fund_used) == (0, 5 * 10**6)
+        assert {t.account: t.kind for t in ledger.transitions(8)}["zed"] == "liquidated"
+        report = audit_ledger(ledger)
+        assert report.ok, report.problems
+
+
+def test_settlements_are_recorded_in_epoch_order(second: dict[str, Any], tmp_path: Path) -> None:
+    d = copy_venue(second["dir"], tmp_path / "v")
+    with Ledger.open(d / "ledger.db") as ledger:
+        settled = ledger.settlement(7)
+        assert settled is not None
+        early = S7.model_copy(update={"epoch": 6})
+        ledger.open_epoch(early, ledger.epoch(7).verifying_key)
+        facts = settled[0].model_copy(update={"epoch": 6})
+        with pytest.raises(SettlementRefusedError, match="settlements are recorded in epoch order"):
+            ledger.record_settlement(facts, settled[1], [], [])
 
 
 # ---- the inputs: the config file and the next snapshot ----------------------------------------
@@ -304,3 +358,12 @@ def test_roll_snapshot_moves_prices_accrues_funding_and_expires_once() -> None:
     assert all(again.mark_prices[m] == rolled.mark_prices[m] for m in dated)
     with pytest.raises(EngineError):
         roll_snapshot(snap, funding_rates_ppm={"BTC-27MAR26": 1})  # not a perpetual
+
+
+def test_a_snapshot_json_the_engine_finds_inconsistent_is_a_named_problem() -> None:
+    """The audit's --snapshots check reports, never raises (a settlement price off the mark)."""
+    data = json.loads(S8.model_dump_json())
+    data["settlement_prices"]["BTC-FUT"] += 1
+    problem = snapshot_encoding_problem(json.dumps(data), S8.field_encoding())
+    assert problem is not None and "not a valid snapshot" in problem
+    assert snapshot_encoding_problem(S8.model_dump_json(), S8.field_encoding()) is None

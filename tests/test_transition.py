@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from algebra import R
-from circuits import UnsatisfiedConstraintError
+from circuits import SIGNED_OFFSET, UnsatisfiedConstraintError
 from engine import (
     Account,
     MalformedInputError,
@@ -27,15 +27,17 @@ from engine import (
     transition_circuit_for,
     transition_job,
 )
-from engine._commitment import commit_encoding, encode_account
+from engine._commitment import account_layout_of, commit_encoding, encode_account
 from engine._errors import EngineError
 from prover import Prover, dev_setup
 from verifier import verify
 
 try:
     from tests._engine import moved, provable_accounts
+    from tests._settling import first_snapshot, second_snapshot
 except ModuleNotFoundError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from _engine import moved, provable_accounts  # type: ignore[no-redef]
+    from _settling import first_snapshot, second_snapshot  # type: ignore[no-redef]
 
 pytestmark = pytest.mark.unit
 
@@ -139,3 +141,28 @@ def test_a_transition_proof_verifies_and_a_tampered_one_fails(transition_key: Pr
         assert not verify(vk, public, swapped)
         other = [job.old_commitment, job.new_commitment + 1, NEXT.snapshot_hash()]
         assert not verify(vk, other, proof)
+
+
+def test_a_new_balance_the_engine_cannot_hold_is_unsatisfiable() -> None:
+    """A short future settling 572 micro-quote below a balance of -(2**96) + 572: the engine
+    refuses the result (-2**96 is beyond its bound), and so does the circuit."""
+    s7 = first_snapshot()
+    s8 = second_snapshot(s7)
+    assert s8.settlement_prices["BTC-FUT"] == 57_200 * 10**6
+    old = Account(id="edge", quote_balance=-(2**96) + 572, positions=(Position(market="BTC-FUT", size=-1),))
+    with pytest.raises(EngineError):
+        settle_transition(old, s8)
+    job = transition_job(old.model_copy(update={"quote_balance": 0}), random_salt(), s8, random_salt())
+    old_encoding = tuple(encode_account(old, s8))
+    new_encoding = list(job.new_encoding)
+    balance_at = account_layout_of(s8).offset("account") + 2  # id, mode, quote_balance
+    new_encoding[balance_at] = (SIGNED_OFFSET - 2**96) % R
+    edge = dataclasses.replace(
+        job,
+        old_encoding=old_encoding,
+        old_commitment=commit_encoding(old_encoding, job.old_salt),
+        new_encoding=tuple(new_encoding),
+        new_commitment=commit_encoding(new_encoding, job.new_salt),
+    )
+    with pytest.raises(UnsatisfiedConstraintError, match="new_quote_balance_above"):
+        _solve(edge, s8)
