@@ -21,10 +21,17 @@ Public API of the margin engine (units and rounding: `engine._units`; formulas:
 - epochs: `EpochContext`, `Claim`, `run_epoch`, `load_accounts`, `EpochSummary`, proving
   in this process, on a local pool or on a Dask cluster (`DaskCluster`, `TlsFiles`)
   (`engine._context`, `engine._epoch`), writing the `ledger` package's ledger;
+- settled epochs: `Settling`, `SettlementConfig` (`run_epoch(..., settling=...)`: the
+  phase before the proofs, written ahead and recorded; `engine._settle_stage`), the
+  versioned account state `write_state` / `read_state` / `state_path`
+  (`engine._account_files`), transition proofs `settle_transition`, `transition_job`,
+  `TransitionContext`, `transition_circuit_for` (`engine._transition`), and
+  `roll_snapshot` (the next epoch's snapshot for demos and tests);
 - solvency: `account_totals` (what the venue owes an account), `SolvencyTotals`,
   `plan_solvency`, `prove_solvency` (a closed epoch's round, proven and recorded;
   `engine._solvency`, `engine._solvency_round`), `counterparty_account`;
-- examples: `load_example_snapshot`, `load_example_account`, `example_path`;
+- examples: `load_example_snapshot`, `load_example_account`, `example_path`,
+  `example_next_snapshot` (the demo's epoch 2);
   generated accounts of a snapshot's shape: `generate_accounts` (`engine._generate`);
 - benchmarks: `bench_epoch`, `bench_prove`, `dev_keys` (`engine._bench`, `zkmargin bench`);
 - errors: `EngineError` and its named subclasses.
