@@ -3,7 +3,7 @@
 untouched account's transition add to an epoch, on 2 cores.
 
     .venv/bin/python benchmarks/settlement.py [--accounts 64] [--workers 1 2]
-        [--keys benchmarks/results/settlement-keys]
+        [--keys benchmarks/results/epoch-keys]
         [--out benchmarks/results/settlement.json] [--plot benchmarks/results/settlement.png]
 
 The accounts: `engine.generate_accounts` (seeded) and the house on the other side of
@@ -12,7 +12,8 @@ every account has a commitment; epoch 2 (`example_next_snapshot`: prices 6% down
 funding interval, the dated markets expired) is then run settled from epoch 1's state (no
 trades: every account not liquidated gets a transition proof), and, for the baseline,
 the same settled accounts are run unsettled into another ledger. Keys: the INSECURE dev
-setup of the margin and transition circuits, made once and cached in --keys.
+setup of the margin and transition circuits, made once and cached in --keys (shared
+with benchmarks/epoch.py and scale.py).
 
 Prints a table, writes JSON and a PNG.
 """
@@ -26,7 +27,6 @@ import platform
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +35,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine import (  # noqa: E402
-    MarketSnapshot,
     SettlementConfig,
     Settling,
     counterparty_account,
+    dev_keys,
     example_next_snapshot,
     generate_accounts,
     load_example_snapshot,
@@ -46,34 +46,13 @@ from engine import (  # noqa: E402
     peak_rss_mb,
     read_state,
     run_epoch,
-    save_margin_circuit,
-    save_transition_circuit,
     transition_circuit_for,
+    transition_dev_key,
 )
 from ledger import Ledger  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 FUND = 10**12
-
-
-def dev_keys(snap: MarketSnapshot, folder: Path) -> tuple[Path, Path]:
-    """The margin and transition dev keys (cached), their compiled circuits beside them."""
-    from prover import ZkeyFile, dev_setup, write_zkey
-
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for stem, circuit, save in (
-        ("margin", margin_circuit_for(snap), save_margin_circuit),
-        ("transition", transition_circuit_for(snap), save_transition_circuit),
-    ):
-        zkey = folder / f"{stem}.zkey"
-        if not zkey.exists():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                write_zkey(ZkeyFile.from_proving_key(dev_setup(circuit.cs)), zkey)
-            save(snap, zkey)
-        paths.append(zkey)
-    return paths[0], paths[1]
 
 
 def _stage(summary: Any, prefix: str) -> float:
@@ -86,7 +65,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     traders = generate_accounts(first, args.accounts - 1, seed=args.seed)
     accounts = [*traders, counterparty_account(first, traders)]
     print("keys ...", file=sys.stderr, flush=True)
-    margin_zkey, transition_zkey = dev_keys(first, args.keys)
+    margin_zkey, transition_zkey = dev_keys(first, args.keys), transition_dev_key(first, args.keys)
     config = SettlementConfig(counterparty="house")
     rows = []
     for w in args.workers:
@@ -180,7 +159,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=64)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--keys", type=Path, default=RESULTS / "settlement-keys")
+    parser.add_argument("--keys", type=Path, default=RESULTS / "epoch-keys")
     parser.add_argument("--out", type=Path, default=RESULTS / "settlement.json")
     parser.add_argument("--plot", type=Path, default=RESULTS / "settlement.png")
     args = parser.parse_args()

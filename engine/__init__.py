@@ -33,7 +33,8 @@ Public API of the margin engine (units and rounding: `engine._units`; formulas:
 - examples: `load_example_snapshot`, `load_example_account`, `example_path`,
   `example_next_snapshot` (the demo's epoch 2);
   generated accounts of a snapshot's shape: `generate_accounts` (`engine._generate`);
-- benchmarks: `bench_epoch`, `bench_prove`, `dev_keys` (`engine._bench`, `zkmargin bench`);
+- benchmarks: `bench_epoch`, `bench_prove`, `dev_keys`, `transition_dev_key` (`engine._bench`,
+  `zkmargin bench`);
 - errors: `EngineError` and its named subclasses.
 """
 
@@ -41,7 +42,7 @@ from algebra import ACCOUNT_TAG, SNAPSHOT_TAG, sponge, text_to_field
 from circuits import SIGNED_OFFSET
 
 from ._account_files import StateConflictError, load_accounts, read_state, salt_path, state_path, write_state
-from ._bench import EpochBench, ProveBench, bench_epoch, bench_prove, dev_keys, peak_rss_mb
+from ._bench import EpochBench, ProveBench, bench_epoch, bench_prove, dev_keys, peak_rss_mb, transition_dev_key
 from ._cluster import DaskCluster, TlsFiles
 from ._commitment import (
     commit,
@@ -238,6 +239,7 @@ __all__ = [
     "bench_epoch",
     "bench_prove",
     "dev_keys",
+    "transition_dev_key",
     "peak_rss_mb",
     "PROFILES",
     "generate_accounts",

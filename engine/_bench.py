@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from circuits import CompiledCircuit
 from ledger import Ledger, Outcome
 from prover import InsecureSetupWarning, Prover, ZkeyFile, dev_setup, read_zkey, write_zkey
 
@@ -33,6 +34,7 @@ from ._epoch import run_epoch
 from ._generate import generate_accounts
 from ._models import MarketSnapshot
 from ._prove_account import margin_circuit_for, save_margin_circuit
+from ._transition import save_transition_circuit, transition_circuit_for
 
 
 def peak_rss_mb() -> float:
@@ -43,20 +45,36 @@ def peak_rss_mb() -> float:
     return kib / 1024
 
 
+def _cached_dev_key(circuit: CompiledCircuit, stem: str, cache_dir: Path) -> tuple[Path, bool]:
+    """(path, made now) of the INSECURE dev key of `circuit`, cached by its constraints."""
+    cs = circuit.cs
+    digest = hashlib.sha256(repr([(c.a, c.b, c.c) for c in cs.constraints]).encode()).hexdigest()[:16]
+    path = cache_dir / f"{stem}-{digest}.zkey"
+    if path.exists():
+        return path, False
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureSetupWarning)
+        key = ZkeyFile.from_proving_key(dev_setup(cs))
+    tmp = path.with_suffix(".tmp")
+    write_zkey(key, tmp)
+    tmp.replace(path)
+    return path, True
+
+
 def dev_keys(snapshot: MarketSnapshot, cache_dir: Path) -> Path:
     """The margin .zkey of the snapshot's shape (INSECURE dev setup), cached by circuit."""
-    cs = margin_circuit_for(snapshot).cs
-    digest = hashlib.sha256(repr([(c.a, c.b, c.c) for c in cs.constraints]).encode()).hexdigest()[:16]
-    path = cache_dir / f"margin-{digest}.zkey"
-    if not path.exists():
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", InsecureSetupWarning)
-            key = ZkeyFile.from_proving_key(dev_setup(cs))
-        tmp = path.with_suffix(".tmp")
-        write_zkey(key, tmp)
-        tmp.replace(path)
+    path, made = _cached_dev_key(margin_circuit_for(snapshot), "margin", cache_dir)
+    if made:
         save_margin_circuit(snapshot, path)
+    return path
+
+
+def transition_dev_key(snapshot: MarketSnapshot, cache_dir: Path) -> Path:
+    """The transition .zkey of the snapshot's shape (INSECURE dev setup), cached by circuit."""
+    path, made = _cached_dev_key(transition_circuit_for(snapshot), "transition", cache_dir)
+    if made:
+        save_transition_circuit(snapshot, path)
     return path
 
 

@@ -1,6 +1,7 @@
 """A small venue that settles: two epochs of a BTC perpetual and a BTC future, with a
 funding payment, the future's expiry and a liquidation between them; its keys and its
-first epoch as module fixtures (import them into a test module to use them)."""
+first epoch as session fixtures (`tests/conftest.py` imports them: one dev setup and one
+first epoch for every module that uses them)."""
 
 from __future__ import annotations
 
@@ -102,7 +103,7 @@ def measure(accounts: list[Account] | tuple[Account, ...], snap: MarketSnapshot,
     return total
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     d = tmp_path_factory.mktemp("keys")
     with warnings.catch_warnings():
@@ -116,7 +117,7 @@ def settling_of(keys: tuple[Path, Path], d: Path, fund: int | None = None) -> Se
     return Settling(CONFIG, keys[1], d / "state", fund)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def first(keys: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ledger, its salts and state after epoch 7 settled and proven (every account new)."""
     d = tmp_path_factory.mktemp("venue")

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from tests._settling import first, keys
 from tests._snarkjs import make_ptau
+
+__all__ = ["first", "keys"]  # the settled venue's session fixtures (`tests._settling`)
 
 #: Power of the session's powers-of-tau: circuits of up to 2^9 = 512 rows.
 SMALL_PTAU_POWER = 9

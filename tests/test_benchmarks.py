@@ -77,6 +77,13 @@ def test_prove_benchmark_compares_three_provers(tmp_path: Path) -> None:
     assert png.stat().st_size > 1000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.fixture(scope="module")
+def example_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of dev keys for the example snapshot's circuits, shared by the epoch, scale
+    and settlement benchmarks (each makes what it lacks, cached by circuit digest)."""
+    return tmp_path_factory.mktemp("example-keys")
+
+
 def test_cold_benchmark_times_whole_processes_of_three_provers(tmp_path: Path) -> None:
     """benchmarks/cold.py, one round on the chain fixture: every prover's process is
     timed, every proof it wrote verified, zkmargin's time split, the PNG written."""
@@ -171,9 +178,9 @@ def test_verify_benchmark_compares_three_verifiers(tmp_path: Path) -> None:
     assert "acceptance" in proc.stdout
 
 
-def test_epoch_benchmark_proves_generated_accounts_end_to_end(tmp_path: Path) -> None:
+def test_epoch_benchmark_proves_generated_accounts_end_to_end(tmp_path: Path, example_keys: Path) -> None:
     out, png = tmp_path / "epoch.json", tmp_path / "epoch.png"
-    args = ["--sizes", "3", "--workers", "1", "--keys", str(tmp_path / "keys"), "--out", str(out), "--plot", str(png)]
+    args = ["--sizes", "3", "--workers", "1", "--keys", str(example_keys), "--out", str(out), "--plot", str(png)]
     proc = _script("epoch.py", *args, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
@@ -186,11 +193,11 @@ def test_epoch_benchmark_proves_generated_accounts_end_to_end(tmp_path: Path) ->
     assert png.stat().st_size > 0
 
 
-def test_scale_benchmark_runs_the_pool_dask_and_the_writer(tmp_path: Path) -> None:
+def test_scale_benchmark_runs_the_pool_dask_and_the_writer(tmp_path: Path, example_keys: Path) -> None:
     """benchmarks/scale.py on 4 accounts: the pool and Dask (1 and 2 local workers) each
     prove every account, the writer's ceiling is measured, the projections follow."""
     out, png = tmp_path / "scale.json", tmp_path / "scale.png"
-    args = ["--accounts", "4", "--writer-accounts", "3", "--writer-runs", "1", "--keys", str(tmp_path / "keys"),
+    args = ["--accounts", "4", "--writer-accounts", "3", "--writer-runs", "1", "--keys", str(example_keys),
             "--out", str(out), "--plot", str(png)]  # fmt: skip
     proc = _script("scale.py", *args, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -224,11 +231,13 @@ def test_solvency_benchmark_proves_and_verifies_a_round(tmp_path: Path) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_settlement_benchmark_compares_a_settled_epoch_with_an_unsettled_one(tmp_path: Path) -> None:
+def test_settlement_benchmark_compares_a_settled_epoch_with_an_unsettled_one(
+    tmp_path: Path, example_keys: Path
+) -> None:
     """benchmarks/settlement.py on 4 accounts: both epochs run, a liquidation happens, the
     untouched accounts' transitions are proven; the JSON and PNG are written."""
     out, png = tmp_path / "settlement.json", tmp_path / "settlement.png"
-    args = ["--accounts", "4", "--workers", "1", "--keys", str(tmp_path / "keys"), "--out", str(out),
+    args = ["--accounts", "4", "--workers", "1", "--keys", str(example_keys), "--out", str(out),
             "--plot", str(png)]  # fmt: skip
     proc = _script("settlement.py", *args, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -45,8 +45,6 @@ try:
         S7,
         S8,
         copy_venue,
-        first,
-        keys,
         measure,
         settling_of,
         traded_inputs,
@@ -59,15 +57,11 @@ except ModuleNotFoundError:  # tests/ is not a package: pytest put tests/ itself
         S7,
         S8,
         copy_venue,
-        first,
-        keys,
         measure,
         settling_of,
         traded_inputs,
         venue,
     )
-
-__all__ = ["first", "keys"]  # the fixtures, imported for pytest
 
 
 @pytest.fixture(scope="module")

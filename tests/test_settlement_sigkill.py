@@ -1,5 +1,6 @@
 """SIGKILL at random points of a settled epoch (settlement, proofs, transitions), then a
-rerun: every settlement applied once, the audit clean, value conserved."""
+rerun: every settlement applied once, the audit clean, value conserved; and a settled
+epoch proven on a process pool and on a local Dask cluster, through the CLI."""
 
 from __future__ import annotations
 
@@ -8,17 +9,17 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from engine import read_state, settle_epoch
 from ledger import Ledger, audit_ledger
 
 try:
     from tests._ledgers import ledger_entries, run_and_kill
-    from tests._settling import CONFIG, FUND, S8, ZKMARGIN, copy_venue, first, keys, measure, traded_inputs
+    from tests._settling import CONFIG, FUND, S8, ZKMARGIN, copy_venue, measure, traded_inputs
 except ModuleNotFoundError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from _ledgers import ledger_entries, run_and_kill  # type: ignore[no-redef]
-    from _settling import CONFIG, FUND, S8, ZKMARGIN, copy_venue, first, keys, measure, traded_inputs  # type: ignore[no-redef]
-
-__all__ = ["first", "keys"]  # the fixtures, imported for pytest
+    from _settling import CONFIG, FUND, S8, ZKMARGIN, copy_venue, measure, traded_inputs  # type: ignore[no-redef]
 
 
 def _run_args(d: Path, keys: tuple[Path, Path], inputs: Path) -> list[str | Path]:
@@ -51,7 +52,7 @@ def test_sigkill_at_random_points_then_a_rerun_settles_once(
     expected = settle_epoch(inputs, S8, FUND, CONFIG.liquidation, counterparty="house")
     start = ledger_entries(first / "ledger.db")
     landed = []
-    for trial in range(6):
+    for trial in range(4):
         d = copy_venue(first, tmp_path / f"v{trial}")
         (d / "s8.json").write_text(S8.model_dump_json())
         (d / "settle.json").write_text(CONFIG.model_dump_json())
@@ -81,3 +82,26 @@ def test_sigkill_at_random_points_then_a_rerun_settles_once(
         assert measure(inputs, S8, FUND) == measure(after, S8, settled[0].fund_after)
     print("kills landed at:", landed)
     assert any(" 0 entries" not in w for w in landed) and any("state written" in w for w in landed), landed
+
+
+@pytest.mark.parametrize("where", [["--workers", "2"], ["--dask-local", "2"]], ids=["pool", "dask"])
+def test_a_settled_epoch_proves_its_transitions_on_a_pool_and_on_dask(
+    first: Path, keys: tuple[Path, Path], tmp_path: Path, where: list[str]
+) -> None:
+    """The transitions are proven where the margin proofs are: the same settlement, the
+    same kinds, every proof verified by the audit."""
+    d = copy_venue(first, tmp_path / "v")
+    (d / "s8.json").write_text(S8.model_dump_json())
+    (d / "settle.json").write_text(CONFIG.model_dump_json())
+    inputs_dir = d / "inputs"
+    inputs_dir.mkdir()
+    for a in traded_inputs(first):
+        (inputs_dir / f"{a.id}.json").write_text(a.model_dump_json())
+    args = [a for a in _run_args(d, keys, inputs_dir) if a not in ("--workers", "1")]
+    res = subprocess.run([str(ZKMARGIN), *map(str, args), *where], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stdout + res.stderr
+    with Ledger.open(d / "ledger.db", create=False) as ledger:
+        report = audit_ledger(ledger)
+        assert report.ok, report.problems
+        kinds = sorted(t.kind for t in ledger.transitions(8))
+    assert kinds == ["counterparty", "liquidated", "proven", "proven", "proven", "traded"]
