@@ -131,6 +131,10 @@ def transition_job(
     )
 
 
+#: The inputs every transition proof of an epoch shares.
+_EPOCH_INPUTS = ("snapshot_hash", "snapshot")
+
+
 @dataclass(frozen=True)
 class TransitionContext:
     """What every transition proof of an epoch shares: the snapshot, the circuit, the prover."""
@@ -145,6 +149,8 @@ class TransitionContext:
         cls, snapshot: MarketSnapshot, prover: Prover, circuit: CompiledCircuit | None = None
     ) -> TransitionContext:
         circuit = circuit or transition_circuit_for(snapshot)
+        if prover.n_vars == circuit.cs.n_wires:  # the snapshot's hash (most of the circuit): MSM terms once
+            prover.share_wires(circuit.wires_determined_by(_EPOCH_INPUTS))
         return cls(snapshot.snapshot_hash(), tuple(snapshot.field_encoding()), circuit, prover)
 
     def prove(self, job: TransitionJob, timings: dict[str, float] | None = None) -> tuple[Proof, PublicSignals]:
