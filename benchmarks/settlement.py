@@ -21,6 +21,7 @@ Prints a table, writes JSON and a PNG.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -78,7 +79,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 inputs = read_state(d / "state", first.epoch) or []
                 print("epoch 2, settled ...", file=sys.stderr, flush=True)
                 start = time.perf_counter()
-                settled = run_epoch(inputs, second, margin_zkey, ledger, workers=w, settling=settling)
+                later = dataclasses.replace(settling, initial_fund=None)  # the ledger holds the fund now
+                settled = run_epoch(inputs, second, margin_zkey, ledger, workers=w, settling=later)
                 settled_s = time.perf_counter() - start
                 facts = ledger.settlement(second.epoch)
                 kinds = [t.kind for t in ledger.transitions(second.epoch)]

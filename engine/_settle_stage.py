@@ -29,7 +29,7 @@ Write-ahead, so that a crash anywhere followed by a rerun applies each settlemen
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -87,9 +87,7 @@ class SettledStage:
     accounts: list[Account]
     transition_key: VerifyingKey
     jobs: list[TransitionJob]
-    applied_now: bool
-    phase: EpochSettlement | None = None
-    stage_seconds: dict[str, float] = field(default_factory=dict)
+    phase: EpochSettlement | None = None  # None: the settlement was recorded by an earlier run
 
 
 def settle_stage(
@@ -109,7 +107,7 @@ def settle_stage(
     else:
         settled = _recorded_state(ledger, epoch, snapshot, settling.state_dir, salts_dir)
     jobs = _pending_jobs(ledger, epoch, accounts, snapshot, salts_dir)
-    return SettledStage(settled, key, jobs, phase is not None, phase)
+    return SettledStage(settled, key, jobs, phase)
 
 
 def check_settling(ledger: Ledger, epoch: int, snapshot: MarketSnapshot, settling: Settling) -> VerifyingKey:
