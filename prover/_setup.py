@@ -21,16 +21,16 @@ import numpy as np
 
 from algebra import (
     FR_TWO_ADICITY,
-    G1,
     G1_GEN,
-    G2,
     G2_GEN,
     R,
     U64Array,
     batch_inverse,
     fr_root_of_unity,
+    g1_from_lem,
     g1_sparse_combination,
     g1_to_lem,
+    g2_from_lem,
     g2_sparse_combination,
     g2_to_lem,
     ints_to_limbs,
@@ -105,13 +105,49 @@ _G1_BASE = g1_to_lem([G1_GEN])
 _G2_BASE = g2_to_lem([G2_GEN])
 
 
-def _generator_multiples(combination: Callable[..., U64Array], base: U64Array, scalars: Sequence[int]) -> U64Array:
-    """[k G for k in scalars] as LEM affine rows, on the numba sparse-combination kernel
-    (one term per row, all on the generator): the key's hundreds of thousands of
-    fixed-base products take seconds instead of minutes of Python ints."""
+def _plain_multiples(combination: Callable[..., U64Array], base: U64Array, scalars: Sequence[int]) -> U64Array:
+    """[k G for k in scalars] as LEM affine rows, one Straus term per row on the numba
+    sparse-combination kernel (a doubling chain per row): the reference for the table
+    path below, and what a small key uses."""
     n = len(scalars)
     rows = np.arange(n + 1, dtype=np.int64)
     return combination(base, rows, np.zeros(n, dtype=np.int64), ints_to_limbs([k % R for k in scalars]))
+
+
+#: Fixed-base window: k G = sum_j d_j (2**(8 j) G) over the 32 bytes d_j of k, each term a
+#: row of a precomputed table, so a product is at most 32 additions and no doubling.
+_WINDOWS, _DIGITS = 32, 255
+#: Below this many products the table (8,160 products itself) costs more than it saves.
+_TABLE_MIN = 16_384
+_tables: dict[int, U64Array] = {}
+
+
+def _window_table(combination: Callable[..., U64Array], base: U64Array) -> U64Array:
+    """d 2**(8 j) G for j < 32 and 1 <= d <= 255, row j * 255 + d - 1 (made once per process)."""
+    key = id(combination)
+    if key not in _tables:
+        _tables[key] = _plain_multiples(
+            combination, base, [d << (8 * j) for j in range(_WINDOWS) for d in range(1, _DIGITS + 1)]
+        )
+    return _tables[key]
+
+
+def _generator_multiples(combination: Callable[..., U64Array], base: U64Array, scalars: Sequence[int]) -> U64Array:
+    """[k G for k in scalars] as LEM affine rows (`_plain_multiples`'s values): from
+    `_TABLE_MIN` products on, each the sum of its bytes' rows of the window table (the
+    kernel adds terms of scalar 1 without multiplying). The key's hundreds of thousands
+    of fixed-base products take seconds instead of minutes of Python ints."""
+    if len(scalars) < _TABLE_MIN:
+        return _plain_multiples(combination, base, scalars)
+    table = _window_table(combination, base)
+    digits = ints_to_limbs([k % R for k in scalars]).view(np.uint8).reshape(len(scalars), _WINDOWS)
+    rows, windows = np.nonzero(digits)  # row-major: each product's terms together, in order
+    indices = windows.astype(np.int64) * _DIGITS + digits[rows, windows].astype(np.int64) - 1
+    indptr = np.zeros(len(scalars) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=len(scalars)), out=indptr[1:])
+    ones = np.zeros((len(indices), 4), dtype=np.uint64)
+    ones[:, 0] = 1
+    return combination(table, indptr, indices, ones)
 
 
 def dev_setup(
@@ -148,12 +184,14 @@ def dev_setup(
     b2_points = _generator_multiples(g2_sparse_combination, _G2_BASE, v)
     stage("C")
     c_points = _generator_multiples(g1_sparse_combination, _G1_BASE, [x * delta_inv for x in combined[n_pub + 1 :]])
-    ic = G1.batch_mul(G1.generator, [x * gamma_inv % R for x in combined[: n_pub + 1]])
+    ic = g1_from_lem(
+        _generator_multiples(g1_sparse_combination, _G1_BASE, [x * gamma_inv for x in combined[: n_pub + 1]])
+    )
     stage("H")
     lag2 = _lagrange_at(tau, 2 * n)
     h_points = _generator_multiples(g1_sparse_combination, _G1_BASE, [lag2[2 * i + 1] * delta_inv for i in range(n)])
-    g1s = G1.batch_mul(G1.generator, [alpha, beta, delta])
-    g2s = G2.batch_mul(G2.generator, [beta, gamma, delta])
+    g1s = g1_from_lem(_generator_multiples(g1_sparse_combination, _G1_BASE, [alpha, beta, delta]))
+    g2s = g2_from_lem(_generator_multiples(g2_sparse_combination, _G2_BASE, [beta, gamma, delta]))
     return ProvingKey(
         n_vars=n_vars,
         n_public=n_pub,

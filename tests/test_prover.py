@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from algebra import G1, G2, R, fr_root_of_unity, g1_to_lem, g2_to_lem, pairing_check, poseidon
+from algebra import G1, G2, R, fr_root_of_unity, g1_from_lem, g1_to_lem, g2_to_lem, pairing_check, poseidon
 from circuits import API, Circuit, Public, Secret, compile_circuit, poseidon_hash, range_check
 from prover import (
     InsecureSetupWarning,
@@ -86,6 +86,28 @@ def test_setup_points_equal_the_python_fixed_base_products(monkeypatch, opening)
         assert getattr(fast, name).shape == getattr(slow, name).shape, name
         assert (getattr(fast, name) == getattr(slow, name)).all(), name
     assert (fast.ic, fast.alpha1, fast.delta2) == (slow.ic, slow.alpha1, slow.delta2)
+
+
+def test_the_window_table_path_equals_its_reference(monkeypatch):
+    """Big keys' fixed-base products (sums of window-table rows) equal the reference's
+    (`_plain_multiples`: one doubling chain per product), edge scalars included; the
+    table path is forced on a small input here."""
+    import random
+
+    import prover._setup as setup
+
+    monkeypatch.setattr(setup, "_TABLE_MIN", 1)
+    rng = random.Random(7)
+    scalars = [0, 1, 2, 255, 256, R - 1, R, R + 5, 2**253, 2**256 - 1 - R] + [rng.randrange(R) for _ in range(200)]
+    for combination, base in (
+        (setup.g1_sparse_combination, setup._G1_BASE),
+        (setup.g2_sparse_combination, setup._G2_BASE),
+    ):
+        fast = setup._generator_multiples(combination, base, scalars)
+        assert (fast == setup._plain_multiples(combination, base, scalars)).all()
+    assert g1_from_lem(setup._generator_multiples(setup.g1_sparse_combination, setup._G1_BASE, [R - 1]))[0] == G1.neg(
+        G1.generator
+    )
 
 
 def test_valid_proof_verifies_and_tampered_fails(opening):
