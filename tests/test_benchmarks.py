@@ -84,11 +84,30 @@ def example_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("example-keys")
 
 
-def test_cold_benchmark_times_whole_processes_of_three_provers(tmp_path: Path) -> None:
-    """benchmarks/cold.py, one round on the chain fixture: every prover's process is
-    timed, every proof it wrote verified, zkmargin's time split, the PNG written."""
+@pytest.fixture(scope="module")
+def small_key(tmp_path_factory: pytest.TempPathFactory, small_ptau: Path) -> tuple[Path, Path]:
+    """(.zkey, .wtns) of a ~400-constraint circuit in snarkjs's formats, phase 2 from the
+    session's ptau: the benchmark scripts' smoke runs need their files, not their size."""
+    from algebra import poseidon
+    from circuits import CommitmentOpening, compile_circuit, read_r1cs, write_r1cs, write_wtns
+    from prover import new_zkey, read_ptau, write_zkey
+
+    d = tmp_path_factory.mktemp("small-key")
+    circuit = compile_circuit(CommitmentOpening(bits=64))
+    write_r1cs(circuit.cs, d / "small.r1cs")
+    write_zkey(new_zkey(read_r1cs(d / "small.r1cs"), read_ptau(small_ptau)), d / "small.zkey")
+    witness = circuit.solve({"commitment": poseidon([77, 5]), "minimum": 9, "value": 77, "salt": 5})
+    write_wtns(witness.values, d / "small.wtns")
+    return d / "small.zkey", d / "small.wtns"
+
+
+def test_cold_benchmark_times_whole_processes_of_three_provers(tmp_path: Path, small_key: tuple[Path, Path]) -> None:
+    """benchmarks/cold.py, one round on a small circuit (`make bench` runs it on the chain
+    fixture): every prover's process is timed, every proof it wrote verified, zkmargin's
+    time split, the PNG written."""
     out, png = tmp_path / "cold.json", tmp_path / "cold.png"
-    proc = _script("cold.py", "--runs", "1", "--out", str(out), "--plot", str(png), node_peers=True)
+    files = ("--zkey", str(small_key[0]), "--wtns", str(small_key[1]))
+    proc = _script("cold.py", "--runs", "1", *files, "--out", str(out), "--plot", str(png), node_peers=True)
     assert proc.returncode == 0, proc.stderr + proc.stdout[-3000:]
     report = json.loads(out.read_text())
     assert set(report["median_s"]) == {"zkmargin", "groth16py", "snarkjs"}

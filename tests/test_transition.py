@@ -57,7 +57,7 @@ def _solve(job: TransitionJob, snapshot: MarketSnapshot) -> None:
     transition_circuit_for(snapshot).solve_limbs(job.assignment(snapshot.snapshot_hash(), snapshot.field_encoding()))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(provable_accounts(), st.sampled_from([NEXT, LIVE]), st.data())
 def test_the_circuit_accepts_exactly_the_engine_s_settlement(
     account: Account, snapshot: MarketSnapshot, data: st.DataObject
