@@ -4,6 +4,10 @@
 
 1. The epoch's statement (snapshot, verification key of the .zkey, requirement, ratio
    bound) is recorded (`Ledger.open_epoch`; the same statement again is a no-op).
+   With `settling`, the accounts are then settled (funding, expiry, liquidation; written
+   ahead and recorded, `engine._settle_stage`) and the settled accounts are what follows
+   proves; the transitions of untouched accounts are proven after the margin proofs,
+   where they are (this process, the pool or the cluster), before the close.
 2. Accounts that already have a verdict in this epoch are skipped: a rerun after a
    crash picks up where the last append left off.
 3. Each other account gets a fresh salt (written first to `salts_dir/epoch-N/<account>.salt`,
@@ -176,8 +180,8 @@ def run_epoch(
     settling: Settling | None = None,
 ) -> EpochSummary:
     """Run one epoch (module doc). `settling`: settle the accounts first (`engine._settle_stage`);
-    `workers`: prover processes (1: this process; None:
-    one per core from `POOL_MIN_PROOFS` healthy accounts on, else this process); `dask`:
+    `workers`: prover processes (1: this process; None: one per core from
+    `POOL_MIN_PROOFS` healthy accounts on, else this process); `dask`:
     prove on that Dask cluster instead (`engine._dask`). `on_start(total, skipped)` is
     called once the work is known, `on_account(outcome)` after each append."""
     with contextlib.ExitStack() as stack:
