@@ -28,13 +28,13 @@ Write-ahead, so that a crash anywhere followed by a rerun applies each settlemen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ledger import AccountFact, Ledger, LiquidationFact, SettlementFacts, Transition, market_facts
+from ledger import AccountFact, Ledger, LiquidationFact, SettlementFacts, Transition, listing, market_facts
 from prover import Prover, read_zkey
 from verifier import Proof, PublicSignals, VerifyingKey
 
@@ -82,12 +82,10 @@ class Settling:
 
 @dataclass(frozen=True)
 class SettledStage:
-    """The stage's outcome: the settled accounts, the transition key, the jobs left to prove."""
+    """The stage's outcome: the settled accounts and the transitions left to prove."""
 
     accounts: list[Account]
-    transition_key: VerifyingKey
     jobs: list[TransitionJob]
-    phase: EpochSettlement | None = None  # None: the settlement was recorded by an earlier run
 
 
 def settle_stage(
@@ -100,14 +98,11 @@ def settle_stage(
     key: VerifyingKey,
 ) -> SettledStage:
     """Steps 1 and 2 of the module doc, and the jobs of step 3 (`key`: `check_settling`'s)."""
-    phase = None
     if ledger.settlement(epoch) is None:
-        phase = _apply(ledger, epoch, accounts, snapshot, settling, salts_dir, key)
-        settled = list(phase.accounts)
+        settled = list(_apply(ledger, epoch, accounts, snapshot, settling, salts_dir, key).accounts)
     else:
         settled = _recorded_state(ledger, epoch, snapshot, settling.state_dir, salts_dir)
-    jobs = _pending_jobs(ledger, epoch, accounts, snapshot, salts_dir)
-    return SettledStage(settled, key, jobs, phase)
+    return SettledStage(settled, _pending_jobs(ledger, epoch, accounts, snapshot, salts_dir))
 
 
 def check_settling(ledger: Ledger, epoch: int, snapshot: MarketSnapshot, settling: Settling) -> VerifyingKey:
@@ -220,8 +215,9 @@ def _unproven(
     """The transitions no proof can carry (`ledger._settlement`), with their reasons."""
     before = {a.id: a for a in accounts}
     liquidated, deleveraged = set(phase.liquidated), set(phase.deleveraged)
+    # the ledger's own test of a relisting, so that what is claimed is what it checks
     same_universe = previous is not None and (
-        MarketSnapshot.model_validate_json(ledger.epoch(previous).snapshot_json).universe() == snapshot.universe()
+        listing(ledger.epoch(previous).snapshot_json) == listing(snapshot.model_dump_json())
     )
     out = []
     for a in phase.accounts:
@@ -315,11 +311,7 @@ def transition_of(job: TransitionJob, proof: Proof, public: PublicSignals) -> Tr
 TRANSITION_BATCH = 64
 
 
-def record_proven(
-    ledger: Ledger, epoch: int, proven: list[Transition], on_record: Callable[[int], None] | None = None
-) -> None:
+def record_proven(ledger: Ledger, epoch: int, proven: list[Transition]) -> None:
     """Record proven transitions in batches of TRANSITION_BATCH."""
     for lo in range(0, len(proven), TRANSITION_BATCH):
-        n = ledger.record_transitions(epoch, proven[lo : lo + TRANSITION_BATCH])
-        if on_record is not None:
-            on_record(n)
+        ledger.record_transitions(epoch, proven[lo : lo + TRANSITION_BATCH])
