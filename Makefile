@@ -1,6 +1,6 @@
 # Two entry points do all the set-up from a fresh clone:
 #   make demo   -> .venv with the package, then the end-to-end demo (OUT=folder, default demo-out/)
-#   make test   -> .venv with dev deps, npm peers (snarkjs, circom2, circomlibjs) in .npm-peers/, full test suite
+#   make test   -> .venv with dev deps, npm peers (snarkjs, circom2, circomlibjs, solc) in .npm-peers/, full test suite
 #   make unit   -> the fast in-process subset (pytest -m unit) for the edit-test loop
 #   make test-fast -> the same (the name the issues use)
 PYTHON ?= python3.11
@@ -23,10 +23,10 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-$(NPM_PEERS)/.installed:
+$(NPM_PEERS)/.installed: Makefile
 	mkdir -p $(NPM_PEERS)
 	npm install --prefix $(NPM_PEERS) --no-audit --no-fund --loglevel=error \
-		snarkjs@0.7.6 circom2@0.2.23 circomlibjs@0.1.7 circomlib@2.0.5
+		snarkjs@0.7.6 circom2@0.2.23 circomlibjs@0.1.7 circomlib@2.0.5 solc@0.8.30
 	touch $@
 
 demo: $(VENV)/.installed

@@ -25,6 +25,8 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("zkey", "contribute", "_keys", "zkey_contribute"),
     ("zkey", "verify", "_keys", "zkey_verify"),
     ("zkey export", "verificationkey", "_keys", "zkey_export_verificationkey"),
+    ("zkey export", "solidityverifier", "_solidity", "zkey_export_solidityverifier"),
+    ("zkey export", "soliditycalldata", "_solidity", "zkey_export_soliditycalldata"),
     ("", "demo", "_demo", "demo"),
     ("", "margin", "_margin", "margin"),
     ("", "schema", "_margin", "schema"),

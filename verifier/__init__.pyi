@@ -1,3 +1,4 @@
+from ._abi import AbiEncodingError, encode_arguments, encode_call, keccak256, parse_signature, selector
 from ._batch import RANDOMIZER_BITS, Verdict, batch_verify, check
 from ._errors import (
     MalformedProofError,
@@ -7,10 +8,40 @@ from ._errors import (
 )
 from ._gt import Fq12, fq12_to_snarkjs, snarkjs_pairing
 from ._models import MAX_KEY_BYTES, MAX_PROOF_BYTES, MAX_PUBLIC_BYTES, Proof, PublicSignals, VerifyingKey
+from ._solidity import (
+    EC_ADD,
+    EC_MUL,
+    EC_PAIRING,
+    PRAGMA,
+    all_below,
+    g2_words,
+    key_constants,
+    proof_words,
+    solidity_calldata,
+    solidity_verifier,
+    yul_point,
+)
 from ._verify import PreparedVerifyingKey, prepare, public_input_term, verify
 from ._write import proof_document, public_document, save_proof, save_public
 
 __all__ = [
+    "AbiEncodingError",
+    "encode_arguments",
+    "encode_call",
+    "keccak256",
+    "parse_signature",
+    "selector",
+    "EC_ADD",
+    "EC_MUL",
+    "EC_PAIRING",
+    "PRAGMA",
+    "all_below",
+    "g2_words",
+    "key_constants",
+    "proof_words",
+    "solidity_calldata",
+    "solidity_verifier",
+    "yul_point",
     "MalformedProofError",
     "MalformedPublicSignalsError",
     "MalformedVerifyingKeyError",
