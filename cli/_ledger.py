@@ -5,6 +5,7 @@
     zkmargin ledger submit <ledger.db> --epoch N --account A --proof proof.json --public public.json
     zkmargin ledger submit <ledger.db> --epoch N --anonymous --proof proof.json --public public.json
     zkmargin ledger publish-root <ledger.db> --epoch N --verification-key anonymous_vk.json [--depth D]
+    zkmargin ledger export-calls <ledger.db> --epoch N [--out calls.json] [--contract MarginLedger.sol] [--batch 16]
 
 This module imports the ledger and the verifier only (not the prover, circuits or
 engine): `zkmargin ledger audit` runs with the small verifier (`--snapshots` loads the
@@ -193,3 +194,37 @@ def ledger_show(
 
 
 __all__ = ["print_audit"]
+
+
+def ledger_export_calls(
+    ledger: Annotated[Path, typer.Argument(help="The ledger.")],
+    epoch: Annotated[int, typer.Option("--epoch", help="The epoch to replay on chain.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the calls (JSON).")] = Path("calls.json"),
+    contract: Annotated[
+        Path | None, typer.Option("--contract", help="Also write MarginLedger.sol for the epoch's key here.")
+    ] = None,
+    batch: Annotated[int, typer.Option("--batch", help="Proofs per submitBatch call (1: one submit each).")] = 16,
+) -> None:
+    """Write the MarginLedger contract calls that replay an epoch on chain (and the contract).
+
+    openEpoch, registerCommitments, the proven accounts' proofs in batches, closeEpoch
+    when the epoch is closed: each call with its signature, arguments and ABI calldata.
+    """
+    import json
+
+    from ledger import calls_document, margin_ledger_contract
+
+    with reported_errors(), Ledger.open(ledger, create=False) as db:
+        document = calls_document(db, epoch, batch=batch)
+        source = margin_ledger_contract(db.epoch(epoch).verifying_key) if contract is not None else None
+        out.write_text(json.dumps(document, indent=1) + "\n")
+        if contract is not None and source is not None:
+            contract.write_text(source)
+    counts: dict[str, int] = {}
+    for call in document["calls"]:
+        name = call["function"].split("(")[0]
+        counts[name] = counts.get(name, 0) + 1
+    summary = ", ".join(f"{n} {name}" for name, n in counts.items())
+    _say(_out, f"epoch {epoch}: {len(document['calls'])} calls ({summary}) -> {out}", "")
+    if contract is not None:
+        _say(_err, f"wrote {contract}", "green")

@@ -18,7 +18,8 @@ appends, anonymous submissions and the audit), `_anonymous` (Merkle roots of
 commitments and nullifiers), `_solvency` (solvency rounds: the venue's liabilities
 against its reserves, checked without the prover), `_inclusion` (a user's leaf in a
 round), `_settlement` (an epoch's settlement facts and the transitions chaining each
-account's commitment from epoch to epoch), `_audit` (the chain, every row,
+account's commitment from epoch to epoch), `_contract` (the MarginLedger contract for
+Ethereum) and `_calls` (an epoch as the contract calls that replay it), `_audit` (the chain, every row,
 every proof re-verified in batches), `_errors`.
 
 Layering: this package imports the verifier, algebra (Poseidon, for the snapshot hash
@@ -32,7 +33,21 @@ encoding, and ties it to the JSON only when given a `snapshot_check` (the CLI's
 
 from ._anonymous import ANONYMOUS_N_PUBLIC, MAX_DEPTH, RootRecord
 from ._audit import AUDIT_BATCH, AuditProblem, AuditReport, audit_ledger, audit_ledger_file
+from ._calls import CALLS_FORMAT, DEFAULT_BATCH, REGISTER_CHUNK, ContractCall, calls_document, epoch_calls
 from ._chain import GENESIS, KIND_TABLES, canonical, content_hash, entry_hash
+from ._contract import (
+    CLOSE_EPOCH,
+    MAX_BATCH,
+    OPEN_EPOCH,
+    PROVEN,
+    REGISTER,
+    REGISTERED,
+    STATUS,
+    SUBMIT,
+    SUBMIT_BATCH,
+    UNKNOWN,
+    margin_ledger_contract,
+)
 from ._errors import (
     AccountDecidedError,
     AnonymousProofRefusedError,
@@ -116,6 +131,23 @@ from ._store import (
 )
 
 __all__ = [
+    "CALLS_FORMAT",
+    "DEFAULT_BATCH",
+    "REGISTER_CHUNK",
+    "ContractCall",
+    "calls_document",
+    "epoch_calls",
+    "CLOSE_EPOCH",
+    "MAX_BATCH",
+    "OPEN_EPOCH",
+    "PROVEN",
+    "REGISTER",
+    "REGISTERED",
+    "STATUS",
+    "SUBMIT",
+    "SUBMIT_BATCH",
+    "UNKNOWN",
+    "margin_ledger_contract",
     "TRANSITION_KINDS",
     "TRANSITION_N_PUBLIC",
     "UNPROVEN_KINDS",

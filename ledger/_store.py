@@ -794,6 +794,17 @@ class Ledger:
         rows = self._db.execute("SELECT account, commitment FROM commitments WHERE epoch = ? ORDER BY seq", (epoch,))
         return [(r[0], int(r[1])) for r in rows.fetchall()]
 
+    def proven(self, epoch: int) -> list[tuple[str, int, Proof]]:
+        """(account, commitment, accepted proof) of the epoch's proven accounts, in
+        registration order."""
+        rows = self._db.execute(
+            "SELECT c.account, c.commitment, p.proof_json FROM commitments c "
+            "JOIN verdicts v USING (epoch, account) JOIN proofs p ON p.seq = v.proof_seq "
+            "WHERE c.epoch = ? AND v.verdict = 'proven' ORDER BY c.seq",
+            (epoch,),
+        )
+        return [(r[0], int(r[1]), Proof.from_json(r[2])) for r in rows.fetchall()]
+
     def root(self, epoch: int) -> RootRecord | None:
         """The epoch's published Merkle root, or None."""
         row = self._db.execute(
