@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 from algebra import R
-from circuits import CompiledCircuit
+from circuits import Circuit, CompiledCircuit, Public, Secret
 
 
 def with_hint(cc: CompiledCircuit, name: str, change: Callable[[list[int], list[int]], list[int]]) -> CompiledCircuit:
@@ -27,3 +28,17 @@ def with_hint(cc: CompiledCircuit, name: str, change: Callable[[list[int], list[
             steps.append(step)
     assert found, name
     return CompiledCircuit(cc.name, cc.cs, cc.inputs, steps)
+
+
+def powers_circuit(k: int) -> Circuit:
+    """k public inputs y_i = x^(i+2): every input nonzero, each one constrained."""
+
+    def define(self: Any, api: Any) -> None:
+        acc = self.x
+        for i in range(k):
+            acc = api.mul(acc, self.x)
+            api.assert_equal(acc, getattr(self, f"y{i}"))
+
+    namespace: dict[str, Any] = {f"y{i}": Public() for i in range(k)}
+    namespace.update(x=Secret(), define=define)
+    return type(f"Powers{k}", (Circuit,), namespace)()  # type: ignore[no-any-return]

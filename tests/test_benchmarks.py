@@ -267,6 +267,23 @@ def test_settlement_benchmark_compares_a_settled_epoch_with_an_unsettled_one(
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_onchain_benchmark_compares_gas_with_snarkjs_and_groth16py(tmp_path: Path, example_keys: Path) -> None:
+    """benchmarks/onchain.py on a 1-input circuit, the margin key and a batch of 2: every
+    verifier accepts, ours costs least, the batch of 2 costs less than two submits (a batch
+    of one is checked as a single proof: within 1% of submit, the arrays' calldata)."""
+    out, png = tmp_path / "onchain.json", tmp_path / "onchain.png"
+    args = ["--inputs", "1", "--accounts", "2", "--batches", "1", "2", "--keys", str(example_keys),
+            "--out", str(out), "--plot", str(png)]  # fmt: skip
+    proc = _script("onchain.py", *args, node_peers=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert [r["inputs"] for r in result["verify"]] == [1, 4]
+    assert all(min(r["gas"].values()) == r["gas"]["zkmargin"] for r in result["verify"])
+    one, two = result["ledger"]
+    assert one["batch_gas"] <= 1.01 * one["submit_gas"] and two["batch_gas"] < two["submit_gas"]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_bench_commands_report_throughput(tmp_path: Path) -> None:
     from tests._engine import perp_snapshot
 

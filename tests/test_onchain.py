@@ -26,6 +26,7 @@ from algebra import Q, R
 from circuits import Circuit, Public, Secret, compile_circuit, write_wtns
 from engine import Account, run_epoch
 from ledger import (
+    CLOSE_EPOCH,
     OPEN_EPOCH,
     PROVEN,
     REGISTER,
@@ -38,7 +39,17 @@ from ledger import (
     margin_ledger_contract,
     requirement_code,
 )
-from prover import InsecureSetupWarning, Prover, ZkeyFile, dev_setup, export_verification_key, read_zkey, write_zkey
+from prover import (
+    InsecureSetupWarning,
+    Prover,
+    ZkeyFile,
+    dev_setup,
+    export_verification_key,
+    read_zkey,
+    verifying_key,
+    write_zkey,
+)
+from tests._circuits import powers_circuit
 from tests._evm import Call, Chain, compile_solidity
 from tests._settling import BTC, S7, S8, _perp
 from tests._snarkjs import snarkjs
@@ -232,6 +243,22 @@ def test_inputs_at_or_above_r_and_swapped_fq2_halves_fail(square: Path, square_c
     assert call_square(square_chain, negated_a, [y]).word == 0
 
 
+@pytest.mark.parametrize("k", [2, 40])
+def test_a_key_of_many_inputs_compiles_and_verifies(k: int) -> None:
+    cc = compile_circuit(powers_circuit(k))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureSetupWarning)
+        pk = dev_setup(cc.cs)
+    proof, public = Prover(pk).prove(cc.solve({"x": 5, **{f"y{i}": 5 ** (i + 2) for i in range(k)}}).values)
+    chain = Chain()
+    address = deployed(chain, solidity_verifier(verifying_key(pk)))
+    words, values = list(proof_words(proof)), list(public.values)
+    assert chain.call(address, encode_call(verify_signature(k), verify_args(words, values))).word == 1
+    for i in (0, k - 1):
+        wrong = [*values[:i], values[i] + 1, *values[i + 1 :]]
+        assert chain.call(address, encode_call(verify_signature(k), verify_args(words, wrong))).word == 0
+
+
 def test_calldata_is_snarkjs_s_byte_for_byte(square: Path) -> None:
     ours = zkmargin("zkey", "export", "soliditycalldata", square / "public.json", square / "proof.json")
     theirs = snarkjs("zkey", "export", "soliditycalldata", square / "public.json", square / "proof.json")
@@ -412,7 +439,7 @@ def test_the_contract_refuses_replays_foreign_epochs_and_strangers(
     assert chain.call(address, encode_call(REGISTER, [EPOCH + 1, [c1]])).reverted_with(
         error("AlreadyRegistered(uint64,uint256)")
     )
-    stranger = chain.call(address, encode_call("closeEpoch(uint64)", [EPOCH]), sender=1)
+    stranger = chain.call(address, encode_call(CLOSE_EPOCH, [EPOCH]), sender=1)
     assert stranger.reverted_with(error("NotVenue(address)"))
     assert chain.call(address, encode_call(SUBMIT, [EPOCH, c0 + 0, p0]), sender=1).reverted_with(
         error("AlreadyProven(uint64,uint256)")
@@ -429,6 +456,12 @@ def test_anyone_may_submit_and_a_batch_of_one_works(ledger_contract: str, proven
     assert chain.call(address, encode_call(SUBMIT, [EPOCH, c0, p0]), sender=2).ok
     assert chain.call(address, encode_call(SUBMIT_BATCH, [EPOCH, [c1], [p1]]), sender=3).ok
     assert status(chain, address, EPOCH, c1) == PROVEN
+
+
+def test_our_signatures_are_the_contract_s_as_solc_compiles_it(ledger_contract: str) -> None:
+    compiled = compile_solidity(ledger_contract, "MarginLedger")
+    for signature in (OPEN_EPOCH, REGISTER, SUBMIT, SUBMIT_BATCH, CLOSE_EPOCH, STATUS):
+        assert compiled.selectors[signature] == selector(signature).hex()
 
 
 def test_the_ledger_contract_needs_a_margin_key(square: Path) -> None:

@@ -66,12 +66,14 @@ def key_constants(key: VerifyingKey, *, indent: str = "    ") -> str:
 
 
 def all_below(words: Iterable[str], bound: str) -> str:
-    """A Yul expression: 1 when every word (Yul expressions) is below `bound`."""
+    """A Yul expression: 1 when every word (Yul expressions) is below `bound`, as a
+    balanced tree of `and`s (its stack depth grows with the log of the count: a chain
+    would not compile beyond about 16 terms)."""
     terms = [f"lt({w}, {bound})" for w in words]
-    expression = terms[0]
-    for term in terms[1:]:
-        expression = f"and({expression}, {term})"
-    return expression
+    while len(terms) > 1:
+        pairs = [f"and({a}, {b})" for a, b in zip(terms[::2], terms[1::2], strict=False)]
+        terms = pairs + ([terms[-1]] if len(terms) % 2 else [])
+    return terms[0]
 
 
 def yul_point(label: str, offset: int, base: str | None = None, indent: str = " " * 12) -> str:
