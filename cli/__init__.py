@@ -6,6 +6,8 @@ Commands mirror snarkjs where they do the same job:
     zkmargin groth16 prove <circuit.zkey> <witness.wtns> <proof.json> <public.json>
     zkmargin groth16 setup <circuit.r1cs> <pot.ptau> <circuit.zkey>
     zkmargin zkey contribute | verify | export verificationkey ...
+    zkmargin zkey export solidityverifier <circuit.zkey | verification_key.json> <Verifier.sol>
+    zkmargin zkey export soliditycalldata <public.json> <proof.json>
     zkmargin demo [folder]
     zkmargin margin <account.json> --snapshot <snapshot.json> [--table] [--check]
     zkmargin schema [NAME]
@@ -19,6 +21,7 @@ Commands mirror snarkjs where they do the same job:
     zkmargin ledger show <ledger.db> [--epoch N]
     zkmargin ledger submit <ledger.db> --epoch N (--account A | --anonymous) --proof <proof.json> --public <public.json>
     zkmargin ledger publish-root <ledger.db> --epoch N --verification-key <anonymous_vk.json> [--depth D]
+    zkmargin ledger export-calls <ledger.db> --epoch N [--out calls.json] [--contract MarginLedger.sol] [--batch B]
     zkmargin solvency setup --snapshot <snapshot.json> --out-dir <dir> (--ptau <pot.ptau> | --dev)
     zkmargin solvency prove --ledger <ledger.db> --epoch N --accounts <dir> --reserves <reserves.json> --zkey <z>
     zkmargin solvency verify --ledger <ledger.db> --epoch N --verification-key <vk.json>

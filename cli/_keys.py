@@ -5,6 +5,8 @@
     zkmargin zkey verify <circuit.r1cs> <pot.ptau> <circuit.zkey>
     zkmargin zkey export verificationkey <circuit.zkey> <verification_key.json>
 
+(`zkey export solidityverifier` and `soliditycalldata` are in `cli/_solidity.py`.)
+
 Bad or mismatched files give one ERROR line naming the error and exit 2.
 """
 

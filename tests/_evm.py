@@ -103,10 +103,11 @@ class Chain:
         """Deploy and return the contract's address."""
         return self.evm.deploy(self.accounts[sender], compiled.bytecode, gas=self.GAS_LIMIT)
 
-    def call(self, to: str, calldata: bytes, *, sender: int = 0) -> Call:
-        """Run one transaction (state is kept when it succeeds)."""
+    def call(self, to: str, calldata: bytes, *, sender: int = 0, gas: int | None = None) -> Call:
+        """Run one transaction with `gas` (default: the block's limit); state is kept
+        when it succeeds."""
         try:
-            output = self.evm.message_call(self.accounts[sender], to, calldata, gas=self.GAS_LIMIT)
+            output = self.evm.message_call(self.accounts[sender], to, calldata, gas=gas or self.GAS_LIMIT)
         except RuntimeError as exc:  # pyrevm: "Revert { gas_used: N, output: 0x... }", or a halt
             return Call(False, _revert_data(exc), self._gas(), [])
         result = self.evm.result

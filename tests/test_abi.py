@@ -49,6 +49,9 @@ def test_a_batch_s_layout_for_any_sizes(proofs: list[list[int]], epoch: int) -> 
         (["uint256[2]"], [[1]], "expected 2 values"),
         (["uint256[]"], [5], "expected a list"),
         (["bool"], [True], "unsupported"),
+        (["uint300"], [1], "not an ABI type"),
+        (["uint256[]"], [b"\x01\x02"], "expected a list"),
+        (["uint256[2]"], ["ab"], "expected 2 values"),
         (["uint256", "uint256"], [1], "1 arguments for 2 parameters"),
     ],
 )

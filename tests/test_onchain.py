@@ -27,6 +27,7 @@ from circuits import Circuit, Public, Secret, compile_circuit, write_wtns
 from engine import Account, run_epoch
 from ledger import (
     CLOSE_EPOCH,
+    MAX_BATCH,
     OPEN_EPOCH,
     PROVEN,
     REGISTER,
@@ -56,6 +57,7 @@ from tests._snarkjs import snarkjs
 from verifier import (
     Proof,
     PublicSignals,
+    VerificationInputError,
     VerifyingKey,
     encode_call,
     keccak256,
@@ -404,50 +406,153 @@ def test_the_contract_refuses_replays_foreign_epochs_and_strangers(
     ledger_contract: str, proven: list[tuple[int, list[int]]]
 ) -> None:
     chain, address = opened(ledger_contract, proven)
-    (c0, p0), (c1, p1) = proven[0], proven[1]
+    (c0, p0), (c1, p1), (c2, p2), (c3, p3) = proven[:4]
     assert chain.call(address, encode_call(SUBMIT, [EPOCH, c0, p0])).ok
-    assert chain.call(address, encode_call(SUBMIT, [EPOCH, c0, p0])).reverted_with(
-        error("AlreadyProven(uint64,uint256)")
-    )
-    assert chain.call(address, encode_call(SUBMIT_BATCH, [EPOCH, [c1, c0], [p1, p0]])).reverted_with(
-        error("AlreadyProven(uint64,uint256)")
-    )
-    assert chain.call(address, encode_call(SUBMIT_BATCH, [EPOCH, [c1, c1], [p1, p1]])).reverted_with(
-        error("AlreadyProven(uint64,uint256)")
-    )
+    already = error("AlreadyProven(uint64,uint256)")
+    assert chain.call(address, encode_call(SUBMIT, [EPOCH, c0, p0])).reverted_with(already)
+    assert chain.call(address, encode_call(SUBMIT_BATCH, [EPOCH, [c0], [p0]])).reverted_with(already)
     assert chain.call(address, encode_call(SUBMIT, [EPOCH, c1, p0])).reverted_with(
         error("InvalidProof(uint64,uint256)")
     )
-    assert chain.call(address, encode_call(SUBMIT, [EPOCH, c1 ^ 1, p1])).reverted_with(
-        error("NotRegistered(uint64,uint256)")
-    )
-    # epoch 8: another snapshot; c1 registered there too, its epoch-7 proof does not count
+    unregistered = encode_call(SUBMIT, [EPOCH, c1 ^ 1, p1])
+    assert chain.call(address, unregistered).reverted_with(error("NotRegistered(uint64,uint256)"))
+    # epoch 8: another snapshot; c3 registered there too, its epoch-7 proof does not count
     statement = [EPOCH + 1, S8.snapshot_hash(), requirement_code("initial"), RATIO_BOUND]
     assert chain.call(address, encode_call(OPEN_EPOCH, statement)).ok
-    assert chain.call(address, encode_call(REGISTER, [EPOCH + 1, [c1]])).ok
-    assert chain.call(address, encode_call(SUBMIT, [EPOCH + 1, c1, p1])).reverted_with(
-        error("InvalidProof(uint64,uint256)")
+    assert chain.call(address, encode_call(REGISTER, [EPOCH + 1, [c3]])).ok
+    foreign = chain.call(address, encode_call(SUBMIT, [EPOCH + 1, c3, p3]))
+    assert foreign.reverted_with(error("InvalidProof(uint64,uint256)"))
+    assert chain.call(address, encode_call(SUBMIT_BATCH, [EPOCH + 1, [c3, c3], [p3, p3]])).reverted_with(
+        error("InvalidBatch(uint64,uint256)")
     )
-    assert chain.call(address, encode_call(SUBMIT, [EPOCH, c1, p1])).ok  # still fine in its own epoch
+    assert chain.call(address, encode_call(SUBMIT, [EPOCH, c3, p3])).ok  # still fine in its own epoch
+    assert status(chain, address, EPOCH + 1, c3) == REGISTERED
     assert chain.call(address, encode_call(OPEN_EPOCH, statement)).reverted_with(
         error("EpochOutOfOrder(uint64,uint64)")
     )
+    reused = [EPOCH + 2, S7.snapshot_hash(), requirement_code("initial"), RATIO_BOUND]
+    assert chain.call(address, encode_call(OPEN_EPOCH, reused)).reverted_with(error("SnapshotReused(uint256)"))
     for bad in ([EPOCH + 2, R, 0, 0], [EPOCH + 2, 1, 2, 0]):
         assert chain.call(address, encode_call(OPEN_EPOCH, bad)).reverted_with(error("BadStatement(uint64)"))
     register = encode_call(REGISTER, [EPOCH + 1, [R]])
     assert chain.call(address, register).reverted_with(error("BadCommitment(uint256)"))
-    assert chain.call(address, encode_call(REGISTER, [EPOCH + 1, [c1]])).reverted_with(
-        error("AlreadyRegistered(uint64,uint256)")
-    )
+    twice = encode_call(REGISTER, [EPOCH + 1, [c3]])
+    assert chain.call(address, twice).reverted_with(error("AlreadyRegistered(uint64,uint256)"))
     stranger = chain.call(address, encode_call(CLOSE_EPOCH, [EPOCH]), sender=1)
     assert stranger.reverted_with(error("NotVenue(address)"))
-    assert chain.call(address, encode_call(SUBMIT, [EPOCH, c0 + 0, p0]), sender=1).reverted_with(
-        error("AlreadyProven(uint64,uint256)")
-    )
-    assert chain.call(address, encode_call(SUBMIT, [EPOCH + 5, c0, p0])).reverted_with(error("EpochNotOpen(uint64)"))
-    assert chain.call(address, encode_call(SUBMIT_BATCH, [EPOCH, [], []])).reverted_with(
-        error("BadBatch(uint256,uint256)")
-    )
+    assert chain.call(address, encode_call(SUBMIT, [EPOCH + 5, c2, p2])).reverted_with(error("EpochNotOpen(uint64)"))
+    bad_batch = error("BadBatch(uint256,uint256)")
+    assert chain.call(address, encode_call(SUBMIT_BATCH, [EPOCH, [], []])).reverted_with(bad_batch)
+    assert chain.call(address, encode_call(SUBMIT_BATCH, [EPOCH, [c2], [p2, p2]])).reverted_with(bad_batch)
+    too_many = [EPOCH, [c2] * (MAX_BATCH + 1), [p2] * (MAX_BATCH + 1)]
+    assert chain.call(address, encode_call(SUBMIT_BATCH, too_many)).reverted_with(bad_batch)
+
+
+def test_a_batch_is_not_undone_by_a_proof_submitted_ahead_of_it(
+    ledger_contract: str, proven: list[tuple[int, list[int]]]
+) -> None:
+    """Front-running one proof of a pending batch (or naming a commitment twice) does not
+    make the batch fail: the proven one is verified and not recorded again."""
+    chain, address = opened(ledger_contract, proven)
+    (c0, p0), (c1, p1), (c2, p2) = proven[:3]
+    assert chain.call(address, encode_call(SUBMIT, [EPOCH, c0, p0]), sender=1).ok  # the front-runner
+    batch = chain.call(address, encode_call(SUBMIT_BATCH, [EPOCH, [c0, c1, c1], [p0, p1, p1]]))
+    assert batch.ok, batch.output.hex()
+    topic = keccak256(b"AccountProven(uint64,uint256,address)").hex()
+    assert [int(t[2], 16) for t in batch.logs if t[0].removeprefix("0x") == topic] == [c1]
+    assert status(chain, address, EPOCH, c1) == PROVEN
+    forged = [list(p0), p1]
+    forged[0][6] = (forged[0][6] + 1) % Q  # a proven commitment's proof is still checked
+    refused = chain.call(address, encode_call(SUBMIT_BATCH, [EPOCH, [c0, c2], [*forged[:1], p2]]))
+    assert refused.reverted_with(error("InvalidBatch(uint64,uint256)"))
+    epoch = chain.call(address, encode_call("epochs(uint64)", [EPOCH]))
+    assert int.from_bytes(epoch.output[-32:], "big") == 2  # proven: c0 and c1, once each
+
+
+def test_a_valid_proof_is_never_refused_for_want_of_gas(
+    ledger_contract: str, proven: list[tuple[int, list[int]]], square: Path, square_chain: tuple[Chain, str]
+) -> None:
+    """Whatever gas the caller gives, a valid proof is accepted or the call runs out of
+    gas: never `false` from verifyProof, never InvalidProof from the ledger."""
+    words = list(proof_words(Proof.load(square / "proof.json")))
+    public = list(PublicSignals.load(square / "public.json").values)
+    chain, address = square_chain
+    calldata = encode_call(verify_signature(1), verify_args(words, public))
+    for gas in range(60_000, 280_000, 4_000):
+        call = chain.call(address, calldata, gas=gas)
+        assert not call.ok or call.word == 1, gas
+    chain, address = opened(ledger_contract, proven)
+    (c0, p0), (c1, p1) = proven[:2]
+    outcomes = set()
+    for gas in range(60_000, 300_000, 4_000):
+        call = chain.call(address, encode_call(SUBMIT, [EPOCH, c0, p0]), gas=gas)
+        assert not call.reverted_with(error("InvalidProof(uint64,uint256)")), gas
+        outcomes.add("ok" if call.ok else "gas")
+        if call.ok:
+            break
+    assert outcomes == {"ok", "gas"}
+    low = chain.call(address, encode_call(SUBMIT_BATCH, [EPOCH, [c1, c0], [p1, p0]]), gas=150_000)
+    assert low.reverted_with(error("NotEnoughGas(uint256)")) or not low.output, low.output.hex()
+
+
+def test_the_venue_cannot_pick_a_statement_that_a_batch_of_other_statements_satisfies() -> None:
+    """Proofs valid for snapshot hashes h1 and h2 must not pass a batch under an h the
+    venue chose after seeing the randomizers: the seed hashes the epoch's statement.
+    (Against a seed of the proofs and commitments only, h = (h1 + z h2) / (1 + z)
+    made this batch pass; a reviewer showed it on this EVM.)"""
+
+    class Four(Circuit):
+        commitment = Public()
+        snapshot = Public()
+        requirement = Public()
+        ratio = Public()
+        x = Secret()
+
+        def define(self, api: Any) -> None:
+            api.assert_equal(api.mul(self.x, self.x), self.commitment)
+            for wire in (self.snapshot, self.requirement, self.ratio):
+                api.assert_equal(api.mul(wire, 1), wire)
+
+    cc = compile_circuit(Four())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureSetupWarning)
+        pk = dev_setup(cc.cs)
+    prover, source = Prover(pk), margin_ledger_contract(verifying_key(pk))
+    epoch, (h1, h2) = 5, (1111, 2222)
+
+    def prove(x: int, h: int) -> list[int]:
+        w = cc.solve({"x": x, "commitment": x * x, "snapshot": h, "requirement": 0, "ratio": 0})
+        return list(proof_words(prover.prove(w.values)[0]))
+
+    w1, w2 = prove(3, h1), prove(4, h2)
+    old_seed = keccak256(b"".join(v.to_bytes(32, "big") for v in [epoch, 9, 16, *w1, *w2]))
+    z = (int.from_bytes(keccak256(old_seed + (1).to_bytes(32, "big")), "big") & (2**128 - 1)) + 1
+    h = (h1 + z * h2) * pow(1 + z, -1, R) % R
+    chain = Chain()
+    address = deployed(chain, source)
+    assert chain.call(address, encode_call(OPEN_EPOCH, [epoch, h, 0, 0])).ok
+    assert chain.call(address, encode_call(REGISTER, [epoch, [9, 16]])).ok
+    batch = chain.call(address, encode_call(SUBMIT_BATCH, [epoch, [9, 16], [w1, w2]]))
+    assert batch.reverted_with(error("InvalidBatch(uint64,uint256)"))
+    honest = Chain()
+    address = deployed(honest, source)
+    assert honest.call(address, encode_call(OPEN_EPOCH, [epoch, h1, 0, 0])).ok
+    assert honest.call(address, encode_call(REGISTER, [epoch, [9, 16]])).ok
+    both = encode_call(SUBMIT_BATCH, [epoch, [9, 16], [w1, prove(4, h1)]])
+    assert honest.call(address, both).ok
+
+
+def test_a_key_s_notice_cannot_inject_code(square: Path) -> None:
+    key = VerifyingKey.load(square / "vk.json")
+    evil = key.model_copy(update={"setup_notice": 'dev\nimport "./Evil.sol";\u2028contract Evil {}'})
+    for source in (solidity_verifier(evil),):
+        assert "Evil.sol" in source and not any(
+            line.startswith(("import", "contract Evil")) for line in source.splitlines()
+        )
+        assert "\u2028" not in source
+        compile_solidity(source, "Groth16Verifier")
+    with pytest.raises(VerificationInputError, match="without public inputs"):
+        solidity_verifier(key.model_copy(update={"n_public": 0, "ic": key.ic[:1]}))
 
 
 def test_anyone_may_submit_and_a_batch_of_one_works(ledger_contract: str, proven: list[tuple[int, list[int]]]) -> None:

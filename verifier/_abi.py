@@ -46,12 +46,15 @@ def _word(value: Any, bits: int) -> bytes:
 def _static(kind: str, value: Any) -> bytes:
     """The encoding of a static type (a uint or a fixed array of static types)."""
     if m := _UINT.fullmatch(kind):
-        return _word(value, int(m.group(1)))
+        bits = int(m.group(1))
+        if not (8 <= bits <= 256 and bits % 8 == 0):
+            raise AbiEncodingError(f"{kind} is not an ABI type (uint8 to uint256 in steps of 8)")
+        return _word(value, bits)
     m = _ARRAY.fullmatch(kind)
     if m is None or not m.group(2):
         raise AbiEncodingError(f"unsupported or dynamic type {kind!r} where a static one is needed")
     inner, k = m.group(1), int(m.group(2))
-    if not isinstance(value, Sequence) or len(value) != k:
+    if not isinstance(value, (list, tuple)) or len(value) != k:
         raise AbiEncodingError(f"{kind}: expected {k} values, got {_count(value)}")
     return b"".join(_static(inner, v) for v in value)
 
@@ -75,7 +78,7 @@ def encode_arguments(types: Sequence[str], values: Sequence[Any]) -> bytes:
         if not _is_dynamic(kind):
             heads.append(_static(kind, value))
             continue
-        if not isinstance(value, Sequence):
+        if not isinstance(value, (list, tuple)):
             raise AbiEncodingError(f"{kind}: expected a list, got {type(value).__name__}")
         heads.append(_word(head_size + sum(map(len, tails)), 256))
         tails.append(_word(len(value), 256) + b"".join(_static(kind[:-2], v) for v in value))
