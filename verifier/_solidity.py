@@ -121,22 +121,8 @@ def _input_term(i: int) -> str:
     )
 
 
-def solidity_verifier(key: VerifyingKey) -> str:
-    """Solidity source of `Groth16Verifier` for `key` (see the module's docstring)."""
-    n = key.n_public
-    if n == 0:
-        raise VerificationInputError("a key without public inputs has no verifyProof(a, b, c, input[N])", "nPublic")
-    coordinates = [
-        f"calldataload(add({arg}, {off}))"
-        for arg, count in (("a", 2), ("b", 4), ("c", 2))
-        for off in range(0, 32 * count, 32)
-    ]
-    notice = comment_line(key.setup_notice) if key.setup_notice else ""
-    inputs = "".join(_input_term(i) for i in range(n))
-    in_range = all_below(coordinates, "q")
-    if n:
-        in_range = f"and({in_range}, {all_below((f'calldataload(add(input, {32 * i}))' for i in range(n)), 'R')})"
-    return f"""{_HEADER}{notice}{PRAGMA}
+#: The verifier's source, `str.format`ted by solidity_verifier (Solidity braces doubled).
+_VERIFIER_SOURCE = """{header}{notice}{pragma}
 
 /// @title Groth16 verifier over BN254 for one verification key
 /// @notice verifyProof is true exactly when (a, b, c) is a valid proof of `input` under
@@ -145,7 +131,7 @@ def solidity_verifier(key: VerifyingKey) -> str:
 /// point off the curve or out of G2's subgroup makes a precompile fail, and it false.
 /// It reverts, never returns false, when the gas left cannot pay the precompiles.
 contract Groth16Verifier {{
-{key_constants(key)}
+{constants}
 
     /// @dev Memory: -A 0x000, B 0x040, C 0x0c0, delta 0x100, alpha 0x180, beta 0x1c0,
     /// vk_x 0x240, gamma 0x280 (scratch for ecMul before): one 768-byte pairing input.
@@ -161,7 +147,7 @@ contract Groth16Verifier {{
                 mstore(0, 0)
                 return(0, 0x20)
             }}
-            if lt(gas(), {precompile_gas(4, n)}) {{
+            if lt(gas(), {gas}) {{
                 revert(0, 0)
             }}
             let ok := 1
@@ -176,17 +162,43 @@ contract Groth16Verifier {{
             mstore(0x20, mod(sub(q, calldataload(add(a, 32))), q))
             calldatacopy(0x40, b, 0x80)
             calldatacopy(0xc0, c, 0x40)
-{yul_point("DELTA", 0x100)}
-{yul_point("ALPHA", 0x180)}
-{yul_point("BETA", 0x1C0)}
-{yul_point("GAMMA", 0x280)}
-            ok := staticcall(gas(), {EC_PAIRING}, 0, 0x300, 0, 0x20)
+{key_points}
+            ok := staticcall(gas(), {pairing}, 0, 0x300, 0, 0x20)
             mstore(0, and(ok, mload(0)))
             return(0, 0x20)
         }}
     }}
 }}
 """
+
+
+def solidity_verifier(key: VerifyingKey) -> str:
+    """Solidity source of `Groth16Verifier` for `key` (see the module's docstring)."""
+    n = key.n_public
+    if n == 0:
+        raise VerificationInputError("a key without public inputs has no verifyProof(a, b, c, input[N])", "nPublic")
+    coordinates = [
+        f"calldataload(add({arg}, {off}))"
+        for arg, count in (("a", 2), ("b", 4), ("c", 2))
+        for off in range(0, 32 * count, 32)
+    ]
+    notice = comment_line(key.setup_notice) if key.setup_notice else ""
+    inputs = "".join(_input_term(i) for i in range(n))
+    in_range = all_below(coordinates, "q")
+    in_range = f"and({in_range}, {all_below((f'calldataload(add(input, {32 * i}))' for i in range(n)), 'R')})"
+    points = (("DELTA", 0x100), ("ALPHA", 0x180), ("BETA", 0x1C0), ("GAMMA", 0x280))
+    return _VERIFIER_SOURCE.format(
+        header=_HEADER,
+        notice=notice,
+        pragma=PRAGMA,
+        constants=key_constants(key),
+        n=n,
+        in_range=in_range,
+        gas=precompile_gas(4, n),
+        inputs=inputs,
+        key_points="\n".join(yul_point(label, offset) for label, offset in points),
+        pairing=EC_PAIRING,
+    )
 
 
 def _word(value: int) -> str:
