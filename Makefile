@@ -1,6 +1,7 @@
 # Two entry points do all the set-up from a fresh clone:
 #   make demo   -> .venv with the package, then the end-to-end demo (OUT=folder, default demo-out/)
-#   make test   -> .venv with dev deps, npm peers (snarkjs, circom2, circomlibjs, solc) in .npm-peers/, full test suite
+#   make test   -> .venv with dev deps, npm peers (snarkjs, circom2, circomlibjs, solc) in .npm-peers/,
+#                  Debian's chromium and chromedriver (apt, when missing), full test suite
 #   make unit   -> the fast in-process subset (pytest -m unit) for the edit-test loop
 #   make test-fast -> the same (the name the issues use)
 PYTHON ?= python3.11
@@ -32,7 +33,13 @@ $(NPM_PEERS)/.installed: Makefile
 demo: $(VENV)/.installed
 	$(BIN)/zkmargin demo $(OUT)
 
-test: $(VENV)/.installed-dev $(NPM_PEERS)/.installed
+# The explorer's browser test drives Debian's chromium through chromedriver.
+CHROMIUM := /usr/bin/chromium /usr/bin/chromedriver
+$(CHROMIUM):
+	apt-get install -y -q chromium chromium-driver > /dev/null || \
+		(apt-get update -q > /dev/null && apt-get install -y -q chromium chromium-driver > /dev/null)
+
+test: $(VENV)/.installed-dev $(NPM_PEERS)/.installed $(CHROMIUM)
 	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python -m pytest -q
 
 unit: $(VENV)/.installed-dev
@@ -54,7 +61,7 @@ bench: $(VENV)/.installed-dev $(NPM_PEERS)/.installed
 	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python benchmarks/cold.py
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check algebra circuits prover verifier ledger engine cli
+	$(BIN)/ruff check algebra circuits prover verifier ledger engine explorer cli
 	$(BIN)/mypy
 
 clean:

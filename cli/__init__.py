@@ -22,6 +22,7 @@ Commands mirror snarkjs where they do the same job:
     zkmargin ledger submit <ledger.db> --epoch N (--account A | --anonymous) --proof <proof.json> --public <public.json>
     zkmargin ledger publish-root <ledger.db> --epoch N --verification-key <anonymous_vk.json> [--depth D]
     zkmargin ledger export-calls <ledger.db> --epoch N [--out calls.json] [--contract MarginLedger.sol] [--batch B]
+    zkmargin ledger serve <ledger.db> [--host 127.0.0.1] [--port 8000]
     zkmargin solvency setup --snapshot <snapshot.json> --out-dir <dir> (--ptau <pot.ptau> | --dev)
     zkmargin solvency prove --ledger <ledger.db> --epoch N --accounts <dir> --reserves <reserves.json> --zkey <z>
     zkmargin solvency verify --ledger <ledger.db> --epoch N --verification-key <vk.json>

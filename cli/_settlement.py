@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ledger import Ledger, SettlementFacts
+from ledger import Ledger, SettlementFacts, quote_units
 
 from ._base import _out, _say, reported_errors
 
@@ -44,13 +44,6 @@ def settlement_setup(
     cs = circuit.cs
     _say(_out, f"transition circuit: {cs.n_constraints:,} constraints, {cs.n_public} public", "")
     report_keys(files, key, ptau_file is not None, time.perf_counter() - start)
-
-
-def quote_units(micro: int) -> str:
-    """Micro-quote in whole units with six decimals, exactly (-1,234.500000)."""
-    sign = "-" if micro < 0 else ""
-    whole, frac = divmod(abs(micro), 10**6)
-    return f"{sign}{whole:,}.{frac:06d}"
 
 
 def _optional(value: int | None, quote: bool = False) -> str:

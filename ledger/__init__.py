@@ -129,8 +129,14 @@ from ._store import (
     snapshot_hash_of,
     table_rows,
 )
+from ._units import PPM, QUOTE_DECIMALS, decimal_units, ppm_percent, quote_units
 
 __all__ = [
+    "PPM",
+    "QUOTE_DECIMALS",
+    "decimal_units",
+    "ppm_percent",
+    "quote_units",
     "CALLS_FORMAT",
     "DEFAULT_BATCH",
     "REGISTER_CHUNK",

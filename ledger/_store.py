@@ -366,6 +366,29 @@ class EpochStats:
     closed: bool
 
 
+def _read_only_connection(path: Path) -> sqlite3.Connection:
+    """A read-only connection to a ledger; NotALedgerError (or DamagedLedgerError) when
+    it is not one."""
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=30.0)
+    try:
+        schema_version = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if schema_version is None or schema_version[0] != SCHEMA_VERSION:
+            raise NotALedgerError(
+                f"{path}: schema {schema_version and schema_version[0]!r}, expected {SCHEMA_VERSION!r}"
+            )
+        problems = schema_problems(db)
+        if problems:
+            found = list(problems.values())
+            raise DamagedLedgerError(f"{path}: a damaged ledger: {'; '.join(found)}", found)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise NotALedgerError(f"{path}: not a zkmargin ledger ({exc})") from exc
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
 @lru_cache(maxsize=8)
 def _parse_verifying_key(text: str) -> VerifyingKey:
     """An epoch's key, parsed once per process (every append of the epoch reads it)."""
@@ -383,13 +406,16 @@ def proof_digest(proof: Proof, public: PublicSignals) -> str:
 class Ledger:
     """A settlement ledger in one SQLite file (created on first open)."""
 
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, read_only: bool = False) -> None:
         self.path = Path(path)
         # (epoch key JSON, proof digest) of proofs this object verified in a batch
         # (`preverify`): their submission skips its own pairing check.
         self._verified: set[tuple[str, str]] = set()
-        if not self.path.exists() and not create:
+        if not self.path.exists() and (read_only or not create):
             raise NotALedgerError(f"{self.path}: no such ledger")
+        if read_only:
+            self._db = _read_only_connection(self.path)
+            return
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
@@ -418,8 +444,22 @@ class Ledger:
             raise NotALedgerError(f"{self.path}: SQLite refused WAL mode ({mode})")
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = True) -> Self:
-        return cls(path, create=create)
+    def open(cls, path: str | Path, *, create: bool = True, read_only: bool = False) -> Self:
+        """The ledger at `path`, created if missing unless `create` is False. `read_only`:
+        opened by SQLite read-only (`mode=ro`), so no method can write it (a write raises
+        sqlite3.OperationalError); it reads a WAL ledger another process appends to, each
+        `reading()` block one consistent snapshot."""
+        return cls(path, create=create, read_only=read_only)
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One read transaction: every query inside sees the same ledger, whatever a
+        writer appends meanwhile."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._db.execute("ROLLBACK")
 
     def _check_schema(self) -> None:
         """NotALedgerError for another database or another schema version;
