@@ -677,6 +677,12 @@ class Ledger:
         with self._appending(epoch) as (cur, _):
             return self._register(cur, epoch, account, commitment)
 
+    def register_all(self, epoch: int, accounts: Sequence[tuple[str, int]]) -> int:
+        """Register many (account, commitment) in one transaction (one fsync): all or,
+        on any refusal, none. Returns how many were new."""
+        with self._appending(epoch) as (cur, _):
+            return sum(self._register(cur, epoch, account, commitment) for account, commitment in accounts)
+
     def _refuse_useless(self, record: EpochRecord, account: str, public: PublicSignals) -> int:
         """The account's commitment, unless no proof with these signals could change
         anything for it (AppendRefusedError: unregistered, decided, not four signals)."""

@@ -48,7 +48,8 @@ MODULE_MARKERS = {
     "test_margin_circuit": "interop",
     "test_engine_commitment": "interop",
     "test_fuzz": "interop",
-    "test_onchain": "interop",  # solc (npm) compiles, pyrevm runs; snarkjs's verifier beside ours
+    "test_onchain": "interop",
+    "test_explorer_browser": "e2e",  # the explorer as a real server, driven by headless chromium  # solc (npm) compiles, pyrevm runs; snarkjs's verifier beside ours
     "test_encoding_circuit": "e2e",  # every field through the compiled example circuit (~45 s)
     "test_settlement_sigkill": "e2e",  # killed and rerun settled epochs through the CLI (~60 s)
 }

@@ -83,7 +83,7 @@ def test_accounts_are_paginated(client: TestClient) -> None:
     names = [a["account"] for a in first["accounts"] + second["accounts"]]
     assert len(set(names)) == 6 and all(a["transition"] == "new" for a in first["accounts"])
     page = client.get(f"/epochs/{EPOCH}", params={"page": 2, "size": 4})
-    assert "accounts 5–6 of 6" in page.text and "← previous" in page.text and "next →" not in page.text
+    assert "accounts 5–6 of 6" in page.text  # noqa: RUF001 and "← previous" in page.text and "next →" not in page.text
     beyond = client.get(f"/api/epochs/{EPOCH}/accounts", params={"offset": 600, "limit": 4}).json()
     assert beyond["accounts"] == [] and beyond["total"] == 6
 
