@@ -58,6 +58,7 @@ bench: $(VENV)/.installed-dev $(NPM_PEERS)/.installed
 	$(BIN)/python benchmarks/solvency.py
 	$(BIN)/python benchmarks/settlement.py
 	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python benchmarks/onchain.py
+	$(BIN)/python benchmarks/explorer.py
 	ZKMARGIN_NODE_PEERS=$(CURDIR)/$(NPM_PEERS) $(BIN)/python benchmarks/cold.py
 
 lint: $(VENV)/.installed-dev
