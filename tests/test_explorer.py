@@ -227,3 +227,20 @@ def test_a_file_that_is_not_a_ledger_is_refused(tmp_path: Path) -> None:
         create_app(tmp_path / "x.db")
     with pytest.raises(NotALedgerError):
         create_app(tmp_path / "missing.db")
+
+
+def test_what_a_venue_or_trader_names_is_shown_escaped(tmp_path: Path, keys: tuple[Path, Path]) -> None:
+    """Account names are the venue's text: a page shows them, never runs them."""
+    from prover import export_verification_key, read_zkey
+
+    evil = '<script>alert("x")</script>'
+    with Ledger.open(tmp_path / "ledger.db") as ledger:
+        epoch = ledger.open_epoch(S7, export_verification_key(read_zkey(keys[0]))).epoch
+        ledger.register_all(epoch, [(evil, 12345), ("plain", 678)])
+    client = TestClient(create_app(tmp_path / "ledger.db"), raise_server_exceptions=False)
+    page = client.get(f"/epochs/{epoch}")
+    assert page.status_code == 200 and "Accounts (2)" in page.text and "pending" in page.text
+    assert evil not in page.text and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+    entry = client.get("/entries/2")
+    assert evil not in entry.text and "&lt;script&gt;" in entry.text
+    assert client.get(f"/api/epochs/{epoch}/accounts").json()["accounts"][0]["account"] == evil
