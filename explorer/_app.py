@@ -16,7 +16,9 @@ anything else 500 with no traceback.
 
 from __future__ import annotations
 
+import shlex
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,11 +31,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ledger import AuditReport, Ledger, audit_ledger, decimal_units
+from ledger import AuditReport, Ledger, audit_ledger
 
 from . import _views as views
 
 MAX_PAGE_SIZE = 500
+#: Seconds an audit report stands before a visit starts a new one (at the same head).
+AUDIT_MAX_AGE = 300.0
 PAGE_SIZE = 50
 T = TypeVar("T")
 
@@ -45,18 +49,49 @@ Offset = Annotated[int, Query(ge=0, le=10**12)]
 
 
 class _Audits:
-    """The audit's report per chain head: one audit per head, however many visitors."""
+    """The audit, run in one background thread on its own read-only connection, never
+    inside a request: a request gets the last finished report and whether it covers the
+    current head, and starts a new audit when none runs and the last one is for another
+    head or older than `max_age` seconds (an edit in the middle of the chain leaves the
+    head as it was: only a new audit sees it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path, max_age: float) -> None:
+        self._path, self._max_age = path, max_age
         self._lock = threading.Lock()
-        self._reports: dict[tuple[int, str], dict[str, Any]] = {}
+        self._report: dict[str, Any] | None = None
+        self._thread: threading.Thread | None = None
 
-    def report(self, ledger: Ledger) -> dict[str, Any]:
-        key = ledger.head()
+    def status(self, head: tuple[int, str]) -> dict[str, Any]:
         with self._lock:
-            if key not in self._reports:
-                self._reports = {key: _audit_document(audit_ledger(ledger), key)}
-            return self._reports[key]
+            report = self._report
+            current = (
+                report is not None
+                and (report["head_seq"], report["head"]) == head
+                and time.time() - report["finished_at"] <= self._max_age
+            )
+            running = self._thread is not None and self._thread.is_alive()
+            if not current and not running:
+                self._thread = threading.Thread(target=self._run, name="explorer-audit", daemon=True)
+                self._thread.start()
+                running = True
+        return {"status": "done" if current else "running", "current": current, "report": report}
+
+    def _run(self) -> None:
+        started = time.time()
+        try:
+            with Ledger.open(self._path, read_only=True) as ledger, ledger.reading():
+                key = ledger.head()
+                report = _audit_document(audit_ledger(ledger), key)
+        except Exception as exc:  # the report says what stopped the audit
+            report = _audit_document(AuditReport(), (-1, ""))
+            report.update(ok=False, problems=[f"the audit could not run: {type(exc).__name__}: {exc}"])
+        report.update(started_at=_when(started), finished_at=time.time(), seconds=round(time.time() - started, 3))
+        with self._lock:
+            self._report = views.safe(report)
+
+
+def _when(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
 
 
 def _audit_document(report: AuditReport, key: tuple[int, str]) -> dict[str, Any]:
@@ -66,14 +101,15 @@ def _audit_document(report: AuditReport, key: tuple[int, str]) -> dict[str, Any]
         "epochs": report.epochs,
         "proofs_verified": report.proofs_verified,
         "head_seq": key[0],
-        "head": report.head,
+        "head": key[1],
         "problems": [str(p) for p in report.problems],
-        "problem_entries": sorted({p.seq for p in report.problems if getattr(p, "seq", 0)}),
+        "problem_entries": sorted({p.seq for p in report.problems if p.seq}),
     }
 
 
-def create_app(path: str | Path) -> FastAPI:
-    """The explorer of the ledger at `path` (NotALedgerError now if it is not one)."""
+def create_app(path: str | Path, *, audit_max_age: float = AUDIT_MAX_AGE) -> FastAPI:
+    """The explorer of the ledger at `path` (NotALedgerError now if it is not one);
+    an audit report older than `audit_max_age` seconds is redone."""
     path = Path(path)
     Ledger.open(path, read_only=True).close()
     app = FastAPI(
@@ -84,8 +120,7 @@ def create_app(path: str | Path) -> FastAPI:
         redoc_url=None,
     )
     templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-    templates.env.globals["units"] = decimal_units
-    audits = _Audits()
+    audits = _Audits(path, audit_max_age)
 
     @contextmanager
     def reading() -> Iterator[Ledger]:
@@ -95,7 +130,7 @@ def create_app(path: str | Path) -> FastAPI:
     def read(fn: Callable[[Ledger], T]) -> T:
         with reading() as ledger:
             try:
-                return fn(ledger)
+                return views.safe(fn(ledger))  # type: ignore[no-any-return]
             except views.NotFound as exc:
                 raise HTTPException(404, str(exc)) from exc
 
@@ -129,9 +164,9 @@ def create_app(path: str | Path) -> FastAPI:
     def api_head() -> dict[str, Any]:
         return read(views.head)
 
-    @app.get("/api/audit", tags=["api"], summary="The audit of the whole ledger (cached per head)")
+    @app.get("/api/audit", tags=["api"], summary="The last audit of the whole ledger, and whether it is current")
     def api_audit() -> dict[str, Any]:
-        return read(audits.report)
+        return read(lambda ledger: audits.status(ledger.head()))
 
     # ---- documents ------------------------------------------------------------------------
     @app.get("/epochs/{epoch}/verification_key.json", tags=["documents"])
@@ -171,11 +206,12 @@ def create_app(path: str | Path) -> FastAPI:
 
     @app.get("/audit", response_class=HTMLResponse, include_in_schema=False)
     def audit_page(request: Request) -> HTMLResponse:
-        def both(ledger: Ledger) -> tuple[dict[str, Any], dict[str, int] | None]:
-            return audits.report(ledger), views.newest_accepted_proof(ledger)
+        def both(ledger: Ledger) -> tuple[dict[str, Any], dict[str, int] | None, dict[str, Any]]:
+            return audits.status(ledger.head()), views.newest_accepted_proof(ledger), views.head(ledger)
 
-        report, proof = read(both)
-        return page(request, "audit.html", report=report, proof=proof, base=str(request.base_url).rstrip("/"))
+        audit, proof, now = read(both)
+        return page(request, "audit.html", audit=audit, report=audit["report"], proof=proof, now=now,
+                    base=str(request.base_url).rstrip("/"), command_path=shlex.quote(path.name))  # fmt: skip
 
     return app
 

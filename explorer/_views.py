@@ -19,6 +19,9 @@ from ledger import (
     GENESIS,
     KIND_TABLES,
     Ledger,
+    LedgerError,
+    PublishedTotals,
+    Reserves,
     UnknownEpochError,
     content_hash,
     decimal_units,
@@ -47,8 +50,43 @@ class NotFound(LookupError):
     """What a request names is not in the ledger (the reason says what)."""
 
 
-def _hex(value: int | str) -> str:
-    return f"0x{int(value):064x}"
+def _hex(value: Any) -> str:
+    """A field element as 0x-hex; a stored value that is not one shows as damaged."""
+    if isinstance(value, bytes):
+        return f"damaged: 0x{value[:40].hex()}"
+    try:
+        return f"0x{int(value):064x}"
+    except (TypeError, ValueError):
+        return f"damaged: {str(value)[:80]!r}"
+
+
+def safe(value: Any) -> Any:
+    """`value` made fit for JSON and HTML: text that is not UTF-8 (a damaged row) with
+    backslash escapes, bytes as 0x-hex, non-finite floats as text."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if (isinstance(value, float) and value != value) or value in (float("inf"), float("-inf")):
+        return str(value)
+    if isinstance(value, dict):
+        return {safe(k): safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [safe(v) for v in value]
+    return value
+
+
+def _guarded(fn: Callable[..., Any], *args: Any) -> Any:
+    """fn(*args), or {"damaged": why} when the ledger's data for it does not read (the
+    audit names the entry; the page still renders)."""
+    try:
+        return fn(*args)
+    except (ValueError, KeyError, TypeError, AttributeError, LedgerError) as exc:
+        return {"damaged": f"{type(exc).__name__}: {exc}"[:500]}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _when(seconds: Any) -> str | None:
@@ -62,42 +100,64 @@ def head(ledger: Ledger) -> dict[str, Any]:
     return {"seq": seq, "hash": digest}
 
 
-def _heads_by_epoch(db: sqlite3.Connection) -> dict[int, tuple[int, str]]:
-    rows = db.execute(
-        "SELECT e.epoch, e.seq, e.entry_hash FROM entries e "
-        "JOIN (SELECT epoch, MAX(seq) AS last FROM entries GROUP BY epoch) m ON e.seq = m.last"
-    ).fetchall()
-    return {int(r[0]): (int(r[1]), r[2]) for r in rows}
+def _counts(db: sqlite3.Connection, epoch: int) -> dict[str, int]:
+    """Accounts, proven, flagged, pending and rejected proofs of one epoch (the close's
+    counts for a closed epoch; counted for an open one)."""
+    closed = db.execute("SELECT accounts, proven, flagged FROM closures WHERE epoch = ?", (epoch,)).fetchone()
+    if closed is not None:
+        accounts, proven, flagged = (int(v) for v in closed)
+    else:
+        accounts = db.execute("SELECT COUNT(*) FROM commitments WHERE epoch = ?", (epoch,)).fetchone()[0]
+        verdicts = dict(db.execute("SELECT verdict, COUNT(*) FROM verdicts WHERE epoch = ? GROUP BY verdict", (epoch,)))
+        proven, flagged = verdicts.get("proven", 0), verdicts.get("flagged", 0)
+    rejected = db.execute("SELECT COUNT(*) FROM proofs WHERE epoch = ? AND status = 'rejected'", (epoch,)).fetchone()
+    return {"accounts": accounts, "proven": proven, "flagged": flagged, "pending": accounts - proven - flagged,
+            "rejected_proofs": rejected[0]}  # fmt: skip
+
+
+def _head_after(db: sqlite3.Connection, epoch: int) -> tuple[int, str]:
+    """The chain's head after the epoch's last entry. A closed epoch's last entry is its
+    close or its solvency round's (nothing else of it is appended after the close); an
+    open epoch's is found from the end of the chain."""
+    row = db.execute(
+        "SELECT MAX(s) FROM (SELECT seq AS s FROM closures WHERE epoch = ?1 UNION ALL "
+        "SELECT seq FROM solvency WHERE epoch = ?1 UNION ALL SELECT MAX(seq) FROM solvency_batches WHERE epoch = ?1)",
+        (epoch,),
+    ).fetchone()
+    seq = row[0]
+    if seq is None:
+        found = db.execute("SELECT seq FROM entries WHERE epoch = ? ORDER BY seq DESC LIMIT 1", (epoch,)).fetchone()
+        seq = found[0] if found else 0
+    digest = db.execute("SELECT entry_hash FROM entries WHERE seq = ?", (seq,)).fetchone()
+    return int(seq), digest[0] if digest else GENESIS
 
 
 def overview(ledger: Ledger, offset: int = 0, limit: int = 50) -> dict[str, Any]:
     """The epochs, newest first, a page of them: statement, counts, open or closed, the
-    chain's head after the epoch's last entry."""
-    stats = sorted(ledger.epochs(), key=lambda s: -s.epoch)
-    heads = _heads_by_epoch(ledger.connection)
-    settled = {int(r[0]) for r in ledger.connection.execute("SELECT epoch FROM settlements")}
-    solvent = {int(r[0]) for r in ledger.connection.execute("SELECT epoch FROM solvency")}
+    chain's head after the epoch's last entry. The page's epochs only are counted."""
+    db = ledger.connection
+    total = db.execute("SELECT COUNT(*) FROM epochs").fetchone()[0]
+    page = db.execute(
+        "SELECT epoch, snapshot_hash, requirement, max_margin_ratio_ppm FROM epochs "
+        "ORDER BY epoch DESC LIMIT ? OFFSET ?",
+        (limit, offset),
+    ).fetchall()
     rows = []
-    for s in stats[offset : offset + limit]:
-        record = ledger.epoch(s.epoch)
-        seq, digest = heads.get(s.epoch, (0, GENESIS))
+    for epoch, snapshot_hash, requirement, ratio in page:
+        seq, digest = _head_after(db, epoch)
         rows.append({
-            "epoch": s.epoch,
-            "snapshot_hash": _hex(s.snapshot_hash),
-            "requirement": record.requirement,
-            "max_margin_ratio_ppm": record.max_margin_ratio_ppm,
-            "accounts": s.accounts,
-            "proven": s.proven,
-            "flagged": s.flagged,
-            "pending": s.accounts - s.proven - s.flagged,
-            "rejected_proofs": s.rejected_proofs,
-            "closed": s.closed,
-            "settled": s.epoch in settled,
-            "solvency": s.epoch in solvent,
+            "epoch": epoch,
+            "snapshot_hash": _hex(snapshot_hash),
+            "requirement": requirement,
+            "max_margin_ratio_ppm": ratio,
+            **_counts(db, epoch),
+            "closed": db.execute("SELECT 1 FROM closures WHERE epoch = ?", (epoch,)).fetchone() is not None,
+            "settled": db.execute("SELECT 1 FROM settlements WHERE epoch = ?", (epoch,)).fetchone() is not None,
+            "solvency": db.execute("SELECT 1 FROM solvency WHERE epoch = ?", (epoch,)).fetchone() is not None,
             "head_seq": seq,
             "head_hash": digest,
         })  # fmt: skip
-    return {"head": head(ledger), "total": len(stats), "offset": offset, "limit": limit, "epochs": rows}
+    return {"head": head(ledger), "total": total, "offset": offset, "limit": limit, "epochs": rows}
 
 
 def _epoch_record(ledger: Ledger, epoch: int) -> Any:
@@ -110,34 +170,40 @@ def _epoch_record(ledger: Ledger, epoch: int) -> Any:
 def _as(fmt: Callable[..., str], value: Any, *args: Any) -> str | None:
     """`fmt(value, *args)` for an integer, None for anything else (a field the snapshot
     does not have, or a null)."""
-    return fmt(value, *args) if isinstance(value, int) and not isinstance(value, bool) else None
+    ok = isinstance(value, int) and not isinstance(value, bool) and None not in args
+    return fmt(value, *args) if ok else None
+
+
+def _decimals(value: Any) -> int | None:
+    """Decimals as the engine bounds them (0..18), else None: shown as '-'."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 18 else None
 
 
 def _snapshot(snapshot_json: str) -> dict[str, Any]:
     """The snapshot's prices and parameters in readable units (the fields it has)."""
-    snap = json.loads(snapshot_json)
-    index, marks = snap.get("index_prices", {}), snap.get("mark_prices", {})
-    funding, oi = snap.get("funding_indices", {}), snap.get("open_interest", {})
-    settlement = snap.get("settlement_prices", {})
+    snap = _dict(json.loads(snapshot_json))
+    index, marks = _dict(snap.get("index_prices")), _dict(snap.get("mark_prices"))
+    funding, oi = _dict(snap.get("funding_indices")), _dict(snap.get("open_interest"))
+    settlement = _dict(snap.get("settlement_prices"))
     assets = [
         {
-            "symbol": a.get("symbol"),
-            "decimals": a.get("decimals"),
+            "symbol": safe(a.get("symbol")),
+            "decimals": _decimals(a.get("decimals")),
             "collateral_weight": _as(ppm_percent, a.get("collateral_weight_ppm")),
-            "index_price": _as(quote_units, index.get(a.get("symbol"))),
+            "index_price": _as(quote_units, index.get(str(a.get("symbol")))),
         }
-        for a in snap.get("assets", [])
+        for a in map(_dict, snap.get("assets") or [])
     ]
     markets = []
-    for m in snap.get("markets", []):
-        mid, risk = m.get("id"), m.get("risk") or {}
+    for m in map(_dict, snap.get("markets") or []):
+        mid, risk = str(m.get("id")), _dict(m.get("risk"))
         markets.append({
             "id": mid,
             "kind": m.get("kind"),
             "base": m.get("base"),
             "mark_price": _as(quote_units, marks.get(mid)),
             "funding_index": _as(quote_units, funding.get(mid)),
-            "open_interest": _as(decimal_units, oi.get(mid), m.get("size_decimals") or 0),
+            "open_interest": _as(decimal_units, oi.get(mid), _decimals(m.get("size_decimals"))),
             "settlement_price": _as(quote_units, settlement.get(mid)),
             "expiry": _when(m.get("expiry")),
             "initial_fraction": _as(ppm_percent, risk.get("imf_ppm")),
@@ -187,24 +253,27 @@ def _transition_counts(ledger: Ledger, epoch: int) -> dict[str, int]:
     return {kind: n for kind, n in rows.fetchall()}
 
 
-def _solvency(ledger: Ledger, epoch: int, decimals: dict[str, int]) -> dict[str, Any] | None:
-    rnd = ledger.solvency(epoch)
-    if rnd is None:
+def _solvency(ledger: Ledger, epoch: int, decimals: dict[str, int | None]) -> dict[str, Any] | None:
+    """The epoch's solvency round, read from its row (the batch proofs are the audit's)."""
+    row = ledger.connection.execute(
+        "SELECT accounts, batches, merkle_root, totals_json, reserves_json FROM solvency WHERE epoch = ?", (epoch,)
+    ).fetchone()
+    if row is None:
         return None
-    t, r = rnd.totals, rnd.reserves
+    t = PublishedTotals.from_json_obj(json.loads(row[3]))
+    r = Reserves.model_validate_json(row[4])
+
+    def units(asset: str, value: int) -> str | None:
+        return _as(decimal_units, value, decimals.get(asset))
+
     return {
-        "accounts": rnd.accounts,
-        "batches": len(rnd.batches),
-        "merkle_root": _hex(rnd.merkle_root),
+        "accounts": row[0],
+        "batches": row[1],
+        "merkle_root": _hex(row[2]),
         "quote_liability": quote_units(t.quote_liability),
         "bad_debt": quote_units(t.bad_debt),
         "collateral": [
-            {
-                "asset": a,
-                "owed": decimal_units(v, decimals.get(a, 0)),
-                "held": decimal_units(r.assets.get(a, 0), decimals.get(a, 0)),
-            }
-            for a, v in t.collateral
+            {"asset": a, "owed": units(a, v), "held": units(a, r.assets.get(a, 0))} for a, v in t.collateral
         ],
         "net_positions": [{"market": m, "net": v} for m, v in t.net],
         "quote_reserves": quote_units(r.quote),
@@ -213,44 +282,46 @@ def _solvency(ledger: Ledger, epoch: int, decimals: dict[str, int]) -> dict[str,
 
 
 def epoch_view(ledger: Ledger, epoch: int) -> dict[str, Any]:
-    """An epoch's statement, snapshot, counts, settlement facts and solvency totals."""
-    record = _epoch_record(ledger, epoch)
-    stats = next(s for s in ledger.epochs() if s.epoch == epoch)
-    snapshot = _snapshot(record.snapshot_json)
-    decimals = {a["symbol"]: a["decimals"] or 0 for a in snapshot["assets"]}
-    root = ledger.root(epoch)
+    """An epoch's statement, snapshot, counts, settlement facts and solvency totals; a
+    part whose stored data does not read shows as {"damaged": why}."""
+    db = ledger.connection
+    row = db.execute(
+        "SELECT snapshot_hash, snapshot_json, requirement, max_margin_ratio_ppm FROM epochs WHERE epoch = ?", (epoch,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"epoch {epoch} is not in the ledger")
+    snapshot_hash, snapshot_json, requirement, ratio = row
+    snapshot = _guarded(_snapshot, snapshot_json)
+    decimals = {a["symbol"]: a["decimals"] for a in snapshot.get("assets", [])}
+    root = db.execute("SELECT merkle_root FROM roots WHERE epoch = ?", (epoch,)).fetchone()
     return {
         "epoch": epoch,
-        "snapshot_hash": _hex(record.snapshot_hash),
-        "requirement": record.requirement,
-        "max_margin_ratio_ppm": record.max_margin_ratio_ppm,
-        "max_margin_ratio": ppm_percent(record.max_margin_ratio_ppm) if record.max_margin_ratio_ppm else "none",
-        "closed": record.closed,
-        "counts": {
-            "accounts": stats.accounts,
-            "proven": stats.proven,
-            "flagged": stats.flagged,
-            "pending": stats.accounts - stats.proven - stats.flagged,
-            "rejected_proofs": stats.rejected_proofs,
-        },
+        "snapshot_hash": _hex(snapshot_hash),
+        "requirement": requirement,
+        "max_margin_ratio_ppm": ratio,
+        "max_margin_ratio": (_as(ppm_percent, ratio) or str(ratio)) if ratio else "none",
+        "closed": db.execute("SELECT 1 FROM closures WHERE epoch = ?", (epoch,)).fetchone() is not None,
+        "counts": _counts(db, epoch),
         "snapshot": snapshot,
-        "merkle_root": None if root is None else _hex(root.merkle_root),
-        "settlement": _settlement(ledger, epoch),
-        "solvency": _solvency(ledger, epoch, decimals),
+        "merkle_root": None if root is None else _hex(root[0]),
+        "settlement": _guarded(_settlement, ledger, epoch),
+        "solvency": _guarded(_solvency, ledger, epoch, decimals),
     }
 
 
 def accounts_page(ledger: Ledger, epoch: int, offset: int, limit: int) -> dict[str, Any]:
     """A page of the epoch's registered commitments in registration order, each with its
     verdict, reason, proof entry and (settled epochs) transition."""
-    _epoch_record(ledger, epoch)
     db = ledger.connection
+    if db.execute("SELECT 1 FROM epochs WHERE epoch = ?", (epoch,)).fetchone() is None:
+        raise NotFound(f"epoch {epoch} is not in the ledger")
     total = db.execute("SELECT COUNT(*) FROM commitments WHERE epoch = ?", (epoch,)).fetchone()[0]
     rows = db.execute(
+        "WITH page AS (SELECT epoch, account, seq, commitment FROM commitments WHERE epoch = ? "
+        "ORDER BY seq LIMIT ? OFFSET ?) "
         "SELECT c.seq, c.account, c.commitment, v.verdict, v.reason, v.proof_seq, v.seq, t.kind, t.seq "
-        "FROM commitments c LEFT JOIN verdicts v USING (epoch, account) "
-        "LEFT JOIN transitions t USING (epoch, account) "
-        "WHERE c.epoch = ? ORDER BY c.seq LIMIT ? OFFSET ?",
+        "FROM page c LEFT JOIN verdicts v USING (epoch, account) LEFT JOIN transitions t USING (epoch, account) "
+        "ORDER BY c.seq",
         (epoch, limit, offset),
     ).fetchall()
     accounts = [
@@ -283,8 +354,11 @@ def entry_view(ledger: Ledger, seq: int) -> dict[str, Any]:
     """An entry: its row's content, its hashes recomputed, its line of the chain."""
     db = ledger.connection
     entry = _entry_row(db, seq)
-    table = KIND_TABLES[entry["kind"]]
-    content = read_row(db, table, seq)
+    table = KIND_TABLES.get(entry["kind"], "")
+    try:
+        content = read_row(db, table, seq) if table else {}
+    except KeyError:
+        content = {}
     recomputed = entry_hash(entry["prev_hash"], seq, entry["kind"], entry["epoch"], entry["account"],
                             entry["content_hash"])  # fmt: skip
     chain = db.execute(
@@ -292,13 +366,14 @@ def entry_view(ledger: Ledger, seq: int) -> dict[str, Any]:
         (seq - CHAIN_WINDOW, seq + CHAIN_WINDOW),
     ).fetchall()
     previous = db.execute("SELECT entry_hash FROM entries WHERE seq = ?", (seq - 1,)).fetchone()
+    expected_prev = GENESIS if seq == 1 else (previous[0] if previous else None)
     return {
         **entry,
         "table": table,
         "content": content,
-        "content_hash_ok": content_hash(table, content) == entry["content_hash"],
+        "content_hash_ok": bool(content) and content_hash(table, content) == entry["content_hash"],
         "entry_hash_ok": recomputed == entry["entry_hash"],
-        "prev_hash_ok": entry["prev_hash"] == (previous[0] if previous else GENESIS),
+        "prev_hash_ok": entry["prev_hash"] == expected_prev,
         "documents": [name for name, column in DOCUMENTS.items() if content.get(column)],
         "chain": [dict(zip(("seq", "kind", "epoch", "account", "entry_hash"), r, strict=True)) for r in chain],
     }
@@ -308,8 +383,11 @@ def document(ledger: Ledger, seq: int, name: str) -> str:
     """The JSON document `name` (DOCUMENTS) of entry `seq`, as stored."""
     column = DOCUMENTS.get(name)
     entry = _entry_row(ledger.connection, seq)
-    content = read_row(ledger.connection, KIND_TABLES[entry["kind"]], seq)
-    if column is None or not content.get(column):
+    try:
+        content = read_row(ledger.connection, KIND_TABLES[entry["kind"]], seq)
+    except KeyError:
+        content = {}
+    if column is None or not isinstance(content.get(column), str) or not content[column]:
         raise NotFound(f"entry {seq} ({entry['kind']}) has no {name}.json")
     return str(content[column])
 

@@ -366,10 +366,17 @@ class EpochStats:
     closed: bool
 
 
+def _stored_text(raw: bytes) -> str:
+    """TEXT as stored: bytes that are not UTF-8 survive as surrogates (a reader shows a
+    damaged value instead of failing on it; its hash still differs)."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
 def _read_only_connection(path: Path) -> sqlite3.Connection:
     """A read-only connection to a ledger; NotALedgerError (or DamagedLedgerError) when
     it is not one."""
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=30.0)
+    db.text_factory = _stored_text
     try:
         schema_version = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         if schema_version is None or schema_version[0] != SCHEMA_VERSION:
@@ -459,7 +466,8 @@ class Ledger:
         try:
             yield
         finally:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
 
     def _check_schema(self) -> None:
         """NotALedgerError for another database or another schema version;

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,11 @@ def test_accounts_are_paginated(client: TestClient) -> None:
     names = [a["account"] for a in first["accounts"] + second["accounts"]]
     assert len(set(names)) == 6 and all(a["transition"] == "new" for a in first["accounts"])
     page = client.get(f"/epochs/{EPOCH}", params={"page": 2, "size": 4})
-    assert "accounts 5–6 of 6" in page.text  # noqa: RUF001 and "← previous" in page.text and "next →" not in page.text
+    assert "accounts 5–6 of 6" in page.text  # noqa: RUF001
+    assert "← previous" in page.text and "next →" not in page.text
+    past = client.get(f"/epochs/{EPOCH}", params={"page": 3, "size": 4})
+    assert past.status_code == 200 and "no accounts on this page (6 in all)" in past.text
+    assert "No epoch on this page." in client.get("/", params={"page": 2}).text
     beyond = client.get(f"/api/epochs/{EPOCH}/accounts", params={"offset": 600, "limit": 4}).json()
     assert beyond["accounts"] == [] and beyond["total"] == 6
 
@@ -118,14 +123,24 @@ def test_an_entry_shows_its_content_recomputed_hashes_and_line_of_the_chain(clie
     assert "snapshot" in first["documents"] and "verification_key" in first["documents"]
 
 
+def audited(client: TestClient) -> dict[str, Any]:
+    """/api/audit once the background audit covers the current head."""
+    deadline = time.monotonic() + 120
+    while (status := client.get("/api/audit").json())["status"] != "done":
+        assert time.monotonic() < deadline, status
+        time.sleep(0.1)
+    return status  # type: ignore[no-any-return]
+
+
 def test_the_audit_page_runs_the_audit_and_says_how_to_repeat_it(client: TestClient, venue: Path) -> None:
+    audited(client)
     page = client.get("/audit")
     assert page.status_code == 200 and "AUDIT OK" in page.text
     with Ledger.open(venue, read_only=True) as ledger:
         head = ledger.head()[1]
     assert f"zkmargin ledger audit ledger.db --head {head}" in page.text
     assert "snarkjs groth16 verify verification_key.json public.json proof.json" in page.text
-    report = client.get("/api/audit").json()
+    report = client.get("/api/audit").json()["report"]
     assert report["ok"] and report["head"] == head and report["proofs_verified"] >= 6
 
 
@@ -138,9 +153,11 @@ def test_the_audit_page_names_a_tampered_entry(venue: Path, tmp_path: Path) -> N
         seq = db.execute("SELECT seq FROM verdicts WHERE account = 'bob'").fetchone()[0]
         db.execute("UPDATE verdicts SET reason = 'looks fine' WHERE account = 'bob'")
     client = TestClient(create_app(copy), raise_server_exceptions=False)
+    assert "AUDIT RUNNING" in client.get("/audit").text or audited(client)
+    report = audited(client)["report"]
     page = client.get("/audit")
     assert "AUDIT FAILED" in page.text and f'href="/entries/{seq}"' in page.text
-    assert seq in client.get("/api/audit").json()["problem_entries"]
+    assert seq in report["problem_entries"]
     assert not client.get(f"/api/entries/{seq}").json()["content_hash_ok"]
 
 
@@ -244,3 +261,78 @@ def test_what_a_venue_or_trader_names_is_shown_escaped(tmp_path: Path, keys: tup
     entry = client.get("/entries/2")
     assert evil not in entry.text and "&lt;script&gt;" in entry.text
     assert client.get(f"/api/epochs/{epoch}/accounts").json()["accounts"][0]["account"] == evil
+
+
+def _copy(venue: Path, to: Path) -> Path:
+    with sqlite3.connect(venue) as a, sqlite3.connect(to) as b:
+        a.backup(b)
+    return to
+
+
+DAMAGE = [
+    "DROP TRIGGER commitments_no_update",
+    "UPDATE commitments SET account = CAST(x'ff41' AS TEXT) WHERE account = 'bob'",
+    "UPDATE commitments SET commitment = 'not a number' WHERE account = 'carol'",
+    "UPDATE commitments SET commitment = x'0102' WHERE account = 'dave'",
+    "DROP TRIGGER epochs_no_update",
+    """UPDATE epochs SET snapshot_json = '{"index_prices": null, "markets": [{"id": "X", "size_decimals": -3}], '
+       || '"open_interest": {"X": 5}, "assets": 7}'""",
+    "DROP TRIGGER settlements_no_update",
+    "UPDATE settlements SET facts_json = '[1, 2'",
+    "DROP TRIGGER verdicts_no_delete",
+    "DELETE FROM verdicts WHERE account = 'erin'",
+]
+
+
+def test_damaged_rows_are_shown_as_damaged_never_a_500(venue: Path, tmp_path: Path) -> None:
+    """What the audit names (text that is not UTF-8, a value of the wrong type, a JSON
+    that does not parse, an entry without its row) renders, marked, on every page."""
+    copy = _copy(venue, tmp_path / "damaged.db")
+    with sqlite3.connect(copy) as db:
+        missing = db.execute("SELECT seq FROM verdicts WHERE account = 'erin'").fetchone()[0]
+        for statement in DAMAGE:
+            db.execute(statement)
+    client = TestClient(create_app(copy), raise_server_exceptions=False)
+    report = audited(client)["report"]
+    assert not report["ok"] and missing in report["problem_entries"]
+    for url in ("/", f"/epochs/{EPOCH}", f"/api/epochs/{EPOCH}", f"/api/epochs/{EPOCH}/accounts", "/audit",
+                "/api/audit", f"/entries/{missing}", f"/api/entries/{missing}", "/entries/1", "/entries/3"):  # fmt: skip
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.text[:300])
+    rows = {a["commitment"] for a in client.get(f"/api/epochs/{EPOCH}/accounts").json()["accounts"]}
+    assert "damaged: 'not a number'" in rows and "damaged: 0x0102" in rows
+    names = {a["account"] for a in client.get(f"/api/epochs/{EPOCH}/accounts").json()["accounts"]}
+    assert "\\udcffA" in names  # the stored bytes, escaped
+    page = client.get(f"/epochs/{EPOCH}").text
+    assert "damaged: &#39;not a number&#39;" in page and "\\udcffA" in page
+    assert "damaged: ValidationError" in page or "damaged: JSONDecodeError" in page
+    assert client.get(f"/api/epochs/{EPOCH}").json()["snapshot"]["damaged"].startswith("TypeError")
+    entry = client.get(f"/api/entries/{missing}").json()
+    assert entry["content"] == {} and not entry["content_hash_ok"]
+    assert "no row of verdicts" in client.get(f"/entries/{missing}").text
+    assert client.get(f"/entries/{missing}/proof.json").status_code == 404
+
+
+def test_an_edit_in_the_middle_of_the_chain_is_caught_by_the_next_audit(venue: Path, tmp_path: Path) -> None:
+    """The head does not move when a row in the middle is edited: a report ages out and
+    the next audit finds the edit."""
+    copy = _copy(venue, tmp_path / "edited.db")
+    client = TestClient(create_app(copy, audit_max_age=0.0), raise_server_exceptions=False)
+    assert audited_once(client)["report"]["ok"]
+    with sqlite3.connect(copy) as db:
+        db.execute("DROP TRIGGER verdicts_no_update")
+        db.execute("UPDATE verdicts SET reason = 'looks fine' WHERE account = 'alice'")
+    deadline = time.monotonic() + 120
+    while client.get("/api/audit").json()["report"]["ok"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert "AUDIT FAILED" in client.get("/audit").text
+
+
+def audited_once(client: TestClient) -> dict[str, Any]:
+    """/api/audit once a report exists (with a zero max age it is never `current`)."""
+    deadline = time.monotonic() + 120
+    while (status := client.get("/api/audit").json())["report"] is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return status  # type: ignore[no-any-return]
