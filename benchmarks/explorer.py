@@ -5,11 +5,13 @@ real HTTP server (`zkmargin ledger serve`, its own process) as an epoch grows to
     .venv/bin/python benchmarks/explorer.py [--accounts 1000 10000 100000] [--runs 7]
         [--out benchmarks/results/explorer.json] [--plot benchmarks/results/explorer.png]
 
-Each size is one closed epoch of the example snapshot in a fresh ledger: the accounts'
-commitments registered in one transaction (`Ledger.register_all`) and flagged at the
-close, so every row has its verdict (proofs are not the point here; the pages read the
-same rows either way). Times are wall-clock medians of `--runs` requests after one
-warm-up, by a client on the same machine. Prints a table, writes JSON and a PNG.
+Each size is a fresh ledger of `--epochs` closed epochs of that many accounts (the
+example snapshot, its epoch number moved): the accounts' commitments registered in one
+transaction (`Ledger.register_all`) and flagged at the close, so every row has its
+verdict (proofs are not the point here; the pages read the same rows either way). The
+epoch pages are the oldest epoch's, the deepest in the chain. Times are wall-clock
+medians of `--runs` requests after one warm-up, by a client on the same machine.
+Prints a table, writes JSON and a PNG.
 """
 
 from __future__ import annotations
@@ -51,16 +53,18 @@ def _routes(epoch: int, n: int) -> dict[str, str]:
     }
 
 
-def _ledger(path: Path, n: int) -> int:
-    snapshot = load_example_snapshot()
+def _ledger(path: Path, n: int, epochs: int) -> int:
+    """The ledger's first (oldest) epoch."""
+    base = load_example_snapshot()
     chain = VerifyingKey.load(ROOT.parent / "shared" / "fixtures" / "verification_key.json")
     key = chain.model_copy(update={"n_public": 4, "ic": chain.ic + chain.ic[:2]})  # a margin key's shape
     with Ledger.open(path) as ledger, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        epoch = ledger.open_epoch(snapshot, key).epoch
-        ledger.register_all(epoch, [(f"acct{i:06d}", 10**70 + i) for i in range(n)])
-        ledger.close_epoch(epoch)
-    return epoch
+        for k in range(epochs):
+            epoch = ledger.open_epoch(base.model_copy(update={"epoch": base.epoch + k}), key).epoch
+            ledger.register_all(epoch, [(f"acct{i:06d}", 10**70 + k * n + i) for i in range(n)])
+            ledger.close_epoch(epoch)
+    return base.epoch
 
 
 def _serve(path: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -99,7 +103,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "ledger.db"
             start = time.perf_counter()
-            epoch = _ledger(path, n)
+            epoch = _ledger(path, n, args.epochs)
             built = time.perf_counter() - start
             proc, base = _serve(path)
             try:
@@ -107,7 +111,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             finally:
                 proc.terminate()
                 proc.wait(timeout=20)
-        rows.append({"accounts": n, "build_seconds": built, "ms": ms})
+        rows.append({"accounts": n, "epochs": args.epochs, "build_seconds": built, "ms": ms})
         print(f"{n:,} accounts: ledger built in {built:.1f} s", file=sys.stderr)
     return {"runs": args.runs, "sizes": rows}
 
@@ -117,8 +121,9 @@ def print_table(result: dict[str, Any]) -> None:
     from rich.table import Table
 
     names = list(result["sizes"][0]["ms"])
-    t = Table(title=f"explorer over HTTP, median of {result['runs']} requests (ms)")
-    t.add_column("accounts in the epoch", justify="right")
+    epochs = result["sizes"][0]["epochs"]
+    t = Table(title=f"explorer over HTTP, {epochs} epochs in the ledger, median of {result['runs']} requests (ms)")
+    t.add_column("accounts per epoch", justify="right")
     for name in names:
         t.add_column(name, justify="right")
     for row in result["sizes"]:
@@ -149,6 +154,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--epochs", type=int, default=3, help="closed epochs of that many accounts each")
     parser.add_argument("--out", type=Path, default=RESULTS / "explorer.json")
     parser.add_argument("--plot", type=Path, default=RESULTS / "explorer.png")
     args = parser.parse_args()

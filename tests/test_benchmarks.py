@@ -285,10 +285,11 @@ def test_onchain_benchmark_compares_gas_with_snarkjs_and_groth16py(tmp_path: Pat
 
 
 def test_explorer_benchmark_times_every_route_over_http(tmp_path: Path) -> None:
-    """benchmarks/explorer.py on an epoch of 300 accounts: a real server answers every
+    """benchmarks/explorer.py on two epochs of 300 accounts: a real server answers every
     route; the JSON and PNG are written."""
     out, png = tmp_path / "explorer.json", tmp_path / "explorer.png"
-    proc = _script("explorer.py", "--accounts", "300", "--runs", "1", "--out", str(out), "--plot", str(png))
+    args = ["--accounts", "300", "--epochs", "2", "--runs", "1", "--out", str(out), "--plot", str(png)]
+    proc = _script("explorer.py", *args)
     assert proc.returncode == 0, proc.stderr[-3000:]
     (row,) = json.loads(out.read_text())["sizes"]
     assert row["accounts"] == 300 and len(row["ms"]) == 6 and all(v > 0 for v in row["ms"].values())
