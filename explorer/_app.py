@@ -85,13 +85,11 @@ class _Audits:
         except Exception as exc:  # the report says what stopped the audit
             report = _audit_document(AuditReport(), (-1, ""))
             report.update(ok=False, problems=[f"the audit could not run: {type(exc).__name__}: {exc}"])
-        report.update(started_at=_when(started), finished_at=time.time(), seconds=round(time.time() - started, 3))
+        report.update(
+            started_at=views.utc_text(started), finished_at=time.time(), seconds=round(time.time() - started, 3)
+        )
         with self._lock:
             self._report = views.safe(report)
-
-
-def _when(seconds: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
 
 
 def _audit_document(report: AuditReport, key: tuple[int, str]) -> dict[str, Any]:

@@ -89,7 +89,8 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _when(seconds: Any) -> str | None:
+def utc_text(seconds: Any) -> str | None:
+    """Unix seconds as UTC text, None for what is not a time."""
     if not isinstance(seconds, int | float) or not 0 <= seconds < 2**40:
         return None
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -205,11 +206,16 @@ def _snapshot(snapshot_json: str) -> dict[str, Any]:
             "funding_index": _as(quote_units, funding.get(mid)),
             "open_interest": _as(decimal_units, oi.get(mid), _decimals(m.get("size_decimals"))),
             "settlement_price": _as(quote_units, settlement.get(mid)),
-            "expiry": _when(m.get("expiry")),
+            "expiry": utc_text(m.get("expiry")),
             "initial_fraction": _as(ppm_percent, risk.get("imf_ppm")),
             "maintenance_fraction": _as(ppm_percent, risk.get("mmf_ppm")),
         })  # fmt: skip
-    return {"epoch": snap.get("epoch"), "timestamp": _when(snap.get("timestamp")), "assets": assets, "markets": markets}
+    return {
+        "epoch": snap.get("epoch"),
+        "timestamp": utc_text(snap.get("timestamp")),
+        "assets": assets,
+        "markets": markets,
+    }
 
 
 def _settlement(ledger: Ledger, epoch: int) -> dict[str, Any] | None:

@@ -10,7 +10,6 @@ calldata included, as a wallet would pay).
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,7 +131,3 @@ def _revert_data(exc: RuntimeError) -> bytes:
         return bytes.fromhex(text[start + 2 : end])
     except ValueError:
         return b""
-
-
-def dump(value: Any) -> str:
-    return json.dumps(value)
