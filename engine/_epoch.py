@@ -49,7 +49,7 @@ from ._commitment import random_salt, write_salt_file
 from ._context import Claim, EpochContext
 from ._models import Account, MarketSnapshot
 from ._prove_account import check_supported, check_zkey_matches, margin_circuit_with_key
-from ._proving import Result, prove_item, prove_on_pool, set_threads
+from ._proving import Result, prove_where, set_threads
 from ._settle_stage import TRANSITION_BATCH, Settling, check_settling, record_proven, settle_stage, transition_of
 from ._transition import TransitionJob, TransitionRecipe
 
@@ -255,10 +255,9 @@ def _run_epoch(
         ctx = dataclasses.replace(ctx, prover=prover)
     del key, prover  # else each worker maps the key itself
     prove_start = time.perf_counter()
-    if cluster is not None:
-        _prove_on_cluster(ctx, zkey, healthy, appends, *cluster)
-    else:
-        _prove_all(ctx, zkey, healthy, appends, workers)
+    local = ctx if cluster is None and workers <= 1 else None
+    prove_where(MarginRecipe.of(ctx), zkey, healthy, _on_result(appends), appends.flush, workers=workers,
+                cluster=cluster, local=local)  # fmt: skip
     if stage is not None and settling is not None:
         _prove_transitions(ledger, n, snapshot, settling.transition_zkey, stage.jobs, workers, cluster, stages)
     prove_seconds = time.perf_counter() - prove_start
@@ -294,17 +293,6 @@ def _open_claims(
     return claims, skipped
 
 
-def _prove_all(ctx: EpochContext, zkey: Path, claims: list[Claim], appends: _Appends, workers: int) -> None:
-    """The healthy claims proven (here, or on a pool of `workers`), verified and appended."""
-    if claims and workers <= 1:
-        for claim in claims:
-            appends.add(claim, *ctx.prove(claim, appends.stages))
-            appends.flush()
-    elif claims:
-        _prove_on_pool(ctx, zkey, claims, appends, workers)
-    appends.flush()
-
-
 def _on_result(appends: _Appends) -> Callable[[Any, Result], None]:
     """What the parent does with each claim's proof made elsewhere: stage times, then the
     verify-and-append queue."""
@@ -316,23 +304,6 @@ def _on_result(appends: _Appends) -> Callable[[Any, Result], None]:
         appends.add(claim, Proof.from_json(proof_json), PublicSignals.from_json(public_json))
 
     return on_result
-
-
-def _prove_on_pool(ctx: EpochContext, zkey: Path, claims: list[Claim], appends: _Appends, workers: int) -> None:
-    """The claims proven on a spawn pool of `workers` processes; results appended as they arrive."""
-    prove_on_pool(MarginRecipe.of(ctx), str(zkey), claims, _on_result(appends), appends.flush, workers)
-
-
-def _prove_on_cluster(
-    ctx: EpochContext, zkey: Path, claims: list[Claim], appends: _Appends, client: Any, ship_key: bool | None
-) -> None:
-    """The claims proven on a Dask cluster; results verified and appended as chunks arrive."""
-    if not claims:
-        return
-    from ._dask import prove_on_cluster
-
-    prove_on_cluster(client, MarginRecipe.of(ctx), zkey, claims, _on_result(appends), appends.flush, ship_key)
-    appends.flush()
 
 
 def _prove_transitions(
@@ -360,21 +331,7 @@ def _prove_transitions(
         proven.clear()
 
     recipe = TransitionRecipe(snapshot.model_dump_json())
-    if not jobs:
-        return
-    if cluster is not None:
-        from ._dask import prove_on_cluster
-
-        prove_on_cluster(cluster[0], recipe, zkey, jobs, on_result, flush, cluster[1])
-    elif workers > 1:
-        prove_on_pool(recipe, str(zkey), jobs, on_result, flush, workers)
-    else:
-        ctx = recipe.context(str(zkey), os.cpu_count() or 1)
-        for job in jobs:
-            on_result(job, prove_item(ctx, job))
-            if len(proven) >= TRANSITION_BATCH:
-                flush()
-    flush()
+    prove_where(recipe, zkey, jobs, on_result, flush, workers=workers, cluster=cluster, flush_every=TRANSITION_BATCH)
 
 
 def _pool_size(workers: int | None, n_proofs: int) -> int:

@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from verifier import Proof, PublicSignals
@@ -115,3 +116,39 @@ def prove_on_pool(
             for fut in done:
                 on_result(pending.pop(fut), fut.result())
             on_arrival()
+
+
+def prove_where(
+    recipe: Recipe,
+    zkey: str | os.PathLike[str],
+    items: Sequence[Any],
+    on_result: Callable[[Any, Result], None],
+    flush: Callable[[], None],
+    *,
+    workers: int = 1,
+    cluster: tuple[Any, bool | None] | None = None,
+    local: ProvingContext | None = None,
+    flush_every: int = 1,
+) -> None:
+    """Every item proven where the run asks, the one dispatcher of the margin, solvency
+    and transition proofs: on a Dask cluster (`cluster` = (client, ship_key)); else in
+    this process with `local` (a context already built); else on a spawn pool of
+    `workers` processes when more than one; else in this process with the recipe's
+    context. `on_result(item, result)` as each proof arrives; `flush()` after every
+    `flush_every` proofs made here, after each arrival from a pool or cluster, and once
+    at the end (not at all when there is nothing to prove)."""
+    if not items:
+        return
+    if cluster is not None:
+        from ._dask import prove_on_cluster
+
+        prove_on_cluster(cluster[0], recipe, Path(zkey), items, on_result, flush, cluster[1])
+    elif local is None and workers > 1:
+        prove_on_pool(recipe, str(zkey), items, on_result, flush, workers)
+    else:
+        ctx = local if local is not None else recipe.context(str(zkey), os.cpu_count() or 1)
+        for done, item in enumerate(items, 1):
+            on_result(item, prove_item(ctx, item))
+            if done % flush_every == 0:
+                flush()
+    flush()

@@ -40,7 +40,7 @@ from ._epoch import salt_path
 from ._errors import MalformedInputError
 from ._models import Account, MarketSnapshot, snapshot_encoding_problem
 from ._prove_account import check_zkey_matches
-from ._proving import Result, prove_assignment, prove_on_pool, set_threads
+from ._proving import Result, prove_assignment, prove_where, set_threads
 from ._solvency import (
     SolvencyBatchJob,
     SolvencyMember,
@@ -241,22 +241,14 @@ def _prove_jobs(
             on_batch(job.index)
 
     if dask is not None:
-        from ._dask import connect, prove_on_cluster
+        from ._dask import connect
 
         with connect(dask) as client:
-            prove_on_cluster(client, recipe, zkey, plan.jobs, on_result, lambda: None, dask.ship_key)
-    elif prover is not None:
-        ctx = SolvencyContext.build(
-            MarketSnapshot.model_validate_json(recipe.snapshot_json),
-            prover,
-            recipe.batch_size,
-            recipe.depth,
-            recipe.root,
-        )
-        for job in plan.jobs:
-            timings: dict[str, float] = {}
-            proof, public = ctx.prove(job, timings)
-            on_result(job, (proof.to_json(), public.to_json(), timings))
-    else:
-        prove_on_pool(recipe, str(zkey), plan.jobs, on_result, lambda: None, workers)
+            prove_where(recipe, zkey, plan.jobs, on_result, lambda: None, cluster=(client, dask.ship_key))
+        return proofs
+    local = None
+    if prover is not None:
+        snapshot = MarketSnapshot.model_validate_json(recipe.snapshot_json)
+        local = SolvencyContext.build(snapshot, prover, recipe.batch_size, recipe.depth, recipe.root)
+    prove_where(recipe, zkey, plan.jobs, on_result, lambda: None, workers=workers, local=local)
     return proofs
