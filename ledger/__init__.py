@@ -129,10 +129,9 @@ from ._store import (
     snapshot_hash_of,
     table_rows,
 )
-from ._units import PPM, QUOTE_DECIMALS, decimal_units, ppm_percent, quote_units
+from ._units import QUOTE_DECIMALS, decimal_units, ppm_percent, quote_units
 
 __all__ = [
-    "PPM",
     "QUOTE_DECIMALS",
     "decimal_units",
     "ppm_percent",

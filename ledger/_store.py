@@ -372,30 +372,6 @@ def _stored_text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-def _read_only_connection(path: Path) -> sqlite3.Connection:
-    """A read-only connection to a ledger; NotALedgerError (or DamagedLedgerError) when
-    it is not one."""
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=30.0)
-    db.text_factory = _stored_text
-    try:
-        schema_version = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if schema_version is None or schema_version[0] != SCHEMA_VERSION:
-            raise NotALedgerError(
-                f"{path}: schema {schema_version and schema_version[0]!r}, expected {SCHEMA_VERSION!r}"
-            )
-        problems = schema_problems(db)
-        if problems:
-            found = list(problems.values())
-            raise DamagedLedgerError(f"{path}: a damaged ledger: {'; '.join(found)}", found)
-    except sqlite3.DatabaseError as exc:
-        db.close()
-        raise NotALedgerError(f"{path}: not a zkmargin ledger ({exc})") from exc
-    except BaseException:
-        db.close()
-        raise
-    return db
-
-
 @lru_cache(maxsize=8)
 def _parse_verifying_key(text: str) -> VerifyingKey:
     """An epoch's key, parsed once per process (every append of the epoch reads it)."""
@@ -420,26 +396,16 @@ class Ledger:
         self._verified: set[tuple[str, str]] = set()
         if not self.path.exists() and (read_only or not create):
             raise NotALedgerError(f"{self.path}: no such ledger")
-        if read_only:
-            self._db = _read_only_connection(self.path)
-            return
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        if read_only:  # SQLite's own read-only mode: no method can write through it
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0)
+            self._db.text_factory = _stored_text
+        else:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        mode = "wal"
         try:
-            self._db.execute("PRAGMA foreign_keys = ON")
-            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            self._db.execute("PRAGMA synchronous = FULL")
-            # An empty database (new, or its creation was interrupted) gets the schema, in
-            # one transaction of IF NOT EXISTS statements: creators racing make it once.
-            exists = self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] > 0
-            if not exists and not create:
-                raise NotALedgerError(f"{self.path}: an empty database, not a ledger")
-            if not exists:
-                self._db.executescript(
-                    "BEGIN IMMEDIATE;"
-                    + _SCHEMA
-                    + _APPEND_ONLY
-                    + f"INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');COMMIT;"
-                )
+            if not read_only:
+                mode = self._prepare(create)
             self._check_schema()
         except sqlite3.DatabaseError as exc:
             self._db.close()
@@ -449,6 +415,25 @@ class Ledger:
             raise
         if mode.lower() != "wal":  # pragma: no cover - a filesystem without shared memory
             raise NotALedgerError(f"{self.path}: SQLite refused WAL mode ({mode})")
+
+    def _prepare(self, create: bool) -> str:
+        """A writer's connection set up (foreign keys, WAL, full sync) and an empty
+        database given the schema, in one transaction of IF NOT EXISTS statements
+        (creators racing make it once); returns the journal mode SQLite took."""
+        self._db.execute("PRAGMA foreign_keys = ON")
+        mode = str(self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        self._db.execute("PRAGMA synchronous = FULL")
+        exists = self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] > 0
+        if not exists and not create:
+            raise NotALedgerError(f"{self.path}: an empty database, not a ledger")
+        if not exists:
+            self._db.executescript(
+                "BEGIN IMMEDIATE;"
+                + _SCHEMA
+                + _APPEND_ONLY
+                + f"INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');COMMIT;"
+            )
+        return mode
 
     @classmethod
     def open(cls, path: str | Path, *, create: bool = True, read_only: bool = False) -> Self:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 #: Decimals of a quote amount or a price (micro-quote).
 QUOTE_DECIMALS = 6
-#: Parts per million in a whole.
-PPM = 10**6
 
 
 def decimal_units(value: int, decimals: int) -> str:
