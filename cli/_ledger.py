@@ -211,19 +211,17 @@ def ledger_export_calls(
     when the epoch is closed: each call with its signature, arguments and ABI calldata.
     """
     import json
+    from collections import Counter
 
     from ledger import calls_document, margin_ledger_contract
 
     with reported_errors(), Ledger.open(ledger, create=False) as db:
         document = calls_document(db, epoch, batch=batch)
-        source = margin_ledger_contract(db.epoch(epoch).verifying_key) if contract is not None else None
-        out.write_text(json.dumps(document, indent=1) + "\n")
+        source = None if contract is None else margin_ledger_contract(db.epoch(epoch).verifying_key)
+        out.write_text(json.dumps(document, indent=1) + "\n")  # both made before either is written
         if contract is not None and source is not None:
             contract.write_text(source)
-    counts: dict[str, int] = {}
-    for call in document["calls"]:
-        name = call["function"].split("(")[0]
-        counts[name] = counts.get(name, 0) + 1
+    counts = Counter(call["function"].split("(")[0] for call in document["calls"])
     summary = ", ".join(f"{n} {name}" for name, n in counts.items())
     _say(_out, f"epoch {epoch}: {len(document['calls'])} calls ({summary}) -> {out}", "")
     if contract is not None:
