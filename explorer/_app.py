@@ -169,11 +169,13 @@ def create_app(path: str | Path, *, audit_max_age: float = AUDIT_MAX_AGE) -> Fas
     # ---- documents ------------------------------------------------------------------------
     @app.get("/epochs/{epoch}/verification_key.json", tags=["documents"])
     def epoch_key(epoch: Epoch) -> Response:
-        return download(read(lambda ledger: views.epoch_key(ledger, epoch)), f"epoch-{epoch}-verification_key.json")
+        key = read(lambda ledger: views.epoch_document(ledger, epoch, "verification_key_json"))
+        return download(key, f"epoch-{epoch}-verification_key.json")
 
     @app.get("/epochs/{epoch}/snapshot.json", tags=["documents"])
     def epoch_snapshot(epoch: Epoch) -> Response:
-        return download(read(lambda ledger: views.epoch_snapshot(ledger, epoch)), f"epoch-{epoch}-snapshot.json")
+        snapshot = read(lambda ledger: views.epoch_document(ledger, epoch, "snapshot_json"))
+        return download(snapshot, f"epoch-{epoch}-snapshot.json")
 
     @app.get("/entries/{seq}/{name}.json", tags=["documents"])
     def entry_document(seq: Seq, name: str) -> Response:

@@ -22,7 +22,6 @@ from ledger import (
     LedgerError,
     PublishedTotals,
     Reserves,
-    UnknownEpochError,
     content_hash,
     decimal_units,
     entry_hash,
@@ -161,13 +160,6 @@ def overview(ledger: Ledger, offset: int = 0, limit: int = 50) -> dict[str, Any]
     return {"head": head(ledger), "total": total, "offset": offset, "limit": limit, "epochs": rows}
 
 
-def _epoch_record(ledger: Ledger, epoch: int) -> Any:
-    try:
-        return ledger.epoch(epoch)
-    except UnknownEpochError as exc:
-        raise NotFound(str(exc)) from exc
-
-
 def _as(fmt: Callable[..., str], value: Any, *args: Any) -> str | None:
     """`fmt(value, *args)` for an integer, None for anything else (a field the snapshot
     does not have, or a null)."""
@@ -232,10 +224,10 @@ def _settlement(ledger: Ledger, epoch: int) -> dict[str, Any] | None:
         "markets": [
             {
                 "market": m.market,
-                "funding_index": None if m.funding_index is None else quote_units(m.funding_index),
-                "funding_change": None if m.funding_change is None else quote_units(m.funding_change),
-                "funding_rate": None if m.funding_rate_ppm is None else ppm_percent(m.funding_rate_ppm),
-                "settlement_price": None if m.settlement_price is None else quote_units(m.settlement_price),
+                "funding_index": _as(quote_units, m.funding_index),
+                "funding_change": _as(quote_units, m.funding_change),
+                "funding_rate": _as(ppm_percent, m.funding_rate_ppm),
+                "settlement_price": _as(quote_units, m.settlement_price),
             }
             for m in facts.markets
         ],
@@ -356,15 +348,20 @@ def _entry_row(db: sqlite3.Connection, seq: int) -> dict[str, Any]:
     return dict(zip(("seq", "kind", "epoch", "account", "content_hash", "prev_hash", "entry_hash"), row, strict=True))
 
 
+def _content(db: sqlite3.Connection, entry: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(table, row) of an entry; the row is {} when its table has none with its seq."""
+    table = KIND_TABLES.get(entry["kind"], "")
+    try:
+        return table, read_row(db, table, entry["seq"]) if table else {}
+    except KeyError:
+        return table, {}
+
+
 def entry_view(ledger: Ledger, seq: int) -> dict[str, Any]:
     """An entry: its row's content, its hashes recomputed, its line of the chain."""
     db = ledger.connection
     entry = _entry_row(db, seq)
-    table = KIND_TABLES.get(entry["kind"], "")
-    try:
-        content = read_row(db, table, seq) if table else {}
-    except KeyError:
-        content = {}
+    table, content = _content(db, entry)
     recomputed = entry_hash(entry["prev_hash"], seq, entry["kind"], entry["epoch"], entry["account"],
                             entry["content_hash"])  # fmt: skip
     chain = db.execute(
@@ -389,22 +386,20 @@ def document(ledger: Ledger, seq: int, name: str) -> str:
     """The JSON document `name` (DOCUMENTS) of entry `seq`, as stored."""
     column = DOCUMENTS.get(name)
     entry = _entry_row(ledger.connection, seq)
-    try:
-        content = read_row(ledger.connection, KIND_TABLES[entry["kind"]], seq)
-    except KeyError:
-        content = {}
+    _, content = _content(ledger.connection, entry)
     if column is None or not isinstance(content.get(column), str) or not content[column]:
         raise NotFound(f"entry {seq} ({entry['kind']}) has no {name}.json")
     return str(content[column])
 
 
-def epoch_key(ledger: Ledger, epoch: int) -> str:
-    """The epoch's margin verification key (snarkjs JSON, as published)."""
-    return str(_epoch_record(ledger, epoch).verification_key_json)
-
-
-def epoch_snapshot(ledger: Ledger, epoch: int) -> str:
-    return str(_epoch_record(ledger, epoch).snapshot_json)
+def epoch_document(ledger: Ledger, epoch: int, column: str) -> str:
+    """The epoch's published `verification_key_json` or `snapshot_json`, as stored."""
+    if column not in ("verification_key_json", "snapshot_json"):
+        raise NotFound(f"an epoch publishes no {column}")
+    row = ledger.connection.execute(f"SELECT {column} FROM epochs WHERE epoch = ?", (epoch,)).fetchone()
+    if row is None:
+        raise NotFound(f"epoch {epoch} is not in the ledger")
+    return str(row[0])
 
 
 def newest_accepted_proof(ledger: Ledger) -> dict[str, int] | None:
