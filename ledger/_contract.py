@@ -45,6 +45,7 @@ from verifier import (
     all_below,
     comment_line,
     key_constants,
+    yul_mul_add,
     yul_point,
 )
 
@@ -69,24 +70,11 @@ def _ic(signal: str) -> str:
     return f"IC{SIGNAL_NAMES.index(signal) + 1}"
 
 
-def _mul_add(acc: str, scratch: str, point: str, scalar: str, indent: str) -> str:
-    """Yul: acc += scalar * point (skipped when scalar is 0); `scratch` follows `acc`."""
-    pad = indent + "    "
-    return (
-        f"{indent}if {scalar} {{\n"
-        f"{pad}mstore({scratch}, {point}_X)\n{pad}mstore(add({scratch}, 0x20), {point}_Y)\n"
-        f"{pad}mstore(add({scratch}, 0x40), {scalar})\n"
-        f"{pad}ok := and(ok, staticcall(gas(), {EC_MUL}, {scratch}, 0x60, {scratch}, 0x40))\n"
-        f"{pad}ok := and(ok, staticcall(gas(), {EC_ADD}, {acc}, 0x80, {acc}, 0x40))\n"
-        f"{indent}}}\n"
-    )
-
-
 def _base_function() -> str:
     """_base(hash, requirement, ratio): the epoch's part of vk_x."""
     ind = " " * 12
     terms = "".join(
-        _mul_add("m", "add(m, 0x40)", _ic(signal), value, ind)
+        yul_mul_add(_ic(signal), value, 0, "m", ind)
         for signal, value in (
             ("snapshot hash", "snapshotHash"),
             ("requirement", "requirement"),

@@ -25,6 +25,7 @@ from ._solidity import (
     proof_words,
     solidity_calldata,
     solidity_verifier,
+    yul_mul_add,
     yul_point,
 )
 from ._verify import PreparedVerifyingKey, prepare, public_input_term, verify
@@ -53,6 +54,7 @@ __all__ = [
     "proof_words",
     "solidity_calldata",
     "solidity_verifier",
+    "yul_mul_add",
     "yul_point",
     "MalformedProofError",
     "MalformedPublicSignalsError",

@@ -96,29 +96,39 @@ def all_below(words: Iterable[str], bound: str) -> str:
     return terms[0]
 
 
+def _at(base: str | None, offset: int) -> str:
+    """A Yul memory address: `offset` itself, or `offset` bytes past `base` (an expression)."""
+    if base is None:
+        return f"{offset:#x}"
+    return base if offset == 0 else f"add({base}, {offset:#x})"
+
+
 def yul_point(label: str, offset: int, base: str | None = None, indent: str = " " * 12) -> str:
     """Yul storing the key's point `label` (ALPHA: G1; BETA, GAMMA, DELTA: G2 in the
     precompile's order) at `offset`, from `base` when given (a Yul expression)."""
     parts = ("X", "Y") if label == "ALPHA" else ("X1", "X0", "Y1", "Y0")
+    return "\n".join(f"{indent}mstore({_at(base, offset + 32 * k)}, {label}_{part})" for k, part in enumerate(parts))
 
-    def at(k: int) -> str:
-        return f"{offset + 32 * k:#x}" if base is None else f"add({base}, {offset + 32 * k:#x})"
 
-    return "\n".join(f"{indent}mstore({at(k)}, {label}_{part})" for k, part in enumerate(parts))
+def yul_mul_add(point: str, scalar: str, offset: int, base: str | None = None, indent: str = " " * 12) -> str:
+    """Yul adding `scalar` times the key's G1 point `point` (IC3, ...) to the point at
+    `offset` (from `base`), unless the scalar is 0: ecMul into the 0x60 bytes after it,
+    then ecAdd of the two; `ok` and-ed with both calls."""
+    acc, scratch, pad = _at(base, offset), _at(base, offset + 0x40), indent + "    "
+    return (
+        f"{indent}if {scalar} {{\n"
+        f"{pad}mstore({scratch}, {point}_X)\n"
+        f"{pad}mstore({_at(base, offset + 0x60)}, {point}_Y)\n"
+        f"{pad}mstore({_at(base, offset + 0x80)}, {scalar})\n"
+        f"{pad}ok := and(ok, staticcall(gas(), {EC_MUL}, {scratch}, 0x60, {scratch}, 0x40))\n"
+        f"{pad}ok := and(ok, staticcall(gas(), {EC_ADD}, {acc}, 0x80, {acc}, 0x40))\n"
+        f"{indent}}}\n"
+    )
 
 
 def _input_term(i: int) -> str:
     """Yul adding input i times IC(i+1) to vk_x at 0x240 (scratch at 0x280), unless 0."""
-    return (
-        f"            s := calldataload(add(input, {32 * i}))\n"
-        f"            if s {{\n"
-        f"                mstore(0x280, IC{i + 1}_X)\n"
-        f"                mstore(0x2a0, IC{i + 1}_Y)\n"
-        f"                mstore(0x2c0, s)\n"
-        f"                ok := and(ok, staticcall(gas(), {EC_MUL}, 0x280, 0x60, 0x280, 0x40))\n"
-        f"                ok := and(ok, staticcall(gas(), {EC_ADD}, 0x240, 0x80, 0x240, 0x40))\n"
-        f"            }}\n"
-    )
+    return f"            s := calldataload(add(input, {32 * i}))\n" + yul_mul_add(f"IC{i + 1}", "s", 0x240)
 
 
 #: The verifier's source, `str.format`ted by solidity_verifier (Solidity braces doubled).
