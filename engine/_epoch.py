@@ -49,7 +49,7 @@ from ._commitment import random_salt, write_salt_file
 from ._context import Claim, EpochContext
 from ._models import Account, MarketSnapshot
 from ._prove_account import check_supported, check_zkey_matches, margin_circuit_with_key
-from ._proving import Result, prove_where, set_threads
+from ._proving import Arrival, opened, prove_where, set_threads
 from ._settle_stage import TRANSITION_BATCH, Settling, check_settling, record_proven, settle_stage, transition_of
 from ._transition import TransitionJob, TransitionRecipe
 
@@ -293,15 +293,15 @@ def _open_claims(
     return claims, skipped
 
 
-def _on_result(appends: _Appends) -> Callable[[Any, Result], None]:
-    """What the parent does with each claim's proof made elsewhere: stage times, then the
+def _on_result(appends: _Appends) -> Callable[[Any, Arrival], None]:
+    """What the parent does with each claim's proof: stage times, then the
     verify-and-append queue."""
 
-    def on_result(claim: Claim, result: Result) -> None:
-        proof_json, public_json, timings = result
+    def on_result(claim: Claim, result: Arrival) -> None:
+        proof, public, timings = opened(result)
         for stage, seconds in timings.items():
             _add(appends.stages, stage, seconds)
-        appends.add(claim, Proof.from_json(proof_json), PublicSignals.from_json(public_json))
+        appends.add(claim, proof, public)
 
     return on_result
 
@@ -320,11 +320,11 @@ def _prove_transitions(
     process, the pool or the cluster) and recorded in verified batches."""
     proven: list[Transition] = []
 
-    def on_result(job: TransitionJob, result: Result) -> None:
-        proof_json, public_json, timings = result
+    def on_result(job: TransitionJob, result: Arrival) -> None:
+        proof, public, timings = opened(result)
         for name, seconds in timings.items():
             _add(stages, f"transition {name}", seconds)
-        proven.append(transition_of(job, Proof.from_json(proof_json), PublicSignals.from_json(public_json)))
+        proven.append(transition_of(job, proof, public))
 
     def flush() -> None:
         record_proven(ledger, epoch, proven)

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 #: One proof's result as it crosses processes: proof JSON, public JSON, seconds by stage.
 Result = tuple[str, str, dict[str, float]]
+#: A proof as it reaches the parent: a Result from another process, the models
+#: themselves from this one (`prove_where` proving here).
+Arrival = tuple[Proof | str, PublicSignals | str, dict[str, float]]
 
 
 class ProvingContext(Protocol):
@@ -70,6 +73,17 @@ def prove_assignment(
     proof, public = prover.prove(witness)
     add_timings(timings, solved - start, prover.last_timings)
     return proof, public
+
+
+def opened(arrival: Arrival) -> tuple[Proof, PublicSignals, dict[str, float]]:
+    """An arrival's proof, public signals and seconds by stage: JSON parsed and checked
+    as the models check it; models made in this process taken as they are."""
+    proof, public, timings = arrival
+    return (
+        proof if isinstance(proof, Proof) else Proof.from_json(proof),
+        public if isinstance(public, PublicSignals) else PublicSignals.from_json(public),
+        timings,
+    )
 
 
 def prove_item(ctx: ProvingContext, item: Any) -> Result:
@@ -122,7 +136,7 @@ def prove_where(
     recipe: Recipe,
     zkey: str | os.PathLike[str],
     items: Sequence[Any],
-    on_result: Callable[[Any, Result], None],
+    on_result: Callable[[Any, Arrival], None],
     flush: Callable[[], None],
     *,
     workers: int = 1,
@@ -134,7 +148,7 @@ def prove_where(
     and transition proofs: on a Dask cluster (`cluster` = (client, ship_key)); else in
     this process with `local` (a context already built); else on a spawn pool of
     `workers` processes when more than one; else in this process with the recipe's
-    context. `on_result(item, result)` as each proof arrives; `flush()` after every
+    context. `on_result(item, arrival)` as each proof arrives (`opened` reads it); `flush()` after every
     `flush_every` proofs made here, after each arrival from a pool or cluster, and once
     at the end (not at all when there is nothing to prove)."""
     if not items:
@@ -148,7 +162,9 @@ def prove_where(
     else:
         ctx = local if local is not None else recipe.context(str(zkey), os.cpu_count() or 1)
         for done, item in enumerate(items, 1):
-            on_result(item, prove_item(ctx, item))
+            timings: dict[str, float] = {}
+            proof, public = ctx.prove(item, timings)  # no JSON round trip within one process
+            on_result(item, (proof, public, timings))
             if done % flush_every == 0:
                 flush()
     flush()

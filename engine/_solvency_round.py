@@ -40,7 +40,7 @@ from ._epoch import salt_path
 from ._errors import MalformedInputError
 from ._models import Account, MarketSnapshot, snapshot_encoding_problem
 from ._prove_account import check_zkey_matches
-from ._proving import Result, prove_assignment, prove_where, set_threads
+from ._proving import Arrival, opened, prove_assignment, prove_where, set_threads
 from ._solvency import (
     SolvencyBatchJob,
     SolvencyMember,
@@ -232,11 +232,11 @@ def _prove_jobs(
     """Every batch's proof by batch index: in this process (`prover`), on the pool, or on Dask."""
     proofs: dict[int, SolvencyBatchProof] = {}
 
-    def on_result(job: SolvencyBatchJob, result: Result) -> None:
-        proof_json, public_json, timings = result
+    def on_result(job: SolvencyBatchJob, result: Arrival) -> None:
+        proof, public, timings = opened(result)
         for stage, seconds in timings.items():
             stages[stage] = stages.get(stage, 0.0) + seconds
-        proofs[job.index] = SolvencyBatchProof(Proof.from_json(proof_json), PublicSignals.from_json(public_json))
+        proofs[job.index] = SolvencyBatchProof(proof, public)
         if on_batch is not None:
             on_batch(job.index)
 
